@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The `bastion` command: serve, doctor, audit verify.
+import { Command, Option } from 'commander';
+import { verifyAuditLog } from './core/audit.js';
+import { ConfigError } from './core/errors.js';
+import { LOG_LEVELS } from './core/logger.js';
+import { redact } from './core/redact.js';
+import { CONNECTORS } from './connectors/index.js';
+import { SERVER_VERSION } from './server/build.js';
+import type { FlagSettings } from './server/runtime.js';
+
+/** Options shared by `serve` and `doctor`, each with the BASTION_* variable it stands for. */
+const SHARED_OPTIONS: Array<[flags: string, description: string, variable: string]> = [
+  ['--connectors <list>', 'comma-separated connectors to enable (default: every configured one)', 'BASTION_CONNECTORS'],
+  ['--read-only', 'hide and refuse every tool that changes data', 'BASTION_READ_ONLY'],
+  ['--tools <globs>', 'allow list of tool names or globs, comma-separated', 'BASTION_TOOLS'],
+  ['--exclude-tools <globs>', 'deny list of tool names or globs (deny wins)', 'BASTION_EXCLUDE_TOOLS'],
+  ['--env-file <file>', 'read variables from this file (default: .env in the working directory, if present)', 'BASTION_ENV_FILE'],
+  ['--config <file>', 'JSON file of settings ({"REDMINE_URL": "..."}), lowest precedence', 'BASTION_CONFIG'],
+  ['--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')} (default info)`, 'BASTION_LOG_LEVEL'],
+  ['--audit-log <file>', 'append a hash-chained JSON-lines audit record per tool call to this file', 'BASTION_AUDIT_LOG'],
+];
+
+function addSharedOptions(command: Command): Command {
+  for (const [flags, description, variable] of SHARED_OPTIONS) command.addOption(new Option(flags, `${description} [${variable}]`));
+  return command;
+}
+
+/** Commander's camelCase options → BASTION_* variables, so flags and variables go through one schema. */
+function toFlagSettings(options: Record<string, unknown>): FlagSettings {
+  const out: FlagSettings = {};
+  for (const [flags, , variable] of SHARED_OPTIONS) {
+    const key = flags.replace(/^--/, '').split(' ')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const value = options[key];
+    if (value !== undefined) out[variable] = String(value);
+  }
+  return out;
+}
+
+function fail(error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`bastion: ${redact(message)}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}
+
+const connectorHelp = CONNECTORS.map((c) => `  ${c.name.padEnd(10)} ${c.title}: set ${c.setupHint}`).join('\n');
+
+const program = new Command()
+  .name('bastion')
+  .description('One hardened MCP server for your Redmine, YouTrack, ETIM and Coreflux/MQTT systems.')
+  .version(SERVER_VERSION)
+  .showHelpAfterError()
+  .addHelpText('after', `\nConnectors:\n${connectorHelp}\n\nEvery flag also reads a BASTION_* variable (shown in brackets). Precedence: flags, environment, .env, --config.\nDocs: README.md and SECURITY.md.`);
+
+addSharedOptions(
+  program
+    .command('serve')
+    .description('run the MCP server over stdio (for Claude Desktop, IDEs and any MCP client)')
+    .addHelpText('after', '\nExample:\n  REDMINE_URL=https://redmine.example.com REDMINE_API_KEY_FILE=~/.redmine-key bastion serve --read-only'),
+).action(async (options: Record<string, unknown>) => {
+  try {
+    const { createRuntime } = await import('./server/runtime.js');
+    const { serveOverStdio } = await import('./server/stdio.js');
+    const runtime = await createRuntime(toFlagSettings(options));
+    await serveOverStdio(runtime);
+  } catch (error) {
+    fail(error);
+  }
+});
+
+addSharedOptions(
+  program
+    .command('doctor')
+    .description('check the configuration without serving: credentials and their sources, file modes, TLS, reachability, identity and privileges')
+    .option('--json', 'print the checks as JSON'),
+).action(async (options: Record<string, unknown>) => {
+  try {
+    const { runDoctor } = await import('./server/doctor.js');
+    process.exitCode = await runDoctor(toFlagSettings(options), { json: options.json === true });
+  } catch (error) {
+    fail(error);
+  }
+});
+
+const audit = program.command('audit').description('work with the audit log');
+audit
+  .command('verify')
+  .description('check the audit log\'s hash chain; reports the first broken record')
+  .argument('<file>', 'the audit log (JSON lines)')
+  .action((file: string) => {
+    try {
+      const result = verifyAuditLog(file);
+      if (result.ok) {
+        process.stdout.write(`${file}: ${result.records} records, chain intact.\n`);
+      } else {
+        process.stdout.write(`${file}: chain BROKEN at line ${result.brokenLine}: ${result.reason}. ${result.records} records before it are intact.\n`);
+        process.exitCode = 1;
+      }
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      fail(new ConfigError(code ? `Cannot read ${file} (${code}).` : String(error)));
+    }
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,26 @@
+// The connectors Bastion knows. Each is loaded only when enabled, so an unused one costs no start-up time.
+import type { ConnectorModule } from '../core/connector.js';
+
+export interface ConnectorEntry {
+  name: string;
+  title: string;
+  /** Variables whose presence means "this connector is configured". */
+  configuredBy: string[];
+  /** What to set to enable it, for the "no connector configured" message. */
+  setupHint: string;
+  load(): Promise<ConnectorModule>;
+}
+
+export const CONNECTORS: readonly ConnectorEntry[] = [
+  {
+    name: 'redmine',
+    title: 'Redmine',
+    configuredBy: ['REDMINE_URL'],
+    setupHint: 'REDMINE_URL and REDMINE_API_KEY (or REDMINE_API_KEY_FILE)',
+    load: async () => (await import('./redmine/index.js')).redmineConnector,
+  },
+];
+
+export function findConnector(name: string): ConnectorEntry | undefined {
+  return CONNECTORS.find((entry) => entry.name === name);
+}

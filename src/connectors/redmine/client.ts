@@ -1,0 +1,168 @@
+// Typed Redmine REST client on the core HTTP client. Knows Redmine's paths, error bodies and quirks.
+import { HttpClient, pathSegment, type HttpClientOptions, type QueryValue } from '../../core/http.js';
+import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
+import type { Scope } from '../../core/policy.js';
+import type { Secret } from '../../core/secrets.js';
+
+export interface NamedRef {
+  id: number;
+  name: string;
+}
+
+export interface RedmineProject {
+  id: number;
+  identifier: string;
+  name: string;
+  description?: string;
+  status?: number;
+  is_public?: boolean;
+  parent?: NamedRef;
+  created_on?: string;
+  updated_on?: string;
+  trackers?: NamedRef[];
+  issue_categories?: NamedRef[];
+  enabled_modules?: Array<{ id: number; name: string }>;
+  time_entry_activities?: NamedRef[];
+  issue_custom_fields?: Array<NamedRef & { field_format?: string; is_required?: boolean; multiple?: boolean; possible_values?: Array<{ value: string }> }>;
+}
+
+/** Redmine's 422 bodies are {"errors": ["Subject cannot be blank", ...]}; every other error body is empty. */
+function redmineErrorDetails(_status: number, body: unknown): string[] {
+  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) {
+    return ((body as { errors: unknown[] }).errors).map(String);
+  }
+  return [];
+}
+
+const STATUS_HINTS: Partial<Record<number, string>> = {
+  401: 'authentication failed: check REDMINE_API_KEY',
+  403: "forbidden: the key's user lacks the permission for this, or the REST API is disabled in Redmine's settings (Administration > Settings > API)",
+  404: 'not found, or not visible to the key\'s user',
+  409: 'conflict: the page was changed since the version you sent; read it again and retry with its current version',
+  412: 'precondition failed (unknown or locked user for impersonation)',
+  422: 'Redmine rejected the values',
+};
+
+export class RedmineClient {
+  readonly http: HttpClient;
+  private allowedProjects?: Promise<Map<number, string>>;
+  private readonly lookups = new Map<string, Promise<NamedRef[]>>();
+
+  constructor(options: { url: string; apiKey: Secret; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger'] }) {
+    this.http = new HttpClient({
+      service: 'Redmine',
+      baseUrl: options.url,
+      tls: options.tls,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      // The key travels in a header only, never in the query string where it would end up in access logs.
+      authHeaders: () => ({ 'X-Redmine-API-Key': options.apiKey.reveal() }),
+      errorDetails: redmineErrorDetails,
+      statusHints: STATUS_HINTS,
+    });
+  }
+
+  get<T>(path: string, query: Record<string, QueryValue> | undefined, signal: AbortSignal): Promise<T> {
+    return this.http.requestJson<T>({ method: 'GET', path, query, signal });
+  }
+
+  post<T>(path: string, json: unknown, signal: AbortSignal): Promise<T> {
+    return this.http.requestJson<T>({ method: 'POST', path, json, signal });
+  }
+
+  async put(path: string, json: unknown, signal: AbortSignal): Promise<void> {
+    await this.http.request({ method: 'PUT', path, json, signal });
+  }
+
+  async delete(path: string, signal: AbortSignal): Promise<void> {
+    await this.http.request({ method: 'DELETE', path, signal });
+  }
+
+  /** Absolute web URL of a Redmine page (for links in results). */
+  webUrl(path: string): string {
+    return this.http.urlFor(path).toString();
+  }
+
+  /** The projects named in the scope setting, resolved once to id → identifier. */
+  private resolveAllowedProjects(scope: Scope, signal: AbortSignal): Promise<Map<number, string>> {
+    this.allowedProjects ??= (async () => {
+      const map = new Map<number, string>();
+      for (const ref of scope.values) {
+        try {
+          const { project } = await this.get<{ project: RedmineProject }>(`/projects/${pathSegment(ref)}.json`, undefined, signal);
+          map.set(project.id, project.identifier);
+        } catch (error) {
+          if (error instanceof UpstreamError && error.status === 404) {
+            throw new PolicyError(`${scope.setting} names project "${ref}", which does not exist or is not visible to this key.`);
+          }
+          throw error;
+        }
+      }
+      return map;
+    })();
+    this.allowedProjects.catch(() => {
+      this.allowedProjects = undefined;
+    });
+    return this.allowedProjects;
+  }
+
+  /** Throws a PolicyError unless the project (by numeric id or identifier) is in scope. */
+  async assertProjectInScope(scope: Scope, project: number | string | { id: number }, what: string, signal: AbortSignal): Promise<void> {
+    if (!scope.active) return;
+    const allowed = await this.resolveAllowedProjects(scope, signal);
+    const ref = typeof project === 'object' ? project.id : project;
+    const ok = typeof ref === 'number' || /^\d+$/.test(ref)
+      ? allowed.has(Number(ref))
+      : [...allowed.values()].includes(ref);
+    if (!ok) throw new PolicyError(`${what} is outside the allowed projects (${scope.setting}=${scope.values.join(',')}).`);
+  }
+
+  /** With a scope, the project a listing must be limited to: the one given, or the only allowed one. */
+  async scopedProject(scope: Scope, project: string | undefined, signal: AbortSignal): Promise<string | undefined> {
+    if (!scope.active) return project;
+    if (project) {
+      await this.assertProjectInScope(scope, project, `Project "${project}"`, signal);
+      return project;
+    }
+    const values = scope.values;
+    if (values.length === 1) return values[0];
+    throw new InputError(`Bastion is limited to the projects ${values.join(', ')} (${scope.setting}); name one of them with "project".`);
+  }
+
+  /** Reads an issue's project and checks it against the scope (for tools that take only an issue id). */
+  async assertIssueInScope(scope: Scope, issueId: number, signal: AbortSignal): Promise<void> {
+    if (!scope.active) return;
+    const { issue } = await this.get<{ issue: { project: NamedRef } }>(`/issues/${pathSegment(issueId)}.json`, undefined, signal);
+    await this.assertProjectInScope(scope, issue.project, `Issue #${issueId}`, signal);
+  }
+
+  /** Trackers, statuses and priorities change rarely: fetched once per process. */
+  lookup(kind: 'trackers' | 'issue_statuses' | 'issue_priorities' | 'time_entry_activities', signal: AbortSignal): Promise<NamedRef[]> {
+    const paths = {
+      trackers: '/trackers.json',
+      issue_statuses: '/issue_statuses.json',
+      issue_priorities: '/enumerations/issue_priorities.json',
+      time_entry_activities: '/enumerations/time_entry_activities.json',
+    } as const;
+    let cached = this.lookups.get(kind);
+    if (!cached) {
+      cached = this.get<Record<string, NamedRef[]>>(paths[kind], undefined, signal).then((body) => body[kind] ?? []);
+      cached.catch(() => this.lookups.delete(kind));
+      this.lookups.set(kind, cached);
+    }
+    return cached;
+  }
+
+  /** Resolves a name or numeric id against a lookup list (case-insensitive); a clear error lists the choices. */
+  async resolveLookup(kind: Parameters<RedmineClient['lookup']>[0], value: string | number, label: string, signal: AbortSignal): Promise<number> {
+    if (typeof value === 'number' || /^\d+$/.test(value)) return Number(value);
+    const items = await this.lookup(kind, signal);
+    const found = items.find((item) => item.name.toLowerCase() === value.toLowerCase());
+    if (!found) throw new InputError(`Unknown ${label} "${value}". Choose one of: ${items.map((item) => item.name).join(', ')}.`);
+    return found.id;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

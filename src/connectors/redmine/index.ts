@@ -1,0 +1,113 @@
+// The Redmine connector: settings, client, tools and doctor checks.
+import { z } from 'zod';
+import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
+import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
+import { ConfigError, UpstreamError } from '../../core/errors.js';
+import { Scope } from '../../core/policy.js';
+import { readSecret } from '../../core/secrets.js';
+import { RedmineClient } from './client.js';
+import { redmineTools } from './tools/index.js';
+
+export const REDMINE_VARIABLES: VariableDoc[] = [
+  { name: 'REDMINE_URL', description: 'Base URL of Redmine, with its sub-path if any (https://host/redmine)', required: true },
+  { name: 'REDMINE_API_KEY', description: 'API key (My account > API access key); or REDMINE_API_KEY_FILE', required: true, secret: true },
+  { name: 'REDMINE_VERIFY_SSL', description: 'Verify the server certificate; false is insecure and warned about', default: 'true' },
+  { name: 'REDMINE_CA_CERT', description: 'PEM file of the CA that issued the server certificate (self-signed setups)' },
+  { name: 'REDMINE_CLIENT_CERT', description: 'PEM client certificate for mutual TLS' },
+  { name: 'REDMINE_CLIENT_KEY', description: 'PEM private key of the client certificate' },
+  { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool is limited to' },
+  { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
+];
+
+const SettingsSchema = z.object({
+  REDMINE_URL: z.string().url('must be a URL like https://redmine.example.com'),
+  REDMINE_VERIFY_SSL: booleanSetting.default(true),
+  REDMINE_CA_CERT: z.string().optional(),
+  REDMINE_CLIENT_CERT: z.string().optional(),
+  REDMINE_CLIENT_KEY: z.string().optional(),
+  REDMINE_PROJECTS: listSetting.optional(),
+  REDMINE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
+});
+
+async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
+  const settings = parseSettings(SettingsSchema, context.settings.values);
+  const apiKey = readSecret('REDMINE_API_KEY', {
+    env: context.settings.values,
+    sourceOf: (name) => {
+      const source = context.settings.sourceOf(name);
+      return source === 'flag' ? 'env' : source;
+    },
+    allowInsecureFiles: context.allowInsecureSecretFiles,
+    onWarning: (message) => context.logger.warn(message),
+  });
+  if (!apiKey) throw new ConfigError('REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE.');
+  if ((settings.REDMINE_CLIENT_CERT === undefined) !== (settings.REDMINE_CLIENT_KEY === undefined)) {
+    throw new ConfigError('REDMINE_CLIENT_CERT and REDMINE_CLIENT_KEY go together: set both or neither.');
+  }
+  const tls = {
+    verify: settings.REDMINE_VERIFY_SSL,
+    caFile: settings.REDMINE_CA_CERT,
+    certFile: settings.REDMINE_CLIENT_CERT,
+    keyFile: settings.REDMINE_CLIENT_KEY,
+  };
+  const client = new RedmineClient({ url: settings.REDMINE_URL, apiKey, tls, timeoutMs: settings.REDMINE_TIMEOUT * 1000, logger: context.logger });
+  const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
+  context.audit.record({
+    type: 'credential',
+    event: 'client_initialization',
+    connector: 'redmine',
+    source: apiKey.source,
+    credential: apiKey.fingerprint,
+    outcome: 'ok',
+  });
+
+  const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
+    const checks: DoctorCheck[] = [
+      { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
+      { name: 'credential', status: 'ok', detail: `REDMINE_API_KEY from ${apiKey.origin} (${apiKey.source}), fingerprint ${apiKey.fingerprint}` },
+      client.http.baseUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(client.http.baseUrl.hostname)
+        ? { name: 'tls', status: 'warn', detail: 'plain http to a remote host: the API key travels unencrypted' }
+        : tls.verify
+          ? { name: 'tls', status: 'ok', detail: `certificate verification on${tls.caFile ? ` with CA ${tls.caFile}` : ''}${tls.certFile ? ', client certificate set' : ''}` }
+          : { name: 'tls', status: 'warn', detail: 'certificate verification is OFF (REDMINE_VERIFY_SSL=false): use REDMINE_CA_CERT instead' },
+      { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
+    ];
+    try {
+      const { user } = await client.get<{ user: { id: number; login: string; admin?: boolean } }>('/users/current.json', undefined, signal);
+      checks.push({ name: 'reachability', status: 'ok', detail: 'Redmine answered with the REST API enabled' });
+      checks.push({ name: 'identity', status: 'ok', detail: `the key belongs to ${user.login} (id ${user.id})` });
+      checks.push(
+        user.admin
+          ? { name: 'privileges', status: 'warn', detail: `${user.login} is a Redmine administrator: a key of a user with only the needed project roles limits the damage of a leak` }
+          : { name: 'privileges', status: 'ok', detail: 'not an administrator' },
+      );
+      if (scope.active) {
+        for (const project of scope.values) {
+          try {
+            await client.get(`/projects/${encodeURIComponent(project)}.json`, undefined, signal);
+            checks.push({ name: `project ${project}`, status: 'ok', detail: 'visible' });
+          } catch (error) {
+            checks.push({ name: `project ${project}`, status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+          }
+        }
+      }
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      if (error instanceof UpstreamError && error.status === 401) {
+        context.audit.record({ type: 'credential', event: 'authentication_failure', connector: 'redmine', source: apiKey.source, credential: apiKey.fingerprint, outcome: 'error' });
+      }
+      checks.push({ name: 'reachability', status: 'fail', detail });
+    }
+    return checks;
+  };
+
+  return { name: 'redmine', client, scope, credential: apiKey, doctor, close: () => client.close() };
+}
+
+export const redmineConnector: ConnectorModule = {
+  name: 'redmine',
+  title: 'Redmine',
+  variables: REDMINE_VARIABLES,
+  tools: redmineTools,
+  create,
+};

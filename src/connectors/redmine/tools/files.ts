@@ -1,0 +1,202 @@
+// Files: upload bytes for later attaching, and read attachments (metadata, and small text files' content).
+import { z } from 'zod';
+import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js';
+import { pathSegment } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import type { NamedRef } from '../client.js';
+import { creates, idSchema, readOnly, redmineTool } from './shared.js';
+
+interface RedmineAttachment {
+  id: number;
+  filename: string;
+  filesize: number;
+  content_type?: string | null;
+  description?: string | null;
+  author?: NamedRef;
+  created_on?: string;
+}
+
+/** Redmine's default attachment_max_size is 5120 KB; a larger upload would only fail after the transfer. */
+const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+/** Text content is returned only for files up to this size. */
+const MAX_TEXT_BYTES = 1024 * 1024;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const TEXT_TYPES = new Set(['application/json', 'application/xml', 'application/x-yaml', 'application/yaml']);
+const TEXT_EXTENSIONS = /\.(?:txt|md|csv|log|json|xml|ya?ml)$/i;
+
+function decodeContent(content: string, encoding: 'base64' | 'text'): Buffer {
+  if (encoding === 'text') return Buffer.from(content, 'utf8');
+  // Line breaks and spaces are common in wrapped base64; anything else is refused rather than silently dropped.
+  const compact = content.replace(/\s+/g, '');
+  if (!compact.length || compact.length % 4 !== 0 || !BASE64.test(compact)) {
+    throw new InputError('content is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4). Send encoding "text" for plain text.');
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+// ---------------------------------------------------------------- redmine_upload_attachment
+
+export const uploadAttachment = redmineTool({
+  name: 'redmine_upload_attachment',
+  title: 'Upload a file to Redmine',
+  description:
+    'Uploads a file (plain text, or base64 for binary files; at most 5 MiB) and returns an upload_token. ' +
+    'The file is not visible anywhere yet: pass the upload_token and filename in the uploads of redmine_create_issue, ' +
+    'redmine_update_issue or redmine_put_wiki_page to attach it. Each token can be used once.',
+  inputSchema: z.object({
+    filename: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .regex(/^[^/\\]+$/, 'must be a file name without / or \\')
+      .describe('File name, e.g. "report.csv"'),
+    content: z.string().min(1).max(7_340_032).describe('File content: the text itself, or base64 when encoding is "base64"'),
+    encoding: z.enum(['text', 'base64']).default('text').describe('text (UTF-8) or base64 (for binary files)'),
+    content_type: z
+      .string()
+      .max(255)
+      .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type like "text/csv"')
+      .optional()
+      .describe('MIME type; Redmine guesses it from the file name when left out'),
+  }),
+  outputSchema: z.object({
+    upload_token: z.string(),
+    upload_id: z.number(),
+    filename: z.string(),
+    size: z.number().describe('Bytes uploaded'),
+    content_type: z.string().optional(),
+    note: z.string(),
+  }),
+  annotations: creates,
+  handler: async (input, ctx) => {
+    const body = decodeContent(input.content, input.encoding);
+    if (body.length > MAX_UPLOAD_BYTES) {
+      throw new InputError(
+        `content is ${body.length} bytes; Redmine accepts attachments up to 5 MiB (5120 KB, its default attachment_max_size). Split or compress the file.`,
+      );
+    }
+    const response = await ctx.client.http.request({
+      method: 'POST',
+      path: '/uploads.json',
+      query: { filename: input.filename, content_type: input.content_type },
+      body,
+      // Redmine refuses any other content type for uploads (406).
+      contentType: 'application/octet-stream',
+      signal: ctx.signal,
+    });
+    const parsed = ctx.client.http.parseJson<{ upload?: { id: number; token: string } } | undefined>(response, 'POST /uploads.json');
+    if (!parsed?.upload?.token) throw new UpstreamError('Redmine answered the upload without an upload token.', 'bad_response', response.status);
+    return {
+      upload_token: parsed.upload.token,
+      upload_id: parsed.upload.id,
+      filename: input.filename,
+      size: body.length,
+      content_type: input.content_type,
+      note: 'Attach it by passing {upload_token, filename} in uploads of redmine_create_issue, redmine_update_issue or redmine_put_wiki_page.',
+    };
+  },
+  // The token is put on its own line without "token:" or "token=" before it, which the log scrubber would treat as a credential.
+  render: (out) =>
+    `Uploaded ${out.filename} (${out.size} bytes) as upload #${out.upload_id}. upload_token for the uploads parameter:\n${out.upload_token}\n${out.note}`,
+});
+
+// ---------------------------------------------------------------- redmine_get_attachment
+
+function isTextLike(attachment: RedmineAttachment): boolean {
+  const type = (attachment.content_type ?? '').split(';')[0]!.trim().toLowerCase();
+  return type.startsWith('text/') || TEXT_TYPES.has(type) || TEXT_EXTENSIONS.test(attachment.filename);
+}
+
+export const getAttachment = redmineTool({
+  name: 'redmine_get_attachment',
+  title: 'Get a Redmine attachment',
+  description:
+    'Returns an attachment\'s details (file name, size, type, description, author, date, link) and, for text files up to 1 MiB ' +
+    '(text/*, JSON, XML, YAML, .txt/.md/.csv/.log), its content cut at max_chars. Binary files are described, not returned. ' +
+    'Attachment ids are listed by redmine_get_issue and redmine_get_wiki_page; pass issue_id too (required when Bastion is limited to projects).',
+  inputSchema: z.object({
+    attachment_id: idSchema('Attachment id'),
+    issue_id: idSchema('Issue the attachment belongs to').optional(),
+    include_content: z.boolean().default(true).describe('Return the content of text files'),
+    max_chars: z.number().int().min(100).max(100_000).default(4000).describe('Longest content returned, in characters (default 4000)'),
+  }),
+  outputSchema: z.object({
+    id: z.number(),
+    filename: z.string(),
+    filesize: z.number(),
+    content_type: z.string().optional(),
+    description: z.string().optional(),
+    author: z.string().optional(),
+    created_on: z.string().optional(),
+    url: z.string(),
+    content: z.string().optional(),
+    content_note: z.string().optional().describe('Why the content is not included'),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    let attachment: RedmineAttachment | undefined;
+    if (input.issue_id === undefined) {
+      // Attachments do not name their project, so under a scope they are reached through their issue.
+      if (ctx.scope.active) {
+        throw new InputError(
+          `issue_id is required while Bastion is limited to projects (${ctx.scope.setting}=${ctx.scope.values.join(',')}): give the issue the attachment belongs to.`,
+        );
+      }
+      ({ attachment } = await ctx.client.get<{ attachment: RedmineAttachment }>(`/attachments/${pathSegment(input.attachment_id)}.json`, undefined, ctx.signal));
+    } else {
+      const { issue } = await ctx.client.get<{ issue: { project: NamedRef; attachments?: RedmineAttachment[] } }>(
+        `/issues/${pathSegment(input.issue_id)}.json`,
+        { include: 'attachments' },
+        ctx.signal,
+      );
+      await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
+      attachment = issue.attachments?.find((a) => a.id === input.attachment_id);
+      if (!attachment) {
+        const message = `Attachment #${input.attachment_id} is not attached to issue #${input.issue_id}.`;
+        throw ctx.scope.active ? new PolicyError(message) : new InputError(`${message} redmine_get_issue lists the issue's attachments.`);
+      }
+    }
+    let content: string | undefined;
+    let contentNote: string | undefined;
+    if (!input.include_content) {
+      contentNote = 'not requested';
+    } else if (!isTextLike(attachment)) {
+      contentNote = `not a text file (${attachment.content_type || 'unknown type'}); open the link to download it`;
+    } else if (attachment.filesize > MAX_TEXT_BYTES) {
+      contentNote = `larger than 1 MiB (${attachment.filesize} bytes); open the link to download it`;
+    } else {
+      const response = await ctx.client.http.request({
+        method: 'GET',
+        path: `/attachments/download/${pathSegment(attachment.id)}/${pathSegment(attachment.filename)}`,
+        signal: ctx.signal,
+      });
+      const text = response.body.toString('utf8');
+      if (text.includes('\u0000')) {
+        contentNote = 'the file contains binary data; open the link to download it';
+      } else {
+        content = clip(text, input.max_chars, `call redmine_get_attachment again with max_chars=${Math.min(100_000, text.length)}`);
+      }
+    }
+    return {
+      id: attachment.id,
+      filename: attachment.filename,
+      filesize: attachment.filesize,
+      content_type: attachment.content_type || undefined,
+      description: attachment.description || undefined,
+      author: attachment.author?.name,
+      created_on: attachment.created_on,
+      // content_url is built from the host the request reached, which may be internal; the configured URL is used instead.
+      url: ctx.client.webUrl(`/attachments/${attachment.id}`),
+      content,
+      content_note: contentNote,
+    };
+  },
+  render: (out) => {
+    const head =
+      `Attachment #${out.id} ${out.filename} (${out.filesize} bytes${out.content_type ? `, ${out.content_type}` : ''})` +
+      `${out.author ? ` by ${out.author}` : ''}${out.created_on ? ` on ${out.created_on.slice(0, 10)}` : ''} ${out.url}` +
+      `${out.description ? `\nDescription: ${out.description}` : ''}`;
+    return out.content !== undefined ? `${head}\n---\n${out.content}` : `${head}\nContent: ${out.content_note ?? 'none'}`;
+  },
+});

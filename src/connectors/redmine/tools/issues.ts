@@ -1,0 +1,600 @@
+// Issues: find, read, create, change, delete.
+import { z } from 'zod';
+import { InputError } from '../../../core/errors.js';
+import { pathSegment } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import type { NamedRef, RedmineClient } from '../client.js';
+import {
+  creates, dateSchema, deletes, done, idSchema, limitSchema, nameOrIdSchema, offsetSchema, projectSchema,
+  readOnly, ref, redmineTool, refOutput, updates, type RedmineContext,
+} from './shared.js';
+
+interface RedmineIssue {
+  id: number;
+  project: NamedRef;
+  tracker: NamedRef;
+  status: NamedRef & { is_closed?: boolean };
+  priority: NamedRef;
+  author: NamedRef;
+  assigned_to?: NamedRef;
+  category?: NamedRef;
+  fixed_version?: NamedRef;
+  parent?: { id: number };
+  subject: string;
+  description?: string | null;
+  start_date?: string | null;
+  due_date?: string | null;
+  done_ratio?: number;
+  is_private?: boolean;
+  estimated_hours?: number | null;
+  spent_hours?: number;
+  custom_fields?: Array<{ id: number; name: string; value: string | string[] | null; multiple?: boolean }>;
+  created_on: string;
+  updated_on: string;
+  closed_on?: string | null;
+  journals?: RedmineJournal[];
+  attachments?: Array<{ id: number; filename: string; filesize: number; content_type?: string; description?: string; author?: NamedRef; created_on?: string }>;
+  relations?: Array<{ id: number; issue_id: number; issue_to_id: number; relation_type: string; delay?: number | null }>;
+  children?: Array<{ id: number; tracker?: NamedRef; subject: string }>;
+  watchers?: NamedRef[];
+  allowed_statuses?: Array<NamedRef & { is_closed?: boolean }>;
+}
+
+interface RedmineJournal {
+  id: number;
+  user: NamedRef;
+  notes: string | null;
+  created_on: string;
+  private_notes?: boolean;
+  details: Array<{ property: string; name: string; old_value: string | null; new_value: string | null }>;
+}
+
+const uploadsSchema = z
+  .array(
+    z.object({
+      upload_token: z.string().min(1).max(200).describe('Token returned by redmine_upload_attachment'),
+      filename: z.string().min(1).max(255),
+      content_type: z.string().max(100).optional(),
+      description: z.string().max(255).optional(),
+    }),
+  )
+  .max(10)
+  .describe('Files uploaded with redmine_upload_attachment, to attach');
+
+const customFieldsInput = z
+  .array(
+    z.object({
+      field: z.string().min(1).max(100).describe('Custom field name (e.g. "Department") or numeric id'),
+      value: z.array(z.string().max(10_000)).max(50).describe('Value(s); one element for single-value fields, [] to clear'),
+    }),
+  )
+  .max(50);
+
+function toUploads(uploads: z.output<typeof uploadsSchema> | undefined) {
+  return uploads?.map((u) => ({ token: u.upload_token, filename: u.filename, content_type: u.content_type, description: u.description }));
+}
+
+/** Custom fields by name or id → Redmine's [{id, value}], using the project's field list (readable without admin rights). */
+async function resolveCustomFields(
+  client: RedmineClient,
+  project: string | number,
+  fields: z.output<typeof customFieldsInput> | undefined,
+  signal: AbortSignal,
+): Promise<Array<{ id: number; value: string | string[] }> | undefined> {
+  if (!fields?.length) return undefined;
+  const { project: details } = await client.get<{ project: { issue_custom_fields?: NamedRef[] } }>(
+    `/projects/${pathSegment(project)}.json`,
+    { include: 'issue_custom_fields' },
+    signal,
+  );
+  const available = details.issue_custom_fields ?? [];
+  return fields.map(({ field, value }) => {
+    const found = /^\d+$/.test(field)
+      ? available.find((cf) => cf.id === Number(field))
+      : available.find((cf) => cf.name.toLowerCase() === field.toLowerCase());
+    if (!found) {
+      const names = available.map((cf) => `${cf.name} (#${cf.id})`).join(', ') || 'none';
+      throw new InputError(`custom_fields: unknown field "${field}" for this project. Available: ${names}.`);
+    }
+    return { id: found.id, value: value.length === 1 ? value[0]! : value };
+  });
+}
+
+// ---------------------------------------------------------------- search
+
+const SORT_FIELDS = ['id', 'subject', 'status', 'priority', 'tracker', 'assigned_to', 'updated_on', 'created_on', 'due_date', 'start_date', 'done_ratio'] as const;
+
+const issueSummary = z.object({
+  id: z.number(),
+  subject: z.string(),
+  project: z.string().optional(),
+  tracker: z.string(),
+  status: z.string(),
+  priority: z.string(),
+  assignee: z.string().optional(),
+  updated: z.string(),
+  due: z.string().optional(),
+});
+
+/** A user filter: "me" or a numeric user id. */
+const userFilter = (what: string) =>
+  z.string().regex(/^(?:me|\d{1,10})$/, 'must be "me" or a numeric user id').describe(`${what}: "me" or a user id`);
+
+function dateRange(from: string | undefined, to: string | undefined): string | undefined {
+  if (from && to) return `><${from}|${to}`;
+  if (from) return `>=${from}`;
+  if (to) return `<=${to}`;
+  return undefined;
+}
+
+export const searchIssues = redmineTool({
+  name: 'redmine_search_issues',
+  title: 'Search Redmine issues',
+  description:
+    'Lists issues matching filters (project, status, tracker, assignee, author, priority, version, parent, custom fields, date ranges, text in the subject), ' +
+    'sorted and paged. Returns one line per issue (id, subject, tracker, status, priority, assignee, last update) and the total count; ' +
+    'use redmine_get_issue for an issue\'s description and history. Status defaults to open issues.',
+  inputSchema: z.object({
+    project: projectSchema.optional(),
+    status: z.string().min(1).max(50).default('open').describe('"open" (default), "closed", "all", or a status name or id'),
+    tracker: nameOrIdSchema('Tracker').optional(),
+    assignee: userFilter('Assigned to').optional(),
+    author: userFilter('Author').optional(),
+    priority: nameOrIdSchema('Priority').optional(),
+    version_id: idSchema('Target version id').optional(),
+    category_id: idSchema('Issue category id').optional(),
+    parent_id: idSchema('Parent issue id').optional(),
+    custom_fields: z
+      .array(z.object({ id: idSchema('Custom field id'), value: z.string().min(1).max(255) }))
+      .max(10)
+      .optional()
+      .describe('Filter by custom field values (only fields marked "used as a filter" in Redmine filter; others are ignored by Redmine)'),
+    text: z.string().min(1).max(255).optional().describe('Text the subject contains'),
+    created_from: dateSchema.optional(),
+    created_to: dateSchema.optional(),
+    updated_from: dateSchema.optional(),
+    updated_to: dateSchema.optional(),
+    query_id: idSchema('Saved query id (see redmine_lookup kind "queries")').optional(),
+    sort: z.enum(SORT_FIELDS).default('updated_on'),
+    direction: z.enum(['asc', 'desc']).default('desc'),
+    offset: offsetSchema,
+    limit: limitSchema(25),
+  }),
+  outputSchema: z.object({
+    total_count: z.number(),
+    offset: z.number(),
+    issues: z.array(issueSummary),
+    next_offset: z.number().optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const { client, signal, scope } = ctx;
+    const project = await client.scopedProject(scope, input.project, signal);
+    const status = ['open', 'closed'].includes(input.status)
+      ? input.status
+      : input.status === 'all'
+        ? '*'
+        : await client.resolveLookup('issue_statuses', input.status, 'status', signal);
+    const query: Record<string, string | number | undefined> = {
+      project_id: project,
+      // With a project scope, subprojects outside it must not leak into results.
+      subproject_id: scope.active ? '!*' : undefined,
+      status_id: status,
+      tracker_id: input.tracker ? await client.resolveLookup('trackers', input.tracker, 'tracker', signal) : undefined,
+      priority_id: input.priority ? await client.resolveLookup('issue_priorities', input.priority, 'priority', signal) : undefined,
+      assigned_to_id: input.assignee,
+      author_id: input.author,
+      fixed_version_id: input.version_id,
+      category_id: input.category_id,
+      parent_id: input.parent_id,
+      subject: input.text ? `~${input.text}` : undefined,
+      created_on: dateRange(input.created_from, input.created_to),
+      updated_on: dateRange(input.updated_from, input.updated_to),
+      query_id: input.query_id,
+      sort: `${input.sort}:${input.direction}`,
+      offset: input.offset,
+      limit: input.limit,
+    };
+    for (const cf of input.custom_fields ?? []) query[`cf_${cf.id}`] = cf.value;
+    const body = await client.get<{ issues: RedmineIssue[]; total_count: number; offset: number }>('/issues.json', query, signal);
+    const next = body.offset + body.issues.length;
+    return {
+      total_count: body.total_count,
+      offset: body.offset,
+      issues: body.issues.map((issue) => ({
+        id: issue.id,
+        subject: issue.subject,
+        project: project ? undefined : issue.project.name,
+        tracker: issue.tracker.name,
+        status: issue.status.name,
+        priority: issue.priority.name,
+        assignee: issue.assigned_to?.name,
+        updated: issue.updated_on.slice(0, 10),
+        due: issue.due_date ?? undefined,
+      })),
+      next_offset: next < body.total_count ? next : undefined,
+    };
+  },
+  render: (out) => {
+    const head = out.issues.length
+      ? `Issues ${out.offset + 1}-${out.offset + out.issues.length} of ${out.total_count}${out.next_offset !== undefined ? ` (more: offset=${out.next_offset})` : ''}`
+      : `No issues (total ${out.total_count}).`;
+    const lines = out.issues.map(
+      (i) =>
+        `#${i.id} [${i.tracker}/${i.status}/${i.priority}] ${i.subject}` +
+        `${i.assignee ? ` → ${i.assignee}` : ''} · ${i.updated}${i.due ? ` · due ${i.due}` : ''}${i.project ? ` · ${i.project}` : ''}`,
+    );
+    return [head, ...lines].join('\n');
+  },
+});
+
+// ---------------------------------------------------------------- get
+
+const ISSUE_INCLUDES = ['attachments', 'relations', 'children', 'watchers', 'allowed_statuses', 'changesets'] as const;
+const ATTR_LOOKUPS: Record<string, Parameters<RedmineClient['lookup']>[0]> = {
+  status_id: 'issue_statuses',
+  tracker_id: 'trackers',
+  priority_id: 'issue_priorities',
+};
+const LONG_TEXT_ATTRS = new Set(['description']);
+
+/** One readable line per journal detail, instead of whole old and new texts. */
+async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ctx: RedmineContext): Promise<string[]> {
+  const out: string[] = [];
+  for (const detail of journal.details) {
+    const oldValue = detail.old_value ?? '';
+    const newValue = detail.new_value ?? '';
+    if (detail.property === 'attr' && LONG_TEXT_ATTRS.has(detail.name)) {
+      out.push(`${detail.name} edited (${oldValue.length} → ${newValue.length} chars)`);
+      continue;
+    }
+    if (detail.property === 'attr') {
+      const lookup = ATTR_LOOKUPS[detail.name];
+      const name = detail.name.replace(/_id$/, '');
+      if (lookup) {
+        const items = await ctx.client.lookup(lookup, ctx.signal).catch(() => [] as NamedRef[]);
+        const label = (v: string) => (v ? items.find((i) => String(i.id) === v)?.name ?? `#${v}` : '(none)');
+        out.push(`${name}: ${label(oldValue)} → ${label(newValue)}`);
+      } else {
+        const short = (v: string) => (v ? clip(v, 60, 'see the issue') : '(none)');
+        out.push(`${name}: ${short(oldValue)} → ${short(newValue)}`);
+      }
+    } else if (detail.property === 'cf') {
+      const field = issue.custom_fields?.find((cf) => String(cf.id) === detail.name)?.name ?? `custom field #${detail.name}`;
+      out.push(`${field}: ${clip(oldValue, 60, '') || '(none)'} → ${clip(newValue, 60, '') || '(none)'}`);
+    } else if (detail.property === 'attachment') {
+      out.push(newValue ? `attached ${newValue}` : `removed attachment ${oldValue}`);
+    } else if (detail.property === 'relation') {
+      out.push(newValue ? `relation ${detail.name} #${newValue} added` : `relation ${detail.name} #${oldValue} removed`);
+    } else {
+      out.push(`${detail.property} ${detail.name} changed`);
+    }
+  }
+  return out;
+}
+
+const journalOutput = z.object({
+  id: z.number(),
+  user: z.string(),
+  created_on: z.string(),
+  notes: z.string().optional(),
+  private: z.boolean().optional(),
+  changes: z.array(z.string()).optional(),
+});
+
+export const getIssue = redmineTool({
+  name: 'redmine_get_issue',
+  title: 'Get a Redmine issue',
+  description:
+    'Returns one issue with its fields, description, custom fields and history (journals, newest first, paged; field changes summarised in one line each). ' +
+    'Optionally attachments, relations, children, watchers and the statuses the workflow allows next (use those before changing the status).',
+  inputSchema: z.object({
+    issue_id: idSchema('Issue id'),
+    include: z.array(z.enum(ISSUE_INCLUDES)).max(ISSUE_INCLUDES.length).default(['attachments', 'relations', 'children']),
+    journals: z.boolean().default(true).describe('Include the history'),
+    journal_offset: z.number().int().min(0).max(100_000).default(0).describe('Journals to skip, newest first'),
+    journal_limit: z.number().int().min(1).max(100).default(10).describe('Journals to return (1-100, default 10)'),
+    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description and note text returned'),
+  }),
+  outputSchema: z.object({
+    id: z.number(),
+    subject: z.string(),
+    url: z.string(),
+    project: refOutput,
+    tracker: refOutput,
+    status: refOutput.extend({ is_closed: z.boolean().optional() }),
+    priority: refOutput,
+    author: refOutput,
+    assignee: refOutput.optional(),
+    category: refOutput.optional(),
+    version: refOutput.optional(),
+    parent_id: z.number().optional(),
+    description: z.string(),
+    start_date: z.string().optional(),
+    due_date: z.string().optional(),
+    done_ratio: z.number().optional(),
+    estimated_hours: z.number().optional(),
+    spent_hours: z.number().optional(),
+    is_private: z.boolean(),
+    custom_fields: z.array(z.object({ id: z.number(), name: z.string(), value: z.union([z.string(), z.array(z.string())]) })).optional(),
+    created_on: z.string(),
+    updated_on: z.string(),
+    closed_on: z.string().optional(),
+    journals: z.object({ total: z.number(), offset: z.number(), next_offset: z.number().optional(), items: z.array(journalOutput) }).optional(),
+    attachments: z.array(z.object({ id: z.number(), filename: z.string(), filesize: z.number(), content_type: z.string().optional() })).optional(),
+    relations: z.array(z.object({ id: z.number(), type: z.string(), issue_id: z.number(), issue_to_id: z.number(), delay: z.number().optional() })).optional(),
+    children: z.array(z.object({ id: z.number(), subject: z.string() })).optional(),
+    watchers: z.array(refOutput).optional(),
+    allowed_statuses: z.array(refOutput).optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const include = [...input.include, ...(input.journals ? ['journals'] : [])].join(',');
+    const { issue } = await ctx.client.get<{ issue: RedmineIssue }>(`/issues/${pathSegment(input.issue_id)}.json`, { include: include || undefined }, ctx.signal);
+    await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${issue.id}`, ctx.signal);
+
+    let journals;
+    if (input.journals) {
+      // Order depends on the key user's preference in Redmine: sort by id, newest first.
+      const all = [...(issue.journals ?? [])].sort((a, b) => b.id - a.id);
+      const page = all.slice(input.journal_offset, input.journal_offset + input.journal_limit);
+      const items = await Promise.all(
+        page.map(async (j) => {
+          const changes = await summariseDetails(j, issue, ctx);
+          return {
+            id: j.id,
+            user: j.user.name,
+            created_on: j.created_on,
+            notes: j.notes ? clip(j.notes, input.max_chars, `call redmine_get_issue with a larger max_chars`) : undefined,
+            private: j.private_notes ? true : undefined,
+            changes: changes.length ? changes : undefined,
+          };
+        }),
+      );
+      const next = input.journal_offset + page.length;
+      journals = { total: all.length, offset: input.journal_offset, next_offset: next < all.length ? next : undefined, items };
+    }
+    const has = (name: (typeof ISSUE_INCLUDES)[number]) => input.include.includes(name);
+    return {
+      id: issue.id,
+      subject: issue.subject,
+      url: ctx.client.webUrl(`/issues/${issue.id}`),
+      project: ref(issue.project)!,
+      tracker: ref(issue.tracker)!,
+      status: { ...ref(issue.status)!, is_closed: issue.status.is_closed },
+      priority: ref(issue.priority)!,
+      author: ref(issue.author)!,
+      assignee: ref(issue.assigned_to),
+      category: ref(issue.category),
+      version: ref(issue.fixed_version),
+      parent_id: issue.parent?.id,
+      description: clip(issue.description ?? '', input.max_chars, 'call redmine_get_issue with a larger max_chars'),
+      start_date: issue.start_date ?? undefined,
+      due_date: issue.due_date ?? undefined,
+      done_ratio: issue.done_ratio,
+      estimated_hours: issue.estimated_hours ?? undefined,
+      spent_hours: issue.spent_hours || undefined,
+      is_private: issue.is_private === true,
+      custom_fields: issue.custom_fields?.map((cf) => ({ id: cf.id, name: cf.name, value: cf.value ?? '' })),
+      created_on: issue.created_on,
+      updated_on: issue.updated_on,
+      closed_on: issue.closed_on ?? undefined,
+      journals,
+      attachments: has('attachments')
+        ? issue.attachments?.map((a) => ({ id: a.id, filename: a.filename, filesize: a.filesize, content_type: a.content_type }))
+        : undefined,
+      relations: has('relations')
+        ? issue.relations?.map((r) => ({ id: r.id, type: r.relation_type, issue_id: r.issue_id, issue_to_id: r.issue_to_id, delay: r.delay ?? undefined }))
+        : undefined,
+      children: has('children') ? issue.children?.map((c) => ({ id: c.id, subject: c.subject })) : undefined,
+      watchers: has('watchers') ? issue.watchers?.map((w) => ref(w)!) : undefined,
+      allowed_statuses: has('allowed_statuses') ? issue.allowed_statuses?.map((s) => ref(s)!) : undefined,
+    };
+  },
+  render: (out) => {
+    const lines = [
+      `#${out.id} ${out.subject}`,
+      `${out.project.name} · ${out.tracker.name} · ${out.status.name}${out.status.is_closed ? ' (closed)' : ''} · ${out.priority.name}` +
+        `${out.assignee ? ` · assigned to ${out.assignee.name}` : ''} · by ${out.author.name}`,
+      [
+        out.version && `version ${out.version.name}`,
+        out.category && `category ${out.category.name}`,
+        out.parent_id && `parent #${out.parent_id}`,
+        out.start_date && `start ${out.start_date}`,
+        out.due_date && `due ${out.due_date}`,
+        out.done_ratio !== undefined && `${out.done_ratio}% done`,
+        out.estimated_hours !== undefined && `est ${out.estimated_hours}h`,
+        out.spent_hours !== undefined && `spent ${out.spent_hours}h`,
+        `updated ${out.updated_on}`,
+      ].filter(Boolean).join(' · '),
+    ];
+    for (const cf of out.custom_fields ?? []) lines.push(`${cf.name}: ${Array.isArray(cf.value) ? cf.value.join(', ') : cf.value}`);
+    if (out.description) lines.push('--- description (data from Redmine) ---', out.description, '---');
+    if (out.attachments?.length) lines.push(`Attachments: ${out.attachments.map((a) => `${a.filename} (#${a.id}, ${a.filesize} B)`).join(', ')}`);
+    if (out.relations?.length) lines.push(`Relations: ${out.relations.map((r) => `${r.type} #${r.issue_id === out.id ? r.issue_to_id : r.issue_id} (relation ${r.id})`).join(', ')}`);
+    if (out.children?.length) lines.push(`Children: ${out.children.map((c) => `#${c.id} ${c.subject}`).join('; ')}`);
+    if (out.watchers?.length) lines.push(`Watchers: ${out.watchers.map((w) => w.name).join(', ')}`);
+    if (out.allowed_statuses) lines.push(`Allowed next statuses: ${out.allowed_statuses.map((s) => `${s.name} (${s.id})`).join(', ')}`);
+    if (out.journals) {
+      const j = out.journals;
+      lines.push(`History: ${j.items.length} of ${j.total} journals, newest first${j.next_offset !== undefined ? ` (more: journal_offset=${j.next_offset})` : ''}`);
+      for (const item of j.items) {
+        lines.push(`[${item.id}] ${item.created_on} ${item.user}${item.private ? ' (private)' : ''}${item.changes ? `: ${item.changes.join('; ')}` : ''}`);
+        if (item.notes) lines.push(`  ${item.notes.replace(/\n/g, '\n  ')}`);
+      }
+    }
+    return lines.join('\n');
+  },
+});
+
+// ---------------------------------------------------------------- create / update / delete
+
+const editableFields = {
+  subject: z.string().min(1).max(255),
+  description: z.string().max(100_000).describe('Textile or Markdown, as the Redmine instance is configured'),
+  tracker: nameOrIdSchema('Tracker'),
+  status: nameOrIdSchema('Status'),
+  priority: nameOrIdSchema('Priority'),
+  assigned_to_id: idSchema('User id to assign (see redmine_get_project memberships)'),
+  category_id: idSchema('Issue category id'),
+  fixed_version_id: idSchema('Target version id'),
+  parent_issue_id: idSchema('Parent issue id'),
+  start_date: dateSchema,
+  due_date: dateSchema,
+  estimated_hours: z.number().min(0).max(100_000),
+  done_ratio: z.number().int().min(0).max(100).describe('Percent done, in steps of 10'),
+  is_private: z.boolean(),
+  custom_fields: customFieldsInput,
+  uploads: uploadsSchema,
+};
+
+type EditableInput = { [K in keyof typeof editableFields]?: z.output<(typeof editableFields)[K]> };
+
+/** Turns tool input into Redmine's issue payload, resolving names (tracker, status, priority, custom fields) to ids. */
+async function issuePayload(input: EditableInput, project: string | number, ctx: RedmineContext): Promise<Record<string, unknown>> {
+  const { client, signal } = ctx;
+  return {
+    subject: input.subject,
+    description: input.description,
+    tracker_id: input.tracker ? await client.resolveLookup('trackers', input.tracker, 'tracker', signal) : undefined,
+    status_id: input.status ? await client.resolveLookup('issue_statuses', input.status, 'status', signal) : undefined,
+    priority_id: input.priority ? await client.resolveLookup('issue_priorities', input.priority, 'priority', signal) : undefined,
+    assigned_to_id: input.assigned_to_id,
+    category_id: input.category_id,
+    fixed_version_id: input.fixed_version_id,
+    parent_issue_id: input.parent_issue_id,
+    start_date: input.start_date,
+    due_date: input.due_date,
+    estimated_hours: input.estimated_hours,
+    done_ratio: input.done_ratio,
+    is_private: input.is_private,
+    custom_fields: await resolveCustomFields(client, project, input.custom_fields, signal),
+    uploads: toUploads(input.uploads),
+  };
+}
+
+export const createIssue = redmineTool({
+  name: 'redmine_create_issue',
+  title: 'Create a Redmine issue',
+  description:
+    'Creates an issue in a project. Tracker, status and priority take names or ids; custom fields take names or ids; ' +
+    'watchers by user id; files by upload token from redmine_upload_attachment. Returns the new issue id and link. ' +
+    'Use redmine_get_project first to see trackers, categories and required custom fields.',
+  inputSchema: z.object({
+    project: projectSchema,
+    ...editableFields,
+    subject: editableFields.subject,
+    watcher_user_ids: z.array(idSchema('User id')).max(50).optional(),
+  }).partial({
+    description: true, tracker: true, status: true, priority: true, assigned_to_id: true, category_id: true, fixed_version_id: true,
+    parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true, is_private: true,
+    custom_fields: true, uploads: true,
+  }),
+  outputSchema: z.object({ id: z.number(), subject: z.string(), project: z.string(), tracker: z.string(), status: z.string(), url: z.string() }),
+  annotations: creates,
+  handler: async (input, ctx) => {
+    await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
+    const payload = { project_id: input.project, ...(await issuePayload(input, input.project, ctx)), watcher_user_ids: input.watcher_user_ids };
+    const { issue } = await ctx.client.post<{ issue: RedmineIssue }>('/issues.json', { issue: payload }, ctx.signal);
+    return {
+      id: issue.id,
+      subject: issue.subject,
+      project: issue.project.name,
+      tracker: issue.tracker.name,
+      status: issue.status.name,
+      url: ctx.client.webUrl(`/issues/${issue.id}`),
+    };
+  },
+  render: (out) => done(`Created issue #${out.id} "${out.subject}" in ${out.project} (${out.tracker}, ${out.status})`, out.url),
+});
+
+export const updateIssue = redmineTool({
+  name: 'redmine_update_issue',
+  title: 'Update a Redmine issue',
+  description:
+    'Changes any fields of an issue and/or adds a note (private_notes makes the note private). Names or ids for tracker, status, priority and custom fields. ' +
+    'Status changes follow the workflow: Redmine may silently refuse one, so the result reports a change that did not take effect. ' +
+    'Set unassign to remove the assignee; project moves the issue. Returns the fields changed.',
+  inputSchema: z.object({
+    issue_id: idSchema('Issue id'),
+    ...editableFields,
+    project: projectSchema.describe('Move the issue to this project (identifier or id)'),
+    unassign: z.boolean().describe('Remove the assignee'),
+    notes: z.string().min(1).max(100_000).describe('A comment added to the history'),
+    private_notes: z.boolean().describe('Make the note private'),
+  }).partial({
+    subject: true, description: true, tracker: true, status: true, priority: true, assigned_to_id: true, category_id: true,
+    fixed_version_id: true, parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true,
+    is_private: true, custom_fields: true, uploads: true, project: true, unassign: true, notes: true, private_notes: true,
+  }),
+  outputSchema: z.object({
+    id: z.number(),
+    changed: z.array(z.string()),
+    note_added: z.boolean(),
+    warnings: z.array(z.string()),
+    url: z.string(),
+  }),
+  annotations: updates,
+  handler: async (input, ctx) => {
+    const { issue_id, notes, private_notes, unassign, project, ...fields } = input;
+    const changed = Object.keys(fields).filter((key) => fields[key as keyof typeof fields] !== undefined);
+    if (project) changed.push('project');
+    if (unassign) {
+      if (fields.assigned_to_id) throw new InputError('Give either assigned_to_id or unassign, not both.');
+      changed.push('assignee');
+    }
+    if (!changed.length && !notes) throw new InputError('Nothing to update: give at least one field to change or notes.');
+    if (private_notes && !notes) throw new InputError('private_notes needs notes.');
+
+    const path = `/issues/${pathSegment(issue_id)}.json`;
+    const { issue: before } = await ctx.client.get<{ issue: RedmineIssue }>(path, undefined, ctx.signal);
+    await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${issue_id}`, ctx.signal);
+    if (project) await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
+
+    const fieldPayload = await issuePayload(fields, project ?? before.project.id, ctx);
+    const payload = {
+      ...fieldPayload,
+      project_id: project,
+      assigned_to_id: unassign ? '' : fields.assigned_to_id,
+      notes,
+      private_notes,
+    };
+    await ctx.client.put(path, { issue: payload }, ctx.signal);
+
+    const warnings: string[] = [];
+    const wantedStatus = fieldPayload.status_id as number | undefined;
+    if (wantedStatus !== undefined && wantedStatus !== before.status.id) {
+      // Redmine ignores a status change the workflow does not allow, without an error: read back to tell the user.
+      const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'allowed_statuses' }, ctx.signal);
+      if (after.status.id !== wantedStatus) {
+        const allowed = after.allowed_statuses?.map((s) => s.name).join(', ') || 'none';
+        warnings.push(`The status was NOT changed (still ${after.status.name}): the workflow does not allow it for this user. Allowed: ${allowed}.`);
+      }
+    }
+    return { id: issue_id, changed, note_added: Boolean(notes), warnings, url: ctx.client.webUrl(`/issues/${issue_id}`) };
+  },
+  render: (out) =>
+    [
+      done(`Updated issue #${out.id}${out.changed.length ? `: ${out.changed.join(', ')}` : ''}${out.note_added ? `${out.changed.length ? '; ' : ': '}note added` : ''}`, out.url),
+      ...out.warnings.map((w) => `Warning: ${w}`),
+    ].join('\n'),
+});
+
+export const deleteIssue = redmineTool({
+  name: 'redmine_delete_issue',
+  title: 'Delete a Redmine issue',
+  description:
+    'Permanently deletes an issue with its history, time entries and attachments. It cannot be undone: prefer closing the issue with redmine_update_issue. ' +
+    'Returns the id and subject of the deleted issue.',
+  inputSchema: z.object({ issue_id: idSchema('Issue id') }),
+  outputSchema: z.object({ id: z.number(), subject: z.string(), project: z.string(), deleted: z.boolean() }),
+  annotations: deletes,
+  handler: async (input, ctx) => {
+    const path = `/issues/${pathSegment(input.issue_id)}.json`;
+    const { issue } = await ctx.client.get<{ issue: RedmineIssue }>(path, undefined, ctx.signal);
+    await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
+    await ctx.client.delete(path, ctx.signal);
+    return { id: issue.id, subject: issue.subject, project: issue.project.name, deleted: true };
+  },
+  render: (out) => `Deleted issue #${out.id} "${out.subject}" from ${out.project}.`,
+});

@@ -1,0 +1,123 @@
+// Append-only JSON-lines audit log. Each record carries the hash of the one before it,
+// so an edited, removed or reordered line breaks the chain and `bastion audit verify` finds it.
+import { createHash } from 'node:crypto';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { redactDeep } from './redact.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type AuditOutcome = 'ok' | 'error' | 'denied';
+
+export interface ToolCallEvent {
+  type: 'tool_call';
+  tool: string;
+  connector: string;
+  caller: string;
+  outcome: AuditOutcome;
+  duration_ms: number;
+  args: unknown;
+  credential?: string;
+  error?: string;
+}
+
+export interface CredentialEvent {
+  type: 'credential';
+  event: 'token_validation' | 'client_initialization' | 'authentication_failure' | 'token_access';
+  connector: string;
+  source: string;
+  credential: string;
+  outcome: AuditOutcome;
+  detail?: string;
+}
+
+export type AuditEvent = ToolCallEvent | CredentialEvent;
+
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+/** Records nothing: used when no audit log is configured. */
+export const noAudit: AuditSink = { record: () => {} };
+
+function hashOf(line: string): string {
+  return createHash('sha256').update(line).digest('hex');
+}
+
+/** The canonical text a record's hash covers: the record as written, without its own `hash` field. */
+function recordBody(record: Record<string, unknown>): string {
+  const { hash: _hash, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
+export class AuditLog implements AuditSink {
+  private lastHash: string;
+  private seq: number;
+
+  constructor(readonly path: string) {
+    const tail = existsSync(path) ? readLastRecord(path) : undefined;
+    this.lastHash = typeof tail?.hash === 'string' ? tail.hash : GENESIS_HASH;
+    this.seq = typeof tail?.seq === 'number' ? tail.seq : 0;
+  }
+
+  record(event: AuditEvent): void {
+    this.seq += 1;
+    const body = { seq: this.seq, time: new Date().toISOString(), ...redactDeep(event), prev: this.lastHash };
+    const hash = hashOf(JSON.stringify(body));
+    // Synchronous append: records stay in call order and survive a crash right after the call.
+    appendFileSync(this.path, `${JSON.stringify({ ...body, hash })}\n`, { mode: 0o600 });
+    this.lastHash = hash;
+  }
+}
+
+/** Reads the last complete line of a file without loading all of it. */
+function readLastRecord(path: string): Record<string, unknown> | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(chunk);
+    readSync(fd, buffer, 0, chunk, size - chunk);
+    const lines = buffer.toString('utf8').split('\n').filter((line) => line.trim());
+    const last = lines.at(-1);
+    if (!last) return undefined;
+    try {
+      return JSON.parse(last) as Record<string, unknown>;
+    } catch {
+      throw new Error(`Audit log ${path} ends with a damaged line; run "bastion audit verify ${path}" and move the file aside.`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  records: number;
+  /** 1-based line number of the first broken record. */
+  brokenLine?: number;
+  reason?: string;
+}
+
+/** Checks the whole chain: every line parses, its hash matches its body, and it points at the previous hash. */
+export function verifyAuditLog(path: string): VerifyResult {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let prev = GENESIS_HASH;
+  for (const [index, line] of lines.entries()) {
+    const lineNo = index + 1;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return { ok: false, records: index, brokenLine: lineNo, reason: 'not valid JSON' };
+    }
+    if (record.prev !== prev) {
+      return { ok: false, records: index, brokenLine: lineNo, reason: 'does not follow the previous record (a line was removed, inserted or reordered)' };
+    }
+    if (hashOf(recordBody(record)) !== record.hash) {
+      return { ok: false, records: index, brokenLine: lineNo, reason: 'its content was changed after it was written' };
+    }
+    prev = record.hash as string;
+  }
+  return { ok: true, records: lines.length };
+}

@@ -1,0 +1,118 @@
+// Settings come from four sources, highest first: CLI flags, the process environment, a .env file,
+// and a JSON config file. All of them are variables with the same names (REDMINE_URL, BASTION_READ_ONLY, ...),
+// so one schema validates them whichever source they came from.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { LOG_LEVELS } from './logger.js';
+
+export type SettingSource = 'flag' | 'env' | 'dotenv' | 'config';
+
+export interface Settings {
+  /** The merged variables. */
+  values: Readonly<Record<string, string | undefined>>;
+  sourceOf(name: string): SettingSource | undefined;
+}
+
+export interface LoadOptions {
+  /** Flags already translated to their BASTION_* variable names. */
+  flags?: Record<string, string | undefined>;
+  processEnv?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/** Parses a boolean setting strictly: a typo is an error, not `false`. */
+export const booleanSetting = z
+  .union([z.boolean(), z.string()])
+  .transform((value, ctx) => {
+    if (typeof value === 'boolean') return value;
+    const text = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off', ''].includes(text)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
+    return z.NEVER;
+  });
+
+/** A comma-separated list; blanks removed. */
+export const listSetting = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+export const GlobalSettingsSchema = z.object({
+  BASTION_CONNECTORS: listSetting.optional(),
+  BASTION_READ_ONLY: booleanSetting.default(false),
+  BASTION_TOOLS: listSetting.default([]),
+  BASTION_EXCLUDE_TOOLS: listSetting.default([]),
+  BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  BASTION_AUDIT_LOG: z.string().min(1).optional(),
+  BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),
+});
+export type GlobalSettings = z.output<typeof GlobalSettingsSchema>;
+
+/** Reads a JSON config file: an object of variable names to strings, numbers, booleans or string lists. */
+function readConfigFile(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code ? `Cannot read config file ${path} (${code}).` : `Config file ${path} is not valid JSON.`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`Config file ${path} must hold a JSON object of settings, e.g. {"REDMINE_URL": "https://..."}.`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) out[key] = value.map(String).join(',');
+    else if (['string', 'number', 'boolean'].includes(typeof value)) out[key] = String(value);
+    else throw new ConfigError(`Config file ${path}: "${key}" must be a string, number, boolean or list of strings.`);
+  }
+  return out;
+}
+
+export function loadSettings(options: LoadOptions = {}): Settings {
+  const processEnv = options.processEnv ?? process.env;
+  const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, value]) => value !== undefined));
+  const cwd = options.cwd ?? process.cwd();
+  const pick = (name: string): string | undefined => flags[name] ?? processEnv[name];
+
+  const configPath = pick('BASTION_CONFIG');
+  const config = configPath ? readConfigFile(resolve(cwd, configPath)) : {};
+
+  const envFile = pick('BASTION_ENV_FILE');
+  let dotenv: Record<string, string> = {};
+  if (envFile) {
+    const path = resolve(cwd, envFile);
+    if (!existsSync(path)) throw new ConfigError(`The env file ${path} (--env-file) does not exist.`);
+    dotenv = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } else if (existsSync(resolve(cwd, '.env'))) {
+    dotenv = parseEnv(readFileSync(resolve(cwd, '.env'), 'utf8')) as Record<string, string>;
+  }
+
+  const layers: Array<[SettingSource, Record<string, string | undefined>]> = [
+    ['flag', flags],
+    ['env', processEnv],
+    ['dotenv', dotenv],
+    ['config', config],
+  ];
+  const values: Record<string, string | undefined> = {};
+  const sources = new Map<string, SettingSource>();
+  for (const [source, layer] of [...layers].reverse()) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined || value === '') continue;
+      values[key] = value;
+      sources.set(key, source);
+    }
+  }
+  return { values, sourceOf: (name) => sources.get(name) };
+}
+
+/** Parses settings with a schema, turning every issue into one readable line naming the variable. */
+export function parseSettings<S extends z.ZodType>(schema: S, values: Readonly<Record<string, string | undefined>>): z.output<S> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || 'settings'}: ${issue.message}`);
+  throw new ConfigError(`Invalid settings:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,49 @@
+// What a connector gives the core: its settings, how to build its client, its tools and its doctor checks.
+import type { AuditSink } from './audit.js';
+import type { Settings } from './config.js';
+import type { Logger } from './logger.js';
+import type { Scope } from './policy.js';
+import type { Secret } from './secrets.js';
+import type { AnyTool } from './tool.js';
+
+export interface VariableDoc {
+  name: string;
+  description: string;
+  required?: boolean;
+  secret?: boolean;
+  default?: string;
+}
+
+export interface DoctorCheck {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+}
+
+export interface ConnectorContext {
+  settings: Settings;
+  logger: Logger;
+  audit: AuditSink;
+  allowInsecureSecretFiles: boolean;
+}
+
+/** A connector once its settings are read and its client is built. */
+export interface ConnectorRuntime {
+  name: string;
+  client: unknown;
+  scope: Scope;
+  /** The credential in use, for audit fingerprints and doctor (never printed). */
+  credential?: Secret;
+  /** Checks reachability, identity and privileges without changing anything. */
+  doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
+  close(): Promise<void>;
+}
+
+export interface ConnectorModule {
+  name: string;
+  title: string;
+  variables: VariableDoc[];
+  /** The tools' names and read-only flags without building a client (for --help, policy checks and docs). */
+  tools: AnyTool[];
+  create(context: ConnectorContext): Promise<ConnectorRuntime>;
+}

@@ -1,0 +1,355 @@
+// The one upstream HTTP client. Every connector's REST calls go through it, so every one gets
+// base-URL pinning, TLS settings, timeouts, cancellation, size caps, safe retries and readable errors.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request as undiciRequest } from 'undici';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { ConfigError, UpstreamError } from './errors.js';
+import { redact } from './redact.js';
+
+export interface TlsSettings {
+  /** Verify the server's certificate (default true). Turning it off is logged loudly. */
+  verify: boolean;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export interface HttpClientOptions {
+  /** Name of the upstream system, used in messages ("Redmine answered 404 ..."). */
+  service: string;
+  baseUrl: string;
+  tls?: TlsSettings;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryMaxDelayMs?: number;
+  /** Longest Retry-After Bastion waits for before giving up with a clear message. */
+  maxRetryAfterMs?: number;
+  /** Credential headers, computed per request (never logged). */
+  authHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+  headers?: Record<string, string>;
+  /** Extracts upstream's own error messages from an error body (e.g. Redmine's `errors` array). */
+  errorDetails?: (status: number, body: unknown) => string[];
+  /** Connector-specific advice per status, replacing the generic one. */
+  statusHints?: Partial<Record<number, string>>;
+  logger?: Logger;
+}
+
+export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
+
+export interface RequestOptions {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the base URL, starting with '/'. Encode user-supplied segments with `pathSegment`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  body?: Buffer | string;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Mark a POST/PATCH as safe to repeat; GET/HEAD/PUT/DELETE are retried by default. */
+  idempotent?: boolean;
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+
+const GENERIC_HINTS: Record<number, string> = {
+  400: 'the request was malformed',
+  401: 'authentication failed: check the credential',
+  403: 'forbidden: the credential is valid but lacks permission for this',
+  404: 'not found (or not visible to this credential)',
+  409: 'conflict: the object changed since it was read',
+  413: 'the request is too large for the server',
+  422: 'the server rejected the values',
+  429: 'rate limited by the server',
+  500: 'the server failed while handling the request',
+  502: 'bad gateway in front of the server',
+  503: 'the server is unavailable',
+  504: 'gateway timeout in front of the server',
+};
+
+/** Encodes one user-supplied path segment; refuses the segments that would walk the path ('.' and '..'). */
+export function pathSegment(value: string | number): string {
+  const text = String(value);
+  if (text === '' || text === '.' || text === '..') throw new UpstreamError(`Invalid path segment "${text}".`, 'bad_response');
+  return encodeURIComponent(text);
+}
+
+export class HttpClient {
+  readonly baseUrl: URL;
+  private readonly basePath: string;
+  private readonly agent: Agent;
+  private readonly options: Required<Pick<HttpClientOptions, 'timeoutMs' | 'maxResponseBytes' | 'maxRetries' | 'retryBaseMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>> & HttpClientOptions;
+  private readonly logger: Logger;
+
+  constructor(options: HttpClientOptions) {
+    this.options = {
+      timeoutMs: 30_000,
+      maxResponseBytes: 10 * 1024 * 1024,
+      maxRetries: 3,
+      retryBaseMs: 200,
+      retryMaxDelayMs: 5_000,
+      maxRetryAfterMs: 30_000,
+      ...options,
+    };
+    this.logger = options.logger ?? silentLogger;
+    this.baseUrl = parseBaseUrl(options.service, options.baseUrl);
+    this.basePath = this.baseUrl.pathname.replace(/\/+$/, '');
+    const tls = options.tls ?? { verify: true };
+    if (!tls.verify && this.baseUrl.protocol === 'https:') {
+      this.logger.warn({ service: options.service }, `TLS certificate verification is OFF for ${options.service}: connections can be intercepted. Use a CA file instead.`);
+    }
+    this.agent = new Agent({
+      connect: {
+        rejectUnauthorized: tls.verify,
+        minVersion: tls.minVersion ?? 'TLSv1.2',
+        ca: tls.caFile ? readTlsFile(tls.caFile, 'CA certificate') : undefined,
+        cert: tls.certFile ? readTlsFile(tls.certFile, 'client certificate') : undefined,
+        key: tls.keyFile ? readTlsFile(tls.keyFile, 'client key') : undefined,
+      },
+      keepAliveTimeout: 4_000,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  /** Builds the full URL for a path, refusing anything that leaves the configured origin and base path. */
+  urlFor(path: string, query?: Record<string, QueryValue>): URL {
+    if (!path.startsWith('/') || path.startsWith('//') || /(^|\/)\.\.?(\/|$)/.test(path)) {
+      throw new UpstreamError(`Refused request path "${path}": paths must stay below the configured ${this.options.service} URL.`, 'redirect');
+    }
+    const url = new URL(this.basePath + path, this.baseUrl.origin);
+    if (url.origin !== this.baseUrl.origin || !url.pathname.startsWith(this.basePath)) {
+      throw new UpstreamError(`Refused request outside the configured ${this.options.service} URL.`, 'redirect');
+    }
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined || value === null) continue;
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, String(item));
+      else url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  /** Sends a request and returns the response (2xx only; everything else becomes an UpstreamError). */
+  async request(options: RequestOptions): Promise<HttpResponse> {
+    const url = this.urlFor(options.path, options.query);
+    const retryable = SAFE_METHODS.has(options.method) || options.idempotent === true;
+    const label = `${options.method} ${redact(url.pathname)}`;
+    for (let attempt = 0; ; attempt += 1) {
+      let response: HttpResponse;
+      try {
+        response = await this.send(url, options);
+      } catch (error) {
+        const mapped = this.mapTransportError(error, options.signal, label);
+        if (retryable && mapped.kind === 'network' && attempt < this.options.maxRetries) {
+          await this.backoff(attempt, undefined, options.signal, label, mapped.message);
+          continue;
+        }
+        if (!retryable && mapped.kind !== 'cancelled') {
+          mapped.message += ` The ${options.method} was not repeated automatically; it may or may not have been applied, so check before trying again.`;
+        }
+        throw mapped;
+      }
+      if (response.status >= 200 && response.status < 300) return response;
+      if (response.status >= 300 && response.status < 400) throw this.redirectError(response, label);
+      if (retryable && RETRYABLE_STATUS.has(response.status) && attempt < this.options.maxRetries) {
+        const retryAfter = parseRetryAfter(response.headers['retry-after']);
+        if (retryAfter === undefined || retryAfter <= this.options.maxRetryAfterMs) {
+          await this.backoff(attempt, retryAfter, options.signal, label, `status ${response.status}`);
+          continue;
+        }
+      }
+      throw this.statusError(response, label);
+    }
+  }
+
+  /** Sends a request and parses its JSON body (an empty body gives undefined). */
+  async requestJson<T = unknown>(options: RequestOptions): Promise<T> {
+    const response = await this.request(options);
+    return this.parseJson<T>(response, `${options.method} ${options.path}`);
+  }
+
+  parseJson<T>(response: HttpResponse, label: string): T {
+    if (response.body.length === 0) return undefined as T;
+    const type = String(response.headers['content-type'] ?? '');
+    if (type.includes('text/html')) {
+      throw new UpstreamError(
+        `${this.options.service} answered ${label} with an HTML page instead of JSON: check the configured URL (base path) and that the API is enabled.`,
+        'bad_response',
+        response.status,
+      );
+    }
+    try {
+      return JSON.parse(response.body.toString('utf8')) as T;
+    } catch {
+      throw new UpstreamError(`${this.options.service} answered ${label} with a body that is not valid JSON.`, 'bad_response', response.status);
+    }
+  }
+
+  private async send(url: URL, options: RequestOptions): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'bastion-mcp',
+      ...this.options.headers,
+      ...options.headers,
+      ...(await this.options.authHeaders?.()),
+    };
+    let body: Buffer | string | undefined = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['content-type'] = 'application/json';
+    } else if (options.contentType) {
+      headers['content-type'] = options.contentType;
+    }
+    const started = performance.now();
+    const response = await undiciRequest(url, { method: options.method, headers, body, signal, dispatcher: this.agent });
+    const declared = Number(response.headers['content-length'] ?? 0);
+    if (declared > this.options.maxResponseBytes) {
+      response.body.destroy();
+      throw this.tooLarge(declared);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > this.options.maxResponseBytes) {
+        response.body.destroy();
+        throw this.tooLarge(size);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    this.logger.debug({ service: this.options.service, method: options.method, path: url.pathname, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'upstream call');
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+  }
+
+  private tooLarge(size: number): UpstreamError {
+    return new UpstreamError(
+      `${this.options.service}'s response is larger than the ${this.options.maxResponseBytes}-byte cap (at least ${size} bytes); ask for less (smaller limit, fewer includes).`,
+      'too_large',
+    );
+  }
+
+  private async backoff(attempt: number, retryAfterMs: number | undefined, signal: AbortSignal | undefined, label: string, why: string): Promise<void> {
+    const ceiling = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseMs * 2 ** attempt);
+    // Full jitter: a random wait up to the exponential ceiling, or what the server asked for.
+    const delay = retryAfterMs ?? Math.random() * ceiling;
+    this.logger.info({ service: this.options.service, request: label, attempt: attempt + 1, delay_ms: Math.round(delay), reason: why }, 'retrying upstream call');
+    try {
+      await sleep(delay, undefined, { signal });
+    } catch {
+      throw new UpstreamError(`The call to ${this.options.service} was cancelled.`, 'cancelled');
+    }
+  }
+
+  private redirectError(response: HttpResponse, label: string): UpstreamError {
+    const location = String(response.headers.location ?? '');
+    let target = 'another location';
+    try {
+      const url = new URL(location, this.baseUrl);
+      target = url.origin === this.baseUrl.origin ? `${url.pathname} on the same host` : `another host (${url.host})`;
+    } catch {
+      // An unparsable Location is reported generically.
+    }
+    return new UpstreamError(
+      `${this.options.service} redirected ${label} to ${target}; Bastion does not follow redirects. Check the configured URL (scheme, host and base path).`,
+      'redirect',
+      response.status,
+    );
+  }
+
+  private statusError(response: HttpResponse, label: string): UpstreamError {
+    const status = response.status;
+    let details: string[] = [];
+    const type = String(response.headers['content-type'] ?? '');
+    if (response.body.length > 0 && !type.includes('text/html')) {
+      let parsed: unknown = response.body.toString('utf8');
+      try {
+        parsed = JSON.parse(parsed as string);
+      } catch {
+        // Plain text bodies are passed to errorDetails as they are.
+      }
+      details = (this.options.errorDetails?.(status, parsed) ?? []).map((detail) => redact(detail).slice(0, 500));
+    }
+    const hint = this.options.statusHints?.[status] ?? GENERIC_HINTS[status] ?? (status >= 500 ? 'the server failed' : 'the request was refused');
+    let message = `${this.options.service} answered ${status} to ${label}: ${hint}.`;
+    if (details.length) message += ` Details: ${details.join('; ')}`;
+    if (status === 429 || status === 503) {
+      const retryAfter = parseRetryAfter(response.headers['retry-after']);
+      if (retryAfter !== undefined) message += ` Retry after ${Math.ceil(retryAfter / 1000)} s.`;
+    }
+    return new UpstreamError(message, 'http', status, details);
+  }
+
+  private mapTransportError(error: unknown, signal: AbortSignal | undefined, label: string): UpstreamError {
+    if (error instanceof UpstreamError) return error;
+    const service = this.options.service;
+    if (signal?.aborted) return new UpstreamError(`The call to ${service} (${label}) was cancelled.`, 'cancelled');
+    const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const code = err.code ?? err.cause?.code ?? '';
+    const name = err.name ?? '';
+    if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new UpstreamError(`${service} did not answer ${label} within ${this.options.timeoutMs} ms.`, 'timeout');
+    }
+    if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+      return new UpstreamError(
+        `TLS with ${service} failed (${code}): the server's certificate is not trusted or does not match the host. Set the connector's CA certificate setting to the issuing CA rather than turning verification off.`,
+        'tls',
+      );
+    }
+    if (NETWORK_CODES.has(code)) {
+      return new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin} (${code}).`, 'network');
+    }
+    return new UpstreamError(`The call to ${service} (${label}) failed: ${redact(err.message ?? String(error))}`, 'network');
+  }
+}
+
+function parseBaseUrl(service: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${service} URL "${redact(raw)}" is not a valid URL (expected e.g. https://host/path).`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${service} URL must start with https:// or http://.`);
+  if (url.username || url.password) throw new ConfigError(`${service} URL must not contain a user name or password; use the credential settings.`);
+  if (url.search || url.hash) throw new ConfigError(`${service} URL must not contain a query or fragment.`);
+  return url;
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`Cannot read the ${what} file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim()) * 1000;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

@@ -1,0 +1,89 @@
+// The one scrubber. Every log line, error message, audit record and tool result passes through here.
+// It removes every secret value Bastion knows, plus credential-shaped text it does not know.
+
+const REDACTED = '[REDACTED]';
+const knownSecrets = new Set<string>();
+let knownSecretsPattern: RegExp | undefined;
+
+/** Secrets shorter than this are not scrubbed by value (too likely to hit ordinary text); patterns still apply. */
+const MIN_SECRET_LENGTH = 4;
+
+/** Registers a secret value so it is scrubbed from all output, in its plain, JSON-escaped, URL- and base64-encoded forms. */
+export function registerSecret(value: string): void {
+  if (value.length < MIN_SECRET_LENGTH) return;
+  const forms = [
+    value,
+    JSON.stringify(value).slice(1, -1),
+    encodeURIComponent(value),
+    Buffer.from(value).toString('base64'),
+    Buffer.from(value).toString('base64url'),
+  ];
+  for (const form of forms) knownSecrets.add(form);
+  knownSecretsPattern = undefined;
+}
+
+/** For tests only: forgets registered secrets. */
+export function clearRegisteredSecrets(): void {
+  knownSecrets.clear();
+  knownSecretsPattern = undefined;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function secretsPattern(): RegExp | undefined {
+  if (knownSecrets.size === 0) return undefined;
+  // Longest first, so a secret that contains another is removed whole.
+  knownSecretsPattern ??= new RegExp(
+    [...knownSecrets].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'),
+    'g',
+  );
+  return knownSecretsPattern;
+}
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // PEM blocks (private keys, certificates with keys bundled).
+  [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, REDACTED],
+  // Authorization headers and bearer/basic tokens.
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`],
+  // URLs with credentials: scheme://user:pass@host
+  [/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi, `$1${REDACTED}@`],
+  // key: value, key=value, "key":"value" for credential-like names.
+  [
+    /((?:api[_-]?key|apikey|x-redmine-api-key|password|passwd|pwd|secret|client[_-]?secret|access[_-]?token|refresh[_-]?token|token|authorization)["']?\s*[:=]\s*["']?)([^\s"',&;}]+)/gi,
+    `$1${REDACTED}`,
+  ],
+  // "api key <value>" with a space: only when the value looks like a key (long, with a digit).
+  [/\b(api[ _-]?key\s+)(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/gi, `$1${REDACTED}`],
+];
+
+/** Returns the text with every known secret and credential-shaped fragment replaced by [REDACTED]. */
+export function redact(text: string): string {
+  let out = text;
+  const known = secretsPattern();
+  if (known) out = out.replace(known, REDACTED);
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+const SECRET_KEY = /^(api[_-]?key|apikey|password|passwd|secret|client[_-]?secret|token|access[_-]?token|refresh[_-]?token|authorization|private[_-]?key)$/i;
+
+/** Deep copy of a JSON-like value with secrets removed: credential-named fields dropped to [REDACTED], strings scrubbed. */
+export function redactDeep<T>(value: T): T {
+  return scrub(value, 0) as T;
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (depth > 64) return REDACTED;
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = SECRET_KEY.test(key) && item !== null && item !== undefined && item !== '' ? REDACTED : scrub(item, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}

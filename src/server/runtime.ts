@@ -1,0 +1,71 @@
+// Everything `serve` and `doctor` share: read settings, pick and load connectors, set up logging, audit and policy.
+import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
+import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { ToolPolicy } from '../core/policy.js';
+import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
+import type { LoadedConnector } from './build.js';
+
+export interface Runtime {
+  settings: Settings;
+  global: GlobalSettings;
+  logger: Logger;
+  audit: AuditSink;
+  connectors: LoadedConnector[];
+  policy: ToolPolicy;
+  close(): Promise<void>;
+}
+
+/** Flags of `serve` and `doctor`, named as their BASTION_* variables. */
+export type FlagSettings = Record<string, string | undefined>;
+
+export function selectConnectors(settings: Settings, requested: string[] | undefined): ConnectorEntry[] {
+  if (requested) {
+    return requested.map((name) => {
+      const entry = findConnector(name);
+      if (!entry) throw new ConfigError(`Unknown connector "${name}" in --connectors. Known: ${CONNECTORS.map((c) => c.name).join(', ')}.`);
+      if (!entry.configuredBy.every((variable) => settings.values[variable])) {
+        throw new ConfigError(`Connector ${name} is requested but not configured: set ${entry.setupHint}.`);
+      }
+      return entry;
+    });
+  }
+  const configured = CONNECTORS.filter((entry) => entry.configuredBy.every((variable) => settings.values[variable]));
+  if (configured.length === 0) {
+    const hints = CONNECTORS.map((entry) => `  ${entry.title}: ${entry.setupHint}`).join('\n');
+    throw new ConfigError(`No connector is configured. Set the variables of at least one (in the environment, a .env file or --config):\n${hints}`);
+  }
+  return configured;
+}
+
+export async function createRuntime(flags: FlagSettings, options: { logDestination?: NodeJS.WritableStream | number } = {}): Promise<Runtime> {
+  const settings = loadSettings({ flags });
+  const global = parseSettings(GlobalSettingsSchema, settings.values);
+  const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
+  const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
+  const audit = auditPath ? new AuditLog(auditPath) : noAudit;
+  const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
+
+  const connectors: LoadedConnector[] = [];
+  for (const entry of entries) {
+    const module = await entry.load();
+    const runtime = await module.create({ settings, logger, audit, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES });
+    connectors.push({ module, runtime });
+  }
+  const policy = new ToolPolicy(
+    { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS },
+    connectors.flatMap((connector) => connector.module.tools.map((tool) => tool.name)),
+  );
+  return {
+    settings,
+    global,
+    logger,
+    audit,
+    connectors,
+    policy,
+    close: async () => {
+      await Promise.all(connectors.map((connector) => connector.runtime.close()));
+    },
+  };
+}

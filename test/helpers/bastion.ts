@@ -1,0 +1,69 @@
+// Spawns the built CLI as a user's MCP client would, over stdio, and keeps everything it writes to stderr.
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { resolve } from 'node:path';
+import { ADMIN_KEY, REDMINE_URL } from './redmine.js';
+
+export const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+
+export interface Bastion {
+  client: Client;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+/** Default environment: the local Redmine with the admin (canary) key, debug logs, no inherited secrets. */
+export function redmineEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    REDMINE_URL,
+    REDMINE_API_KEY: ADMIN_KEY,
+    BASTION_LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+export async function startBastion(options: StartOptions = {}): Promise<Bastion> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve', ...(options.args ?? [])],
+    env: options.env ?? redmineEnv(),
+    stderr: 'pipe',
+    cwd: resolve(import.meta.dirname, '../..'),
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const client = new Client({ name: 'bastion-tests', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    stderr: () => stderr,
+    close: () => client.close(),
+  };
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  text: string;
+  structured: any;
+}
+
+/** Calls a tool and returns its text and structured content in one object. */
+export async function call(bastion: Bastion, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  const result = (await bastion.client.callTool({ name, arguments: args })) as {
+    isError?: boolean;
+    content: Array<{ type: string; text?: string }>;
+    structuredContent?: unknown;
+  };
+  const text = result.content.map((block) => block.text ?? '').join('\n');
+  return { isError: result.isError, text, structured: result.structuredContent };
+}
