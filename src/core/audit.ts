@@ -39,6 +39,20 @@ export interface AuditSink {
 /** Records nothing: used when no audit log is configured. */
 export const noAudit: AuditSink = { record: () => {} };
 
+/** Longest string kept in a record: arguments such as file contents or wiki text are cut, not stored whole. */
+const MAX_FIELD_CHARS = 1000;
+
+function shorten<T>(value: T): T {
+  if (typeof value === 'string') {
+    return (value.length > MAX_FIELD_CHARS ? `${value.slice(0, MAX_FIELD_CHARS)}… [${value.length} chars]` : value) as T;
+  }
+  if (Array.isArray(value)) return value.map(shorten) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shorten(item)])) as T;
+  }
+  return value;
+}
+
 function hashOf(line: string): string {
   return createHash('sha256').update(line).digest('hex');
 }
@@ -61,7 +75,7 @@ export class AuditLog implements AuditSink {
 
   record(event: AuditEvent): void {
     this.seq += 1;
-    const body = { seq: this.seq, time: new Date().toISOString(), ...redactDeep(event), prev: this.lastHash };
+    const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), prev: this.lastHash };
     const hash = hashOf(JSON.stringify(body));
     // Synchronous append: records stay in call order and survive a crash right after the call.
     appendFileSync(this.path, `${JSON.stringify({ ...body, hash })}\n`, { mode: 0o600 });

@@ -98,6 +98,7 @@ export class HttpClient {
   private readonly logger: Logger;
 
   constructor(options: HttpClientOptions) {
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as HttpClientOptions;
     this.options = {
       timeoutMs: 30_000,
       maxResponseBytes: 10 * 1024 * 1024,
@@ -105,7 +106,7 @@ export class HttpClient {
       retryBaseMs: 200,
       retryMaxDelayMs: 5_000,
       maxRetryAfterMs: 30_000,
-      ...options,
+      ...given,
     };
     this.logger = options.logger ?? silentLogger;
     this.baseUrl = parseBaseUrl(options.service, options.baseUrl);

@@ -56,5 +56,6 @@ export function defineTool<Client, Input extends ObjectSchema, Output extends Ob
   if (definition.annotations.readOnlyHint && definition.annotations.destructiveHint) {
     throw new Error(`Tool ${definition.name} cannot be both read-only and destructive.`);
   }
-  return definition;
+  // Unknown arguments are an error, not silently dropped: a misspelt filter must not widen a query.
+  return { ...definition, inputSchema: definition.inputSchema.strict() as Input };
 }

@@ -285,7 +285,7 @@ export const lookup = redmineTool({
   },
   render: (out) => {
     const lines = out.items.map((item) => `- ${item.name} (${item.id})${item.extra ? `: ${item.extra}` : ''}`);
-    return `${out.kind}${out.project ? ` in ${out.project}` : ''}: ${out.items.length ? `\n${lines.join('\n')}` : 'none'}${out.note ? `\nNote: ${out.note}` : ''}`;
+    return `${out.kind}${out.project ? ` in ${out.project}` : ''}:${out.items.length ? `\n${lines.join('\n')}` : ' none'}${out.note ? `\nNote: ${out.note}` : ''}`;
   },
 });
 
@@ -300,6 +300,12 @@ interface RedmineSearchResult {
   url: string;
   description?: string | null;
   datetime?: string;
+}
+
+/** Search excerpts are a hint of context, not the text: 200 characters on one line. */
+function excerpt(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /** Redmine builds result links from the host the request reached; they are moved onto the configured URL's origin. */
@@ -355,7 +361,7 @@ export const search = redmineTool({
     const project = await ctx.client.scopedProject(ctx.scope, input.project, ctx.signal);
     const types = input.types ?? [];
     if (project && types.length && types.every((type) => type === 'projects')) {
-      throw new InputError('types ["projects"] searches across projects; leave project out to use it.');
+      throw new InputError('types ["projects"] does not work within a project: Redmine searches projects only when no project is given.');
     }
     const query: Record<string, string | number | undefined> = {
       q: input.q,
@@ -379,7 +385,7 @@ export const search = redmineTool({
         title: r.title,
         url: publicUrl(ctx, r.url),
         datetime: r.datetime,
-        description: r.description ? clip(r.description.replace(/\s+/g, ' ').trim(), 200, 'open the object for its full text') : undefined,
+        description: r.description ? excerpt(r.description) : undefined,
       })),
     };
   },

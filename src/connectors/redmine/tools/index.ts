@@ -1,8 +1,12 @@
 // Every Redmine tool, in the order tools/list shows them.
 import type { AnyTool } from '../../../core/tool.js';
-import { getCurrentUser } from './discovery.js';
+import { getCurrentUser, listUsers, lookup, search } from './discovery.js';
+import { getAttachment, uploadAttachment } from './files.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
 import { createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
+import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
+import { getWikiPage, listWikiPages, putWikiPage } from './wiki.js';
 
 export const redmineTools: AnyTool[] = [
   searchIssues,
@@ -15,5 +19,22 @@ export const redmineTools: AnyTool[] = [
   createRelation,
   deleteRelation,
   updateJournal,
+  listProjects,
+  getProject,
+  listVersions,
+  createVersion,
+  updateVersion,
+  listTimeEntries,
+  logTime,
+  updateTimeEntry,
+  deleteTimeEntry,
+  listWikiPages,
+  getWikiPage,
+  putWikiPage,
+  uploadAttachment,
+  getAttachment,
   getCurrentUser,
+  listUsers,
+  lookup,
+  search,
 ];

@@ -1,6 +1,6 @@
 // Issues: find, read, create, change, delete.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineClient } from '../client.js';
@@ -74,29 +74,53 @@ function toUploads(uploads: z.output<typeof uploadsSchema> | undefined) {
   return uploads?.map((u) => ({ token: u.upload_token, filename: u.filename, content_type: u.content_type, description: u.description }));
 }
 
-/** Custom fields by name or id → Redmine's [{id, value}], using the project's field list (readable without admin rights). */
+/**
+ * The custom fields an issue in this project can have. The full list (/custom_fields.json) needs an admin key;
+ * otherwise the project's list is used, which in Redmine 5.0 leaves out fields enabled for all projects,
+ * so the fields of an issue of the project (the one being updated, or any) are added.
+ */
+async function availableCustomFields(client: RedmineClient, project: string | number, known: NamedRef[], signal: AbortSignal): Promise<NamedRef[]> {
+  const fields = new Map<number, NamedRef>(known.map((cf) => [cf.id, cf]));
+  try {
+    const { custom_fields } = await client.get<{ custom_fields: Array<NamedRef & { customized_type: string }> }>('/custom_fields.json', undefined, signal);
+    for (const cf of custom_fields) if (cf.customized_type === 'issue') fields.set(cf.id, cf);
+  } catch (error) {
+    if (!(error instanceof UpstreamError && error.status === 403)) throw error;
+    const { project: details } = await client.get<{ project: { issue_custom_fields?: NamedRef[] } }>(
+      `/projects/${pathSegment(project)}.json`,
+      { include: 'issue_custom_fields' },
+      signal,
+    );
+    for (const cf of details.issue_custom_fields ?? []) fields.set(cf.id, cf);
+    // Issues in lists carry every custom field visible to the user, including those enabled for all projects.
+    const { issues } = await client.get<{ issues: Array<{ custom_fields?: NamedRef[] }> }>(
+      '/issues.json',
+      { project_id: project, status_id: '*', limit: 1 },
+      signal,
+    );
+    for (const cf of issues[0]?.custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });
+  }
+  return [...fields.values()];
+}
+
+/** Custom fields by name or id → Redmine's [{id, value}]. Numeric ids are passed through as given. */
 async function resolveCustomFields(
   client: RedmineClient,
   project: string | number,
   fields: z.output<typeof customFieldsInput> | undefined,
+  known: NamedRef[],
   signal: AbortSignal,
 ): Promise<Array<{ id: number; value: string | string[] }> | undefined> {
   if (!fields?.length) return undefined;
-  const { project: details } = await client.get<{ project: { issue_custom_fields?: NamedRef[] } }>(
-    `/projects/${pathSegment(project)}.json`,
-    { include: 'issue_custom_fields' },
-    signal,
-  );
-  const available = details.issue_custom_fields ?? [];
+  const byName = fields.some(({ field }) => !/^\d+$/.test(field));
+  const available = byName ? await availableCustomFields(client, project, known, signal) : [];
   return fields.map(({ field, value }) => {
-    const found = /^\d+$/.test(field)
-      ? available.find((cf) => cf.id === Number(field))
-      : available.find((cf) => cf.name.toLowerCase() === field.toLowerCase());
-    if (!found) {
-      const names = available.map((cf) => `${cf.name} (#${cf.id})`).join(', ') || 'none';
-      throw new InputError(`custom_fields: unknown field "${field}" for this project. Available: ${names}.`);
+    const resolved = /^\d+$/.test(field) ? Number(field) : available.find((cf) => cf.name.toLowerCase() === field.toLowerCase())?.id;
+    if (resolved === undefined) {
+      const names = available.map((cf) => `${cf.name} (#${cf.id})`).join(', ') || 'none visible to this key; use the numeric id';
+      throw new InputError(`custom_fields: unknown field "${field}". Available: ${names}.`);
     }
-    return { id: found.id, value: value.length === 1 ? value[0]! : value };
+    return { id: resolved, value: value.length === 1 ? value[0]! : value };
   });
 }
 
@@ -451,7 +475,12 @@ const editableFields = {
 type EditableInput = { [K in keyof typeof editableFields]?: z.output<(typeof editableFields)[K]> };
 
 /** Turns tool input into Redmine's issue payload, resolving names (tracker, status, priority, custom fields) to ids. */
-async function issuePayload(input: EditableInput, project: string | number, ctx: RedmineContext): Promise<Record<string, unknown>> {
+async function issuePayload(
+  input: EditableInput,
+  project: string | number,
+  knownCustomFields: NamedRef[],
+  ctx: RedmineContext,
+): Promise<Record<string, unknown>> {
   const { client, signal } = ctx;
   return {
     subject: input.subject,
@@ -468,7 +497,7 @@ async function issuePayload(input: EditableInput, project: string | number, ctx:
     estimated_hours: input.estimated_hours,
     done_ratio: input.done_ratio,
     is_private: input.is_private,
-    custom_fields: await resolveCustomFields(client, project, input.custom_fields, signal),
+    custom_fields: await resolveCustomFields(client, project, input.custom_fields, knownCustomFields, signal),
     uploads: toUploads(input.uploads),
   };
 }
@@ -494,7 +523,7 @@ export const createIssue = redmineTool({
   annotations: creates,
   handler: async (input, ctx) => {
     await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
-    const payload = { project_id: input.project, ...(await issuePayload(input, input.project, ctx)), watcher_user_ids: input.watcher_user_ids };
+    const payload = { project_id: input.project, ...(await issuePayload(input, input.project, [], ctx)), watcher_user_ids: input.watcher_user_ids };
     const { issue } = await ctx.client.post<{ issue: RedmineIssue }>('/issues.json', { issue: payload }, ctx.signal);
     return {
       id: issue.id,
@@ -551,7 +580,7 @@ export const updateIssue = redmineTool({
     await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${issue_id}`, ctx.signal);
     if (project) await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
 
-    const fieldPayload = await issuePayload(fields, project ?? before.project.id, ctx);
+    const fieldPayload = await issuePayload(fields, project ?? before.project.id, before.custom_fields ?? [], ctx);
     const payload = {
       ...fieldPayload,
       project_id: project,

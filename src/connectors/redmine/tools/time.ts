@@ -35,6 +35,8 @@ const hoursSchema = z.number().gt(0).max(24).multipleOf(0.01).describe('Hours sp
 const commentsSchema = z.string().max(1024).describe('Short note on what was done (at most 1024 characters)');
 const activitySchema = nameOrIdSchema('Activity, e.g. "Development"');
 
+const isId = (value: string) => /^\d+$/.test(value);
+
 const entryUrl = (ctx: RedmineContext, id: number) => ctx.client.webUrl(`/time_entries/${id}/edit`);
 
 interface ProjectActivities {
@@ -58,7 +60,7 @@ async function projectActivities(ctx: RedmineContext, project: string | number):
  * that overrides it ("Activity is not included in the list").
  */
 async function resolveActivity(ctx: RedmineContext, value: string, project: string | number | ProjectActivities): Promise<NamedRef> {
-  if (/^\d+$/.test(value)) return { id: Number(value), name: `#${value}` };
+  if (isId(value)) return { id: Number(value), name: `#${value}` };
   const body = typeof project === 'object' ? project : await projectActivities(ctx, project);
   const activities = body.time_entry_activities ?? [];
   const found = activities.find((activity) => activity.name.toLowerCase() === value.toLowerCase());
@@ -71,8 +73,6 @@ async function resolveActivity(ctx: RedmineContext, value: string, project: stri
   }
   return { id: found.id, name: found.name };
 }
-
-const isId = (value: string) => /^\d+$/.test(value);
 
 /** Reads a time entry and checks its project against the scope (before any change to it). */
 async function readEntryInScope(ctx: RedmineContext, id: number): Promise<RedmineTimeEntry> {

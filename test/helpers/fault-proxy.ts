@@ -1,0 +1,57 @@
+// A small loopback proxy in front of the real Redmine that records every request and can answer
+// the next N matching requests with an error status instead of forwarding them.
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  /** What the proxy did: forwarded to Redmine, or answered itself with a status. */
+  outcome: 'forwarded' | number;
+}
+
+export interface FaultProxy {
+  url: string;
+  seen: SeenRequest[];
+  /** Answers the next `count` requests with this method (and path prefix) with `status` instead of forwarding. */
+  failNext(rule: { method: string; pathPrefix?: string; count: number; status: number; headers?: Record<string, string> }): void;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const rules: Array<{ method: string; pathPrefix: string; remaining: number; status: number; headers: Record<string, string> }> = [];
+  const seen: SeenRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const rule = rules.find((r) => r.remaining > 0 && r.method === method && path.startsWith(r.pathPrefix));
+    if (rule) {
+      rule.remaining -= 1;
+      seen.push({ method, path, outcome: rule.status });
+      req.resume();
+      res.writeHead(rule.status, rule.headers).end();
+      return;
+    }
+    seen.push({ method, path, outcome: 'forwarded' });
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method, path, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.writeHead(502).end());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    failNext: ({ method, pathPrefix = '/', count, status, headers = {} }) => {
+      rules.push({ method, pathPrefix, remaining: count, status, headers });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
