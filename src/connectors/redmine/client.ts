@@ -125,7 +125,10 @@ export class RedmineClient {
       return project;
     }
     const values = scope.values;
-    if (values.length === 1) return values[0];
+    if (values.length === 1) {
+      await this.resolveAllowedProjects(scope, signal);
+      return values[0];
+    }
     throw new InputError(`Bastion is limited to the projects ${values.join(', ')} (${scope.setting}); name one of them with "project".`);
   }
 

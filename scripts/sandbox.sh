@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Start the local seeded Redmine (scripts/redmine.sh up) and print how to try
+# Bastion against it.
+#
+# Usage: scripts/sandbox.sh     (REDMINE_PORT overrides the port, default 3100)
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+PORT=${REDMINE_PORT:-3100}
+
+run_redmine_up() {
+  if [[ $EUID -eq 0 ]]; then
+    REDMINE_PORT=$PORT bash "$SCRIPT_DIR/redmine.sh" up
+  elif command -v sudo >/dev/null; then
+    echo "sandbox: scripts/redmine.sh needs root, using sudo" >&2
+    sudo env REDMINE_PORT="$PORT" bash "$SCRIPT_DIR/redmine.sh" up
+  else
+    echo "sandbox: scripts/redmine.sh must run as root (no sudo found)" >&2
+    exit 1
+  fi
+}
+
+env_lines=$(run_redmine_up)
+REDMINE_URL=$(sed -n 's/^REDMINE_URL=//p' <<<"$env_lines")
+REDMINE_API_KEY=$(sed -n 's/^REDMINE_API_KEY=//p' <<<"$env_lines")
+REDMINE_TEST_USER_API_KEY=$(sed -n 's/^REDMINE_TEST_USER_API_KEY=//p' <<<"$env_lines")
+[[ -n $REDMINE_URL && -n $REDMINE_API_KEY ]] || {
+  echo "sandbox: scripts/redmine.sh up did not print REDMINE_URL/REDMINE_API_KEY" >&2
+  exit 1
+}
+
+port_prefix=""
+[[ $PORT == 3100 ]] || port_prefix="REDMINE_PORT=$PORT "
+
+cli="$REPO_DIR/dist/cli.js"
+build_hint=""
+[[ -f $cli ]] || build_hint="  (build first: npm install && npm run build)"
+
+cat <<EOF
+
+Bastion sandbox
+===============
+
+A local Redmine 5 is running at $REDMINE_URL with seeded data:
+projects "alpha" (30 issues, wiki, time entries) and "beta" (3 issues).
+Web login: admin / admin, dev / devpassword1.
+
+1. Environment (admin key; the non-admin user "dev" has $REDMINE_TEST_USER_API_KEY):
+
+   export REDMINE_URL=$REDMINE_URL
+   export REDMINE_API_KEY=$REDMINE_API_KEY
+
+2. Run the MCP server on stdio:
+
+   node dist/cli.js serve      # from this checkout$build_hint
+   npx bastion serve           # where the package is installed (npm link / npm i bastion-mcp)
+
+3. MCP client configuration (Claude Desktop style):
+
+{
+  "mcpServers": {
+    "bastion": {
+      "command": "node",
+      "args": ["$cli", "serve"],
+      "env": {
+        "REDMINE_URL": "$REDMINE_URL",
+        "REDMINE_API_KEY": "$REDMINE_API_KEY"
+      }
+    }
+  }
+}
+
+4. Stop Redmine when done (data is kept; "reset" deletes it):
+
+   ${port_prefix}bash scripts/redmine.sh down
+   ${port_prefix}bash scripts/redmine.sh reset
+
+EOF

@@ -1,0 +1,198 @@
+// Secrets never leak, every call is audited in a verifiable chain, and only safe calls are retried.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, call, redmineEnv, startBastion, type Bastion, type ToolResult } from '../helpers/bastion.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { ADMIN_KEY, REDMINE_URL, issueIdBySubject, redmine } from '../helpers/redmine.js';
+
+const WRONG_KEY = 'canary-wrong-key-0123456789abcdef';
+const dir = mkdtempSync(join(tmpdir(), 'bastion-security-'));
+
+/** The canary and the encodings a careless log line or error might carry it in. */
+function forms(secret: string): string[] {
+  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret), secret.toUpperCase()];
+}
+
+function expectNoCanary(where: string, text: string): void {
+  for (const form of [...forms(ADMIN_KEY), ...forms(WRONG_KEY)]) {
+    expect(text.includes(form), `${where} contains a form of a canary credential`).toBe(false);
+  }
+}
+
+describe('canary credentials never appear in logs, audit records, results or doctor output', () => {
+  const auditPath = join(dir, 'canary-audit.jsonl');
+  const results: ToolResult[] = [];
+  let bastion: Bastion;
+  let scoped: Bastion;
+  let wrongKey: Bastion;
+
+  beforeAll(async () => {
+    bastion = await startBastion({ env: redmineEnv({ BASTION_AUDIT_LOG: auditPath }) });
+    scoped = await startBastion({ env: redmineEnv({ BASTION_AUDIT_LOG: auditPath.replace('.jsonl', '-scoped.jsonl'), REDMINE_PROJECTS: 'beta' }) });
+    wrongKey = await startBastion({ env: redmineEnv({ REDMINE_API_KEY: WRONG_KEY, BASTION_AUDIT_LOG: auditPath.replace('.jsonl', '-wrong.jsonl') }) });
+    const issue = await issueIdBySubject('Alpha issue 1');
+    const calls: Array<[Bastion, string, Record<string, unknown>]> = [
+      [bastion, 'redmine_get_current_user', {}],
+      [bastion, 'redmine_search_issues', { project: 'alpha' }],
+      [bastion, 'redmine_get_issue', { issue_id: issue }],
+      [bastion, 'redmine_get_issue', { issue_id: 99_999_999 }], // 404
+      [bastion, 'redmine_create_issue', { project: 'alpha', subject: 'canary run', parent_issue_id: 99_999_999 }], // 422
+      [bastion, 'redmine_get_issue', { issue_id: 'x' }], // bad input
+      [bastion, 'redmine_list_users', {}],
+      [bastion, 'redmine_lookup', { kind: 'statuses' }],
+      [bastion, 'redmine_upload_attachment', { filename: 'canary.txt', content: `api_key=${ADMIN_KEY}` }],
+      [scoped, 'redmine_get_issue', { issue_id: issue }], // policy refusal
+      [wrongKey, 'redmine_get_current_user', {}], // 401
+      [wrongKey, 'redmine_search_issues', { project: 'alpha' }],
+    ];
+    for (const [target, name, args] of calls) results.push(await call(target, name, args));
+  });
+
+  afterAll(async () => {
+    await Promise.all([bastion?.close(), scoped?.close(), wrongKey?.close()]);
+  });
+
+  it('covers success and error paths', () => {
+    expect(results.filter((r) => r.isError).length).toBeGreaterThanOrEqual(5);
+    expect(results.filter((r) => !r.isError).length).toBeGreaterThanOrEqual(5);
+    expect(results.at(-2)!.text).toContain('401');
+  });
+
+  it('finds no canary in results', () => {
+    for (const result of results) expectNoCanary('a tool result', JSON.stringify(result));
+  });
+
+  it('finds no canary in stderr logs (debug level)', () => {
+    for (const server of [bastion, scoped, wrongKey]) {
+      expect(server.stderr()).toContain('"level":"debug"');
+      expectNoCanary('stderr', server.stderr());
+    }
+  });
+
+  it('finds no canary in audit records', () => {
+    for (const suffix of ['', '-scoped', '-wrong']) {
+      const text = readFileSync(auditPath.replace('.jsonl', `${suffix}.jsonl`), 'utf8');
+      expect(text.length).toBeGreaterThan(0);
+      expectNoCanary('the audit log', text);
+    }
+  });
+
+  it('finds no canary in doctor output, including a failing check', () => {
+    for (const key of [ADMIN_KEY, WRONG_KEY]) {
+      const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--log-level', 'debug'], { env: redmineEnv({ REDMINE_API_KEY: key }), encoding: 'utf8' });
+      expect(doctor.stdout).toContain('redmine');
+      expectNoCanary('doctor output', doctor.stdout + doctor.stderr);
+    }
+  });
+});
+
+describe('audit log', () => {
+  const auditPath = join(dir, 'audit.jsonl');
+  let lines: Array<Record<string, any>>;
+
+  beforeAll(async () => {
+    const bastion = await startBastion({ env: redmineEnv({ BASTION_AUDIT_LOG: auditPath }) });
+    try {
+      await call(bastion, 'redmine_get_current_user');
+      await call(bastion, 'redmine_get_issue', { issue_id: 99_999_999 });
+      await call(bastion, 'redmine_search_issues', { project: 'alpha', limit: 1 });
+    } finally {
+      await bastion.close();
+    }
+    lines = readFileSync(auditPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  });
+
+  it('records the credential event and one record per tool call, with a fingerprint and never the key', () => {
+    const fingerprint = createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8);
+    expect(lines[0]).toMatchObject({ type: 'credential', event: 'client_initialization', connector: 'redmine', credential: fingerprint });
+    const calls = lines.filter((line) => line.type === 'tool_call');
+    expect(calls.map((c) => [c.tool, c.outcome])).toEqual([
+      ['redmine_get_current_user', 'ok'],
+      ['redmine_get_issue', 'error'],
+      ['redmine_search_issues', 'ok'],
+    ]);
+    for (const record of calls) {
+      expect(record).toMatchObject({ connector: 'redmine', caller: 'stdio', credential: fingerprint });
+      expect(typeof record.duration_ms).toBe('number');
+      expect(Date.parse(record.time)).not.toBeNaN();
+    }
+    expect(calls[1]!.args).toEqual({ issue_id: 99_999_999, include: ['attachments', 'relations', 'children'], journals: true, journal_offset: 0, journal_limit: 10, max_chars: 2000 });
+    expect(calls[1]!.error).toContain('404');
+  });
+
+  it('verifies an intact chain and reports the first tampered record', () => {
+    const ok = spawnSync(process.execPath, [CLI, 'audit', 'verify', auditPath], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(`${lines.length} records, chain intact`);
+
+    const tampered = join(dir, 'tampered.jsonl');
+    const text = readFileSync(auditPath, 'utf8').split('\n');
+    text[2] = text[2]!.replace('"outcome":"error"', '"outcome":"ok"');
+    writeFileSync(tampered, text.join('\n'));
+    const bad = spawnSync(process.execPath, [CLI, 'audit', 'verify', tampered], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('BROKEN at line 3');
+
+    const removed = join(dir, 'removed.jsonl');
+    writeFileSync(removed, readFileSync(auditPath, 'utf8').split('\n').filter((_, i) => i !== 1).join('\n'));
+    const gap = spawnSync(process.execPath, [CLI, 'audit', 'verify', removed], { encoding: 'utf8' });
+    expect(gap.status).toBe(1);
+    expect(gap.stdout).toContain('BROKEN at line 2');
+  });
+});
+
+describe('retries', () => {
+  let proxy: FaultProxy;
+  let bastion: Bastion;
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(REDMINE_URL);
+    bastion = await startBastion({ env: redmineEnv({ REDMINE_URL: proxy.url }) });
+  });
+  afterAll(async () => {
+    await bastion?.close();
+    await proxy?.close();
+  });
+
+  it('retries a GET on 503 and succeeds', async () => {
+    proxy.failNext({ method: 'GET', pathPrefix: '/issues.json', count: 2, status: 503 });
+    const start = proxy.seen.length;
+    const result = await call(bastion, 'redmine_search_issues', { project: 'alpha', limit: 1 });
+    expect(result.isError).toBeFalsy();
+    const seen = proxy.seen.slice(start).filter((r) => r.path.startsWith('/issues.json'));
+    expect(seen.map((r) => r.outcome)).toEqual([503, 503, 'forwarded']);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    proxy.failNext({ method: 'GET', pathPrefix: '/users/current.json', count: 1, status: 429, headers: { 'Retry-After': '1' } });
+    const start = proxy.seen.length;
+    const result = await call(bastion, 'redmine_get_current_user');
+    expect(result.isError).toBeFalsy();
+    expect(proxy.seen.slice(start).map((r) => r.outcome)).toEqual([429, 'forwarded']);
+  });
+
+  it('gives up after the retry budget with a readable error', async () => {
+    proxy.failNext({ method: 'GET', pathPrefix: '/issues.json', count: 10, status: 502 });
+    const result = await call(bastion, 'redmine_search_issues', { project: 'alpha', limit: 1 });
+    expect(result.isError).toBe(true);
+    expect(result.text).toContain('502');
+    proxy.failNext({ method: 'GET', pathPrefix: '/issues.json', count: 0, status: 502 });
+  });
+
+  it('never repeats a POST that creates something', async () => {
+    // Clear leftover faults from the previous test by consuming them.
+    const before = (await redmine('GET', '/issues.json?project_id=alpha&status_id=*&limit=1')).body.total_count;
+    proxy.failNext({ method: 'POST', pathPrefix: '/issues.json', count: 1, status: 503 });
+    const start = proxy.seen.length;
+    const result = await call(bastion, 'redmine_create_issue', { project: 'alpha', subject: 'must not be created twice' });
+    expect(result.isError).toBe(true);
+    expect(result.text).toContain('503');
+    const posts = proxy.seen.slice(start).filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(1);
+    expect((await redmine('GET', '/issues.json?project_id=alpha&status_id=*&limit=1')).body.total_count).toBe(before);
+  });
+});
