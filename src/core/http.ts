@@ -133,6 +133,20 @@ export class HttpClient {
     await this.agent.close();
   }
 
+  /** A `doctor` line about transport security: verification state, CA, client certificate, or plain http. */
+  describeTransport(): { status: 'ok' | 'warn'; detail: string } {
+    const { hostname, protocol } = this.baseUrl;
+    const tls = this.options.tls ?? { verify: true };
+    if (protocol === 'http:') {
+      return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
+        ? { status: 'ok', detail: 'plain http on loopback' }
+        : { status: 'warn', detail: `plain http to ${hostname}: credentials travel unencrypted; use https` };
+    }
+    if (!tls.verify) return { status: 'warn', detail: 'certificate verification is OFF: use a CA certificate setting instead' };
+    const extras = [tls.caFile && `CA ${tls.caFile}`, tls.certFile && 'client certificate', `minimum ${tls.minVersion ?? 'TLSv1.2'}`].filter(Boolean);
+    return { status: 'ok', detail: `certificate verification on (${extras.join(', ')})` };
+  }
+
   /** Builds the full URL for a path, refusing anything that leaves the configured origin and base path. */
   urlFor(path: string, query?: Record<string, QueryValue>): URL {
     if (!path.startsWith('/') || path.startsWith('//') || /(^|\/)\.\.?(\/|$)/.test(path)) {

@@ -3,6 +3,7 @@
 
 // Zero-width and joiners, BiDi embeddings/overrides/isolates, word joiner and invisible operators,
 // BOM, Unicode tag characters, and C0/C1 controls other than tab, newline and carriage return.
+// eslint-disable-next-line no-control-regex -- removing control characters is the point
 const HIDDEN = /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|[\u{E0000}-\u{E007F}]|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
 
 export function cleanText(text: string): string {

@@ -16,6 +16,7 @@ export interface Bastion {
 export interface StartOptions {
   env?: Record<string, string>;
   args?: string[];
+  cwd?: string;
 }
 
 /** Default environment: the local Redmine with the admin (canary) key, debug logs, no inherited secrets. */
@@ -36,7 +37,7 @@ export async function startBastion(options: StartOptions = {}): Promise<Bastion>
     args: [CLI, 'serve', ...(options.args ?? [])],
     env: options.env ?? redmineEnv(),
     stderr: 'pipe',
-    cwd: resolve(import.meta.dirname, '../..'),
+    cwd: options.cwd ?? resolve(import.meta.dirname, '../..'),
   });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {

@@ -65,11 +65,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
       { name: 'credential', status: 'ok', detail: `REDMINE_API_KEY from ${apiKey.origin} (${apiKey.source}), fingerprint ${apiKey.fingerprint}` },
-      client.http.baseUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(client.http.baseUrl.hostname)
-        ? { name: 'tls', status: 'warn', detail: 'plain http to a remote host: the API key travels unencrypted' }
-        : tls.verify
-          ? { name: 'tls', status: 'ok', detail: `certificate verification on${tls.caFile ? ` with CA ${tls.caFile}` : ''}${tls.certFile ? ', client certificate set' : ''}` }
-          : { name: 'tls', status: 'warn', detail: 'certificate verification is OFF (REDMINE_VERIFY_SSL=false): use REDMINE_CA_CERT instead' },
+      { name: 'tls', ...client.http.describeTransport() },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
     ];
     try {

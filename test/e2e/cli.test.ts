@@ -1,0 +1,128 @@
+// The built CLI as a user runs it: help, start-up errors, doctor, and both config sources.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI, redmineEnv, startBastion } from '../helpers/bastion.js';
+import { ADMIN_KEY, REDMINE_URL, USER_KEY } from '../helpers/redmine.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bastion-cli-'));
+
+function run(args: string[], env: Record<string, string> = redmineEnv(), cwd = dir) {
+  return spawnSync(process.execPath, [CLI, ...args], { env, cwd, encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('help', () => {
+  it('lists the commands and the connectors', () => {
+    const help = run(['--help'], { PATH: process.env.PATH ?? '' });
+    expect(help.status).toBe(0);
+    for (const word of ['serve', 'doctor', 'audit', 'REDMINE_URL']) expect(help.stdout).toContain(word);
+  });
+
+  it('documents every serve flag with its BASTION_* variable', () => {
+    const help = run(['serve', '--help'], { PATH: process.env.PATH ?? '' });
+    expect(help.status).toBe(0);
+    for (const [flag, variable] of [
+      ['--connectors', 'BASTION_CONNECTORS'],
+      ['--read-only', 'BASTION_READ_ONLY'],
+      ['--tools', 'BASTION_TOOLS'],
+      ['--exclude-tools', 'BASTION_EXCLUDE_TOOLS'],
+      ['--env-file', 'BASTION_ENV_FILE'],
+      ['--config', 'BASTION_CONFIG'],
+      ['--log-level', 'BASTION_LOG_LEVEL'],
+      ['--audit-log', 'BASTION_AUDIT_LOG'],
+    ]) {
+      expect(help.stdout).toContain(flag);
+      expect(help.stdout).toContain(variable);
+    }
+  });
+});
+
+describe('start-up errors', () => {
+  it('exits non-zero naming the variables to set when no connector is configured', () => {
+    const result = run(['serve'], { PATH: process.env.PATH ?? '', HOME: dir });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('No connector is configured');
+    expect(result.stderr).toContain('REDMINE_URL and REDMINE_API_KEY');
+  });
+
+  it('stops on an unknown tool name in the allow list', () => {
+    const result = run(['serve', '--tools', 'redmine_get_isue']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('"redmine_get_isue" matches no tool');
+  });
+
+  it('refuses a key file readable by others, with the chmod fix, without echoing the key', () => {
+    const keyFile = join(dir, 'redmine.key');
+    writeFileSync(keyFile, `${ADMIN_KEY}\n`);
+    chmodSync(keyFile, 0o644);
+    const env = redmineEnv({ REDMINE_API_KEY_FILE: keyFile });
+    delete (env as Record<string, string | undefined>).REDMINE_API_KEY;
+    const result = run(['serve'], env);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`chmod 600 ${keyFile}`);
+    expect(result.stderr).not.toContain(ADMIN_KEY);
+  });
+
+  it('names an invalid setting', () => {
+    const result = run(['serve'], redmineEnv({ BASTION_READ_ONLY: 'ture', REDMINE_VERIFY_SSL: 'maybe' }));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('BASTION_READ_ONLY');
+  });
+
+  it('rejects an unknown connector', () => {
+    const result = run(['serve', '--connectors', 'jira']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Unknown connector "jira"');
+  });
+});
+
+describe('settings sources', () => {
+  it('reads a key file with mode 600, a .env file and a JSON config file', async () => {
+    const keyFile = join(dir, 'ok.key');
+    writeFileSync(keyFile, USER_KEY);
+    chmodSync(keyFile, 0o600);
+    const work = mkdtempSync(join(tmpdir(), 'bastion-cwd-'));
+    writeFileSync(join(work, '.env'), `REDMINE_API_KEY_FILE=${keyFile}\n`);
+    writeFileSync(join(work, 'bastion.json'), JSON.stringify({ REDMINE_URL, BASTION_READ_ONLY: true }));
+    const bastion = await startBastion({
+      env: { PATH: process.env.PATH ?? '', HOME: work },
+      args: ['--config', join(work, 'bastion.json')],
+      cwd: work,
+    });
+    try {
+      const { tools } = await bastion.client.listTools();
+      expect(tools.every((tool) => tool.annotations?.readOnlyHint)).toBe(true);
+      const me = (await bastion.client.callTool({ name: 'redmine_get_current_user', arguments: {} })) as { structuredContent: { login: string } };
+      expect(me.structuredContent.login).toBe('dev');
+    } finally {
+      await bastion.close();
+    }
+  });
+});
+
+describe('doctor', () => {
+  it('passes (exit 0) for a non-admin key with an audit log, saying where the key came from', () => {
+    const result = run(['doctor'], redmineEnv({ REDMINE_API_KEY: USER_KEY, BASTION_AUDIT_LOG: join(dir, 'doctor-audit.jsonl') }));
+    expect(result.stdout).toContain('the key belongs to dev');
+    expect(result.stdout).toContain('REDMINE_API_KEY from REDMINE_API_KEY (env)');
+    expect(result.stdout).toContain('All checks passed.');
+    expect(result.status).toBe(0);
+  });
+
+  it('warns about an administrator key and exits 1', () => {
+    const result = run(['doctor', '--audit-log', join(dir, 'doctor-audit.jsonl')]);
+    expect(result.stdout).toMatch(/\[WARN\] privileges: admin is a Redmine administrator/);
+    expect(result.status).toBe(1);
+  });
+
+  it('fails clearly on a wrong key and an unreachable server', () => {
+    const wrong = run(['doctor'], redmineEnv({ REDMINE_API_KEY: 'canary-doctor-wrong-key-1234' }));
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toMatch(/\[FAIL\] reachability: Redmine answered 401/);
+    const down = run(['doctor'], redmineEnv({ REDMINE_URL: 'http://127.0.0.1:9' }));
+    expect(down.status).toBe(1);
+    expect(down.stdout).toMatch(/\[FAIL\] reachability: Cannot reach Redmine/);
+  });
+});

@@ -1,0 +1,39 @@
+// The README is the user's reference: it must name every tool and every setting the code has.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REDMINE_VARIABLES } from '../../src/connectors/redmine/index.js';
+import { redmineTools } from '../../src/connectors/redmine/tools/index.js';
+import { GlobalSettingsSchema } from '../../src/core/config.js';
+
+const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+
+describe('README', () => {
+  it('lists every Redmine tool', () => {
+    for (const tool of redmineTools) expect(readme, tool.name).toContain(`\`${tool.name}\``);
+  });
+
+  it('documents every setting', () => {
+    for (const variable of [...REDMINE_VARIABLES.map((v) => v.name), ...Object.keys(GlobalSettingsSchema.shape)]) {
+      expect(readme, variable).toContain(`\`${variable}\``);
+    }
+    expect(readme).toContain('`BASTION_ENV_FILE`');
+    expect(readme).toContain('`BASTION_CONFIG`');
+  });
+});
+
+describe('tool definitions', () => {
+  it('declare all four annotation hints, truthful destructiveness and unique names', () => {
+    const names = new Set<string>();
+    for (const tool of redmineTools) {
+      expect(names.has(tool.name), tool.name).toBe(false);
+      names.add(tool.name);
+      for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
+        expect(typeof tool.annotations[hint], `${tool.name}.${hint}`).toBe('boolean');
+      }
+      if (/_delete_|_remove_|_update_|_put_/.test(tool.name)) expect(tool.annotations.destructiveHint, tool.name).toBe(true);
+      if (/_(get|list|search|lookup)(_|$)/.test(tool.name)) expect(tool.annotations.readOnlyHint, tool.name).toBe(true);
+      expect(tool.description.length, tool.name).toBeGreaterThan(40);
+    }
+  });
+});
