@@ -196,3 +196,34 @@ describe('retries', () => {
     expect((await redmine('GET', '/issues.json?project_id=alpha&status_id=*&limit=1')).body.total_count).toBe(before);
   });
 });
+
+describe('cancellation', () => {
+  it('closes the upstream request when the MCP client cancels the call', async () => {
+    // An upstream that accepts the request and never answers: only cancellation can end it.
+    const { createServer } = await import('node:http');
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    let received!: () => void;
+    const requestReceived = new Promise<void>((resolve) => (received = resolve));
+    const hanging = createServer((req) => {
+      received();
+      req.socket.on('close', () => closed());
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as { port: number }).port;
+    const bastion = await startBastion({ env: redmineEnv({ REDMINE_URL: `http://127.0.0.1:${port}`, REDMINE_TIMEOUT: '600' }) });
+    try {
+      const controller = new AbortController();
+      const pending = bastion.client.callTool({ name: 'redmine_get_current_user', arguments: {} }, { signal: controller.signal });
+      await requestReceived;
+      controller.abort();
+      await expect(pending).rejects.toThrow();
+      await upstreamClosed;
+      expect(bastion.stderr()).not.toContain('tool failed unexpectedly');
+    } finally {
+      await bastion.close();
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+});
