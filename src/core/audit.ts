@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { redactDeep } from './redact.js';
+import { safeSlice } from './untrusted.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -44,7 +45,7 @@ const MAX_FIELD_CHARS = 1000;
 
 function shorten<T>(value: T): T {
   if (typeof value === 'string') {
-    return (value.length > MAX_FIELD_CHARS ? `${value.slice(0, MAX_FIELD_CHARS)}… [${value.length} chars]` : value) as T;
+    return (value.length > MAX_FIELD_CHARS ? `${safeSlice(value, MAX_FIELD_CHARS)}… [${value.length} chars]` : value) as T;
   }
   if (Array.isArray(value)) return value.map(shorten) as T;
   if (value && typeof value === 'object') {
@@ -83,21 +84,29 @@ export class AuditLog implements AuditSink {
   }
 }
 
-/** Reads the last complete line of a file without loading all of it. */
+/** Reads the last line of a file, from the end, in growing windows (records have no size limit). */
 function readLastRecord(path: string): Record<string, unknown> | undefined {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const chunk = Math.min(size, 64 * 1024);
-    const buffer = Buffer.alloc(chunk);
-    readSync(fd, buffer, 0, chunk, size - chunk);
-    const lines = buffer.toString('utf8').split('\n').filter((line) => line.trim());
-    const last = lines.at(-1);
-    if (!last) return undefined;
-    try {
-      return JSON.parse(last) as Record<string, unknown>;
-    } catch {
-      throw new Error(`Audit log ${path} ends with a damaged line; run "bastion audit verify ${path}" and move the file aside.`);
+    let window = 64 * 1024;
+    for (;;) {
+      const length = Math.min(size, window);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      const text = buffer.toString('utf8').replace(/\n+$/, '');
+      const newline = text.lastIndexOf('\n');
+      if (newline === -1 && length < size) {
+        window *= 4;
+        continue;
+      }
+      const last = text.slice(newline + 1);
+      if (!last.trim()) return undefined;
+      try {
+        return JSON.parse(last) as Record<string, unknown>;
+      } catch {
+        throw new Error(`Audit log ${path} ends with a damaged line; run "bastion audit verify ${path}" and move the file aside.`);
+      }
     }
   } finally {
     closeSync(fd);

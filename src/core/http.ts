@@ -153,7 +153,8 @@ export class HttpClient {
       throw new UpstreamError(`Refused request path "${path}": paths must stay below the configured ${this.options.service} URL.`, 'redirect');
     }
     const url = new URL(this.basePath + path, this.baseUrl.origin);
-    if (url.origin !== this.baseUrl.origin || !url.pathname.startsWith(this.basePath)) {
+    const insideBase = this.basePath === '' || url.pathname === this.basePath || url.pathname.startsWith(`${this.basePath}/`);
+    if (url.origin !== this.baseUrl.origin || !insideBase) {
       throw new UpstreamError(`Refused request outside the configured ${this.options.service} URL.`, 'redirect');
     }
     for (const [key, value] of Object.entries(query ?? {})) {
@@ -179,9 +180,7 @@ export class HttpClient {
           await this.backoff(attempt, undefined, options.signal, label, mapped.message);
           continue;
         }
-        if (!retryable && mapped.kind !== 'cancelled') {
-          mapped.message += ` The ${options.method} was not repeated automatically; it may or may not have been applied, so check before trying again.`;
-        }
+        if (!retryable && mapped.kind !== 'cancelled') mapped.message += notRepeated(options.method);
         throw mapped;
       }
       if (response.status >= 200 && response.status < 300) return response;
@@ -193,7 +192,9 @@ export class HttpClient {
           continue;
         }
       }
-      throw this.statusError(response, label);
+      const error = this.statusError(response, label);
+      if (!retryable && response.status >= 500) error.message += notRepeated(options.method);
+      throw error;
     }
   }
 
@@ -239,7 +240,9 @@ export class HttpClient {
     }
     const started = performance.now();
     const response = await undiciRequest(url, { method: options.method, headers, body, signal, dispatcher: this.agent });
-    const declared = Number(response.headers['content-length'] ?? 0);
+    // A destroyed body may still emit an error; without a listener it would stop the process.
+    response.body.on('error', () => {});
+    const declared = options.method === 'HEAD' ? 0 : Number(response.headers['content-length'] ?? 0);
     if (declared > this.options.maxResponseBytes) {
       response.body.destroy();
       throw this.tooLarge(declared);
@@ -337,6 +340,11 @@ export class HttpClient {
     }
     return new UpstreamError(`The call to ${service} (${label}) failed: ${redact(err.message ?? String(error))}`, 'network');
   }
+}
+
+/** Said of a failed write that is not safe to repeat blindly. */
+function notRepeated(method: string): string {
+  return ` The ${method} was not repeated automatically; it may or may not have been applied, so check before trying again.`;
 }
 
 function parseBaseUrl(service: string, raw: string): URL {

@@ -16,17 +16,17 @@ export function createLogger(level: LogLevel = 'info', destination: NodeJS.Writa
       formatters: { level: (label) => ({ level: label }) },
       // Scrub the finished line, so nothing (fields, messages, serialised errors) escapes redaction.
       hooks: { streamWrite: (line) => redact(line) },
-      serializers: { err: serializeError },
+      serializers: { err: (error: unknown) => serializeError(error, level === 'debug' || level === 'trace') },
     },
     stream,
   );
 }
 
 /** Errors are logged with name and message; stacks only at debug level and below. */
-function serializeError(error: unknown): Record<string, unknown> {
+function serializeError(error: unknown, withStack: boolean): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   const out: Record<string, unknown> = { type: error.name, message: error.message };
-  if (error.stack) out.stack = error.stack;
+  if (withStack && error.stack) out.stack = error.stack;
   return out;
 }
 

@@ -118,6 +118,7 @@ export function readSecret(name: string, lookup: SecretLookup): Secret | undefin
   }
   if (direct) {
     const value = direct.trim();
+    if (!value) throw new ConfigError(`${name} is set but blank.`);
     const source = lookup.sourceOf(name) ?? 'env';
     return new Secret(value, source, name);
   }

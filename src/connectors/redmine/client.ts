@@ -139,6 +139,27 @@ export class RedmineClient {
     await this.assertProjectInScope(scope, issue.project, `Issue #${issueId}`, signal);
   }
 
+  /**
+   * The issue custom fields of a project as a non-administrator can see them. The project's own list leaves out
+   * fields enabled for all projects (Redmine 5.0), so the fields carried by one of its issues are added.
+   */
+  async projectIssueCustomFields(project: string | number, signal: AbortSignal): Promise<NamedRef[]> {
+    const fields = new Map<number, NamedRef>();
+    const { project: details } = await this.get<{ project: { issue_custom_fields?: NamedRef[] } }>(
+      `/projects/${pathSegment(project)}.json`,
+      { include: 'issue_custom_fields' },
+      signal,
+    );
+    for (const cf of details.issue_custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });
+    const { issues } = await this.get<{ issues: Array<{ custom_fields?: NamedRef[] }> }>(
+      '/issues.json',
+      { project_id: project, status_id: '*', limit: 1 },
+      signal,
+    );
+    for (const cf of issues[0]?.custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });
+    return [...fields.values()];
+  }
+
   /** Trackers, statuses and priorities change rarely: fetched once per process. */
   lookup(kind: 'trackers' | 'issue_statuses' | 'issue_priorities' | 'time_entry_activities', signal: AbortSignal): Promise<NamedRef[]> {
     const paths = {

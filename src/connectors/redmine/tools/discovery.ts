@@ -207,12 +207,11 @@ async function lookupItems(ctx: RedmineContext, kind: LookupKind, project: strin
           403,
         );
       }
-      const fields = await projectList(ctx, project, 'issue_custom_fields');
+      await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
+      const fields = await ctx.client.projectIssueCustomFields(project, ctx.signal);
       return {
         items: fields.map((f) => ({ id: f.id, name: f.name, extra: 'issue' })),
-        note:
-          'Without an administrator key Redmine lists only the issue custom fields enabled for this project specifically, without formats or values; ' +
-          'fields enabled for all projects are missing here but appear in an issue\'s custom_fields (redmine_get_issue).',
+        note: 'Without an administrator key Redmine gives names and ids only, not formats or allowed values.',
       };
     }
     case 'queries': {

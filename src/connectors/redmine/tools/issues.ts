@@ -74,11 +74,7 @@ function toUploads(uploads: z.output<typeof uploadsSchema> | undefined) {
   return uploads?.map((u) => ({ token: u.upload_token, filename: u.filename, content_type: u.content_type, description: u.description }));
 }
 
-/**
- * The custom fields an issue in this project can have. The full list (/custom_fields.json) needs an admin key;
- * otherwise the project's list is used, which in Redmine 5.0 leaves out fields enabled for all projects,
- * so the fields of an issue of the project (the one being updated, or any) are added.
- */
+/** The custom fields an issue in this project can have: the full list with an admin key, else what the project shows. */
 async function availableCustomFields(client: RedmineClient, project: string | number, known: NamedRef[], signal: AbortSignal): Promise<NamedRef[]> {
   const fields = new Map<number, NamedRef>(known.map((cf) => [cf.id, cf]));
   try {
@@ -86,19 +82,7 @@ async function availableCustomFields(client: RedmineClient, project: string | nu
     for (const cf of custom_fields) if (cf.customized_type === 'issue') fields.set(cf.id, cf);
   } catch (error) {
     if (!(error instanceof UpstreamError && error.status === 403)) throw error;
-    const { project: details } = await client.get<{ project: { issue_custom_fields?: NamedRef[] } }>(
-      `/projects/${pathSegment(project)}.json`,
-      { include: 'issue_custom_fields' },
-      signal,
-    );
-    for (const cf of details.issue_custom_fields ?? []) fields.set(cf.id, cf);
-    // Issues in lists carry every custom field visible to the user, including those enabled for all projects.
-    const { issues } = await client.get<{ issues: Array<{ custom_fields?: NamedRef[] }> }>(
-      '/issues.json',
-      { project_id: project, status_id: '*', limit: 1 },
-      signal,
-    );
-    for (const cf of issues[0]?.custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });
+    for (const cf of await client.projectIssueCustomFields(project, signal)) fields.set(cf.id, cf);
   }
   return [...fields.values()];
 }

@@ -60,10 +60,11 @@ async function projectActivities(ctx: RedmineContext, project: string | number):
  * that overrides it ("Activity is not included in the list").
  */
 async function resolveActivity(ctx: RedmineContext, value: string, project: string | number | ProjectActivities): Promise<NamedRef> {
-  if (isId(value)) return { id: Number(value), name: `#${value}` };
   const body = typeof project === 'object' ? project : await projectActivities(ctx, project);
   const activities = body.time_entry_activities ?? [];
-  const found = activities.find((activity) => activity.name.toLowerCase() === value.toLowerCase());
+  const found = isId(value)
+    ? activities.find((activity) => activity.id === Number(value))
+    : activities.find((activity) => activity.name.toLowerCase() === value.toLowerCase());
   if (!found) {
     throw new InputError(
       activities.length
@@ -230,23 +231,18 @@ export const logTime = redmineTool({
     if ((input.issue_id === undefined) === (input.project === undefined)) {
       throw new InputError('Give exactly one of issue_id (time on an issue) or project (time on the project itself).');
     }
-    const activityName = input.activity !== undefined && !isId(input.activity);
-    // Where the activity must be resolved: the issue's or the given project (undefined when an id needs no lookup).
-    let activityProject: number | ProjectActivities | undefined;
+    // The project decides which activities are valid (projects can override the system list).
+    let activityProject: number | ProjectActivities;
     let projectId: number | undefined;
     if (input.issue_id !== undefined) {
-      if (ctx.scope.active || activityName) activityProject = (await issueProject(ctx, input.issue_id)).id;
+      activityProject = (await issueProject(ctx, input.issue_id)).id;
     } else {
-      const project = input.project!;
-      await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
+      await ctx.client.assertProjectInScope(ctx.scope, input.project!, `Project "${input.project}"`, ctx.signal);
+      activityProject = await projectActivities(ctx, input.project!);
       // Redmine's time_entry.project_id takes only the numeric id ("Project is invalid" for an identifier).
-      if (isId(project) && !activityName) projectId = Number(project);
-      else {
-        activityProject = await projectActivities(ctx, project);
-        projectId = activityProject.id;
-      }
+      projectId = activityProject.id;
     }
-    const activity = input.activity === undefined ? undefined : await resolveActivity(ctx, input.activity, activityProject ?? 0);
+    const activity = input.activity === undefined ? undefined : await resolveActivity(ctx, input.activity, activityProject);
     const { time_entry } = await ctx.client.post<{ time_entry: RedmineTimeEntry }>(
       '/time_entries.json',
       {

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { AuditLog, GENESIS_HASH, verifyAuditLog, type ToolCallEvent } from '../../src/core/audit.js';
+import { clearRegisteredSecrets, registerSecret } from '../../src/core/redact.js';
+import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
+
+afterEach(() => clearRegisteredSecrets());
+afterAll(() => removeTempDirs());
+
+function call(n: number, args: unknown = { id: n }): ToolCallEvent {
+  return { type: 'tool_call', tool: 'redmine_get_issue', connector: 'redmine', caller: 'stdio', outcome: 'ok', duration_ms: n, args };
+}
+
+function logPath(): string {
+  return join(makeTempDir('bastion-audit-'), 'audit.jsonl');
+}
+
+function readRecords(path: string): Array<Record<string, unknown>> {
+  return readLines(path).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function readLines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
+}
+
+function writeLines(path: string, lines: string[]): void {
+  writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+function writeRecords(n: number): string {
+  const path = logPath();
+  const log = new AuditLog(path);
+  for (let i = 1; i <= n; i += 1) log.record(call(i));
+  return path;
+}
+
+describe('AuditLog', () => {
+  it('writes one JSON record per event, chained by hash, in a mode 600 file', () => {
+    const path = writeRecords(3);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const records = readRecords(path);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[0]!.prev).toBe(GENESIS_HASH);
+    expect(records[1]!.prev).toBe(records[0]!.hash);
+    expect(records[2]!.prev).toBe(records[1]!.hash);
+    for (const record of records) {
+      expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(Number.isNaN(Date.parse(record.time as string))).toBe(false);
+    }
+    expect(records[1]).toMatchObject({ type: 'tool_call', tool: 'redmine_get_issue', connector: 'redmine', outcome: 'ok', args: { id: 2 } });
+  });
+
+  it('continues the chain when the file is opened again', () => {
+    const path = writeRecords(2);
+    const reopened = new AuditLog(path);
+    reopened.record(call(3));
+    const records = readRecords(path);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[2]!.prev).toBe(records[1]!.hash);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 3 });
+  });
+
+  it('cuts long argument strings instead of storing them whole', () => {
+    const path = logPath();
+    const text = 'lorem ipsum '.repeat(1000);
+    new AuditLog(path).record(call(1, { text }));
+    const stored = (readRecords(path)[0]!.args as { text: string }).text;
+    expect(stored.length).toBeLessThan(text.length);
+    expect(stored).toContain(String(text.length));
+    expect(text.startsWith(stored.slice(0, 500))).toBe(true);
+    expect(verifyAuditLog(path).ok).toBe(true);
+  });
+
+  it('continues the chain after a record larger than 64 KiB', () => {
+    const path = logPath();
+    const chunk = 'lorem ipsum '.repeat(80);
+    const issues = Array.from({ length: 80 }, (_, i) => ({ id: i + 1, notes: chunk }));
+    new AuditLog(path).record(call(1, { issues }));
+    expect(readFileSync(path).length).toBeGreaterThan(64 * 1024);
+    const reopened = new AuditLog(path);
+    reopened.record(call(2));
+    const records = readRecords(path);
+    expect(records.map((r) => r.seq)).toEqual([1, 2]);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 2 });
+  });
+
+  it('refuses to continue a file whose last line is damaged', () => {
+    const path = writeRecords(2);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"seq":3,"trunc\n`);
+    expect(() => new AuditLog(path)).toThrow(/damaged line/);
+  });
+
+  it('writes credential-named argument fields as [REDACTED]', () => {
+    const path = logPath();
+    new AuditLog(path).record(call(1, { subject: 'Printer broken', password: 'canary-pw-1234', nested: { api_key: 'canary-key-5678' } }));
+    const text = readFileSync(path, 'utf8');
+    expect(text).not.toContain('canary-pw-1234');
+    expect(text).not.toContain('canary-key-5678');
+    expect(readRecords(path)[0]!.args).toEqual({ subject: 'Printer broken', password: '[REDACTED]', nested: { api_key: '[REDACTED]' } });
+  });
+
+  it('never writes a registered secret that appears in arguments or errors', () => {
+    const secret = 'canary-secret-value-1234567890';
+    registerSecret(secret);
+    const path = logPath();
+    new AuditLog(path).record({
+      ...call(1, { notes: `pasted ${secret} by mistake`, list: [secret] }),
+      outcome: 'error',
+      error: `Redmine refused key ${secret}`,
+    });
+    expect(readFileSync(path, 'utf8')).not.toContain(secret);
+    expect(verifyAuditLog(path).ok).toBe(true);
+  });
+});
+
+describe('verifyAuditLog', () => {
+  it('accepts an intact log', () => {
+    expect(verifyAuditLog(writeRecords(4))).toEqual({ ok: true, records: 4 });
+  });
+
+  it('accepts an empty log', () => {
+    const path = logPath();
+    writeFileSync(path, '');
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 0 });
+  });
+
+  it('finds an edited field and reports its line', () => {
+    const path = writeRecords(4);
+    const lines = readLines(path);
+    lines[2] = lines[2]!.replace('"outcome":"ok"', '"outcome":"denied"');
+    writeLines(path, lines);
+    const result = verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: false, brokenLine: 3, records: 2 });
+    expect(result.reason).toMatch(/changed/);
+  });
+
+  it('finds an edit even when the edited record is given a fresh hash', () => {
+    const path = writeRecords(4);
+    const records = readRecords(path);
+    const body: Record<string, unknown> = { ...records[1]!, outcome: 'denied' };
+    delete body.hash;
+    const forged = { ...body, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+    const lines = readLines(path);
+    lines[1] = JSON.stringify(forged);
+    writeLines(path, lines);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, brokenLine: 3 });
+  });
+
+  it('finds a deleted line', () => {
+    const path = writeRecords(4);
+    const lines = readLines(path);
+    lines.splice(1, 1);
+    writeLines(path, lines);
+    const result = verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: false, brokenLine: 2 });
+    expect(result.reason).toMatch(/removed/);
+  });
+
+  it('finds swapped lines', () => {
+    const path = writeRecords(4);
+    const lines = readLines(path);
+    [lines[1], lines[2]] = [lines[2]!, lines[1]!];
+    writeLines(path, lines);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, brokenLine: 2 });
+  });
+
+  it('finds a line that is not JSON', () => {
+    const path = writeRecords(3);
+    const lines = readLines(path);
+    lines.splice(2, 0, 'not json at all');
+    writeLines(path, lines);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, brokenLine: 3, records: 2, reason: 'not valid JSON' });
+  });
+});

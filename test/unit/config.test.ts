@@ -1,0 +1,164 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { GlobalSettingsSchema, booleanSetting, listSetting, loadSettings, parseSettings } from '../../src/core/config.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
+
+afterAll(() => removeTempDirs());
+
+function workspace(files: Record<string, string>): string {
+  const dir = makeTempDir('bastion-config-');
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadSettings', () => {
+  it('takes each value from the highest source: flag > env > .env > config file', () => {
+    const cwd = workspace({
+      'bastion.json': JSON.stringify({ A: 'config', B: 'config', C: 'config', D: 'config' }),
+      '.env': 'B=dotenv\nC=dotenv\nD=dotenv\n',
+    });
+    const settings = loadSettings({
+      cwd,
+      processEnv: { BASTION_CONFIG: 'bastion.json', C: 'env', D: 'env' },
+      flags: { D: 'flag', E: undefined },
+    });
+    expect(settings.values).toMatchObject({ A: 'config', B: 'dotenv', C: 'env', D: 'flag' });
+    expect(settings.sourceOf('A')).toBe('config');
+    expect(settings.sourceOf('B')).toBe('dotenv');
+    expect(settings.sourceOf('C')).toBe('env');
+    expect(settings.sourceOf('D')).toBe('flag');
+    expect(settings.sourceOf('E')).toBeUndefined();
+    expect('E' in settings.values).toBe(false);
+  });
+
+  it('reads the config file named by a flag', () => {
+    const cwd = workspace({ 'other.json': JSON.stringify({ REDMINE_URL: 'https://redmine.example' }) });
+    const settings = loadSettings({ cwd, processEnv: {}, flags: { BASTION_CONFIG: 'other.json' } });
+    expect(settings.values.REDMINE_URL).toBe('https://redmine.example');
+  });
+
+  it('turns numbers, booleans and lists in the config file into setting strings', () => {
+    const cwd = workspace({ 'c.json': JSON.stringify({ LIMIT: 25, BASTION_READ_ONLY: true, REDMINE_PROJECTS: ['demo', 'ops'] }) });
+    const settings = loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'c.json' } });
+    expect(settings.values).toMatchObject({ LIMIT: '25', BASTION_READ_ONLY: 'true', REDMINE_PROJECTS: 'demo,ops' });
+  });
+
+  it('reads the file given with --env-file instead of .env', () => {
+    const cwd = workspace({ '.env': 'X=from-dot-env\nY=only-in-dot-env\n', 'custom.env': 'X=from-custom\n' });
+    const settings = loadSettings({ cwd, processEnv: {}, flags: { BASTION_ENV_FILE: 'custom.env' } });
+    expect(settings.values.X).toBe('from-custom');
+    expect(settings.values.Y).toBeUndefined();
+    expect(settings.sourceOf('X')).toBe('dotenv');
+  });
+
+  it('refuses an --env-file that does not exist, naming it', () => {
+    const cwd = workspace({});
+    const error = configErrorOf(() => loadSettings({ cwd, processEnv: {}, flags: { BASTION_ENV_FILE: 'nope.env' } }));
+    expect(error.message).toContain(join(cwd, 'nope.env'));
+  });
+
+  it('refuses a config file that is not valid JSON, naming it', () => {
+    const cwd = workspace({ 'bad.json': '{"REDMINE_URL": "https://x",' });
+    const error = configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'bad.json' } }));
+    expect(error.message).toContain(join(cwd, 'bad.json'));
+    expect(error.message).toMatch(/not valid JSON/);
+  });
+
+  it('refuses a missing config file, naming it', () => {
+    const cwd = workspace({});
+    const error = configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'missing.json' } }));
+    expect(error.message).toContain(join(cwd, 'missing.json'));
+  });
+
+  it('refuses a config file that is not an object of settings', () => {
+    const cwd = workspace({ 'list.json': '["REDMINE_URL"]', 'nested.json': JSON.stringify({ REDMINE: { URL: 'x' } }) });
+    expect(configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'list.json' } })).message).toMatch(/JSON object/);
+    expect(configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'nested.json' } })).message).toContain('"REDMINE"');
+  });
+});
+
+describe('parseSettings with GlobalSettingsSchema', () => {
+  it('applies the defaults', () => {
+    expect(parseSettings(GlobalSettingsSchema, {})).toEqual({
+      BASTION_READ_ONLY: false,
+      BASTION_TOOLS: [],
+      BASTION_EXCLUDE_TOOLS: [],
+      BASTION_LOG_LEVEL: 'info',
+      BASTION_ALLOW_INSECURE_SECRET_FILES: false,
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    [' yes ', true],
+    ['1', true],
+    ['false', false],
+    ['No', false],
+    ['0', false],
+  ])('reads BASTION_READ_ONLY=%j as %s', (text, expected) => {
+    expect(parseSettings(GlobalSettingsSchema, { BASTION_READ_ONLY: text }).BASTION_READ_ONLY).toBe(expected);
+  });
+
+  it('refuses a misspelt boolean, naming the variable and the value', () => {
+    const error = configErrorOf(() => parseSettings(GlobalSettingsSchema, { BASTION_READ_ONLY: 'ture' }));
+    expect(error.message).toContain('BASTION_READ_ONLY');
+    expect(error.message).toContain('"ture"');
+  });
+
+  it('splits and trims lists, dropping blanks', () => {
+    const settings = parseSettings(GlobalSettingsSchema, { BASTION_TOOLS: ' redmine_get_issue ,, redmine_list_* ,' });
+    expect(settings.BASTION_TOOLS).toEqual(['redmine_get_issue', 'redmine_list_*']);
+  });
+
+  it('lists every invalid variable at once', () => {
+    const error = configErrorOf(() =>
+      parseSettings(GlobalSettingsSchema, {
+        BASTION_READ_ONLY: 'ture',
+        BASTION_LOG_LEVEL: 'loud',
+        BASTION_ALLOW_INSECURE_SECRET_FILES: 'maybe',
+        BASTION_TOOLS: 'redmine_get_issue',
+      }),
+    );
+    expect(error.message).toContain('BASTION_READ_ONLY');
+    expect(error.message).toContain('BASTION_LOG_LEVEL');
+    expect(error.message).toContain('BASTION_ALLOW_INSECURE_SECRET_FILES');
+    expect(error.message).not.toContain('BASTION_TOOLS');
+    expect(error.message.split('\n').filter((line) => line.startsWith('  '))).toHaveLength(3);
+  });
+});
+
+describe('setting types', () => {
+  it('booleanSetting accepts real booleans', () => {
+    expect(booleanSetting.parse(true)).toBe(true);
+    expect(booleanSetting.parse(false)).toBe(false);
+  });
+
+  it('listSetting gives an empty list for blank text', () => {
+    expect(listSetting.parse(' , ,')).toEqual([]);
+  });
+
+  it('parseSettings works with a connector schema', () => {
+    const schema = z.object({ REDMINE_URL: z.url(), REDMINE_VERIFY_SSL: booleanSetting.default(true) });
+    expect(parseSettings(schema, { REDMINE_URL: 'https://redmine.example' })).toEqual({
+      REDMINE_URL: 'https://redmine.example',
+      REDMINE_VERIFY_SSL: true,
+    });
+    const error = configErrorOf(() => parseSettings(schema, { REDMINE_VERIFY_SSL: 'nope' }));
+    expect(error.message).toContain('REDMINE_URL');
+    expect(error.message).toContain('REDMINE_VERIFY_SSL');
+  });
+});
