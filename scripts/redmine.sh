@@ -44,8 +44,8 @@ KEYS_FILE="$SCRIPT_DIR/redmine/test-keys.env"
 SEED_SCRIPT="$SCRIPT_DIR/redmine/seed.rb"
 
 REDMINE_PACKAGES=(redmine redmine-sqlite ruby-webrick)
-# Not used by Redmine; installed here so that later test suites find them.
-EXTRA_PACKAGES=(redis-server mosquitto)
+# Not used by Redmine; installed here so that the other test suites find them (openssl makes test certificates).
+EXTRA_PACKAGES=(redis-server mosquitto openssl)
 
 # ---------------------------------------------------------------- helpers
 
