@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GlobalSettingsSchema, booleanSetting, listSetting, loadSettings, parseSettings } from '../../src/core/config.js';
-import { ConfigError } from '../../src/core/errors.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
+import { configErrorOf } from './helpers/errors.js';
 
 afterAll(() => removeTempDirs());
 
@@ -12,16 +12,6 @@ function workspace(files: Record<string, string>): string {
   const dir = makeTempDir('bastion-config-');
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
-}
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('loadSettings', () => {

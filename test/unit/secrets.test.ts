@@ -2,10 +2,10 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/core/redact.js';
 import { Secret, fingerprint, mask, readSecret, type SecretLookup } from '../../src/core/secrets.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
+import { configErrorOf } from './helpers/errors.js';
 
 const VALUE = 'canary-secret-value-1234567890';
 
@@ -21,16 +21,6 @@ function secretFile(content: string, mode: number): string {
   writeFileSync(path, content);
   chmodSync(path, mode);
   return path;
-}
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('Secret', () => {

@@ -26,6 +26,19 @@ export interface RedmineProject {
   issue_custom_fields?: Array<NamedRef & { field_format?: string; is_required?: boolean; multiple?: boolean; possible_values?: Array<{ value: string }> }>;
 }
 
+/** A custom field definition as /custom_fields.json (administrators only) describes it. */
+export interface RedmineCustomField {
+  id: number;
+  name: string;
+  customized_type?: string;
+  field_format?: string;
+  is_required?: boolean;
+  is_filter?: boolean;
+  multiple?: boolean;
+  default_value?: string | null;
+  possible_values?: Array<{ value: string; label?: string }>;
+}
+
 /** Redmine's 422 bodies are {"errors": ["Subject cannot be blank", ...]}; every other error body is empty. */
 function redmineErrorDetails(_status: number, body: unknown): string[] {
   if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) {
@@ -137,6 +150,16 @@ export class RedmineClient {
     if (!scope.active) return;
     const { issue } = await this.get<{ issue: { project: NamedRef } }>(`/issues/${pathSegment(issueId)}.json`, undefined, signal);
     await this.assertProjectInScope(scope, issue.project, `Issue #${issueId}`, signal);
+  }
+
+  /** Every custom field definition, or undefined when the key is not an administrator's (403). */
+  async customFieldDefinitions(signal: AbortSignal): Promise<RedmineCustomField[] | undefined> {
+    try {
+      return (await this.get<{ custom_fields: RedmineCustomField[] }>('/custom_fields.json', undefined, signal)).custom_fields;
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 403) return undefined;
+      throw error;
+    }
   }
 
   /**

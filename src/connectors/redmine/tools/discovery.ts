@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
-import type { NamedRef } from '../client.js';
+import type { NamedRef, RedmineCustomField } from '../client.js';
 import { idSchema, limitSchema, offsetSchema, projectSchema, readOnly, redmineTool, type RedmineContext } from './shared.js';
 
 interface RedmineUser {
@@ -137,17 +137,6 @@ interface LookupItem {
   extra?: string;
 }
 
-interface RedmineCustomField {
-  id: number;
-  name: string;
-  customized_type?: string;
-  field_format?: string;
-  is_required?: boolean;
-  is_filter?: boolean;
-  multiple?: boolean;
-  possible_values?: Array<{ value: string; label?: string }>;
-}
-
 const flags = (...parts: Array<string | false | undefined | null>) => parts.filter(Boolean).join(', ') || undefined;
 
 /** A project's own lists (trackers, activities, custom fields) from its include= variants. */
@@ -193,12 +182,8 @@ async function lookupItems(ctx: RedmineContext, kind: LookupKind, project: strin
       return { items: list.map((a) => ({ id: a.id, name: a.name, extra: isDefault.has(a.id) ? 'default' : undefined })) };
     }
     case 'custom_fields': {
-      try {
-        const { custom_fields } = await ctx.client.get<{ custom_fields: RedmineCustomField[] }>('/custom_fields.json', undefined, ctx.signal);
-        return { items: custom_fields.map((f) => ({ id: f.id, name: f.name, extra: customFieldExtra(f) })) };
-      } catch (error) {
-        if (!(error instanceof UpstreamError && error.status === 403)) throw error;
-      }
+      const definitions = await ctx.client.customFieldDefinitions(ctx.signal);
+      if (definitions) return { items: definitions.map((f) => ({ id: f.id, name: f.name, extra: customFieldExtra(f) })) };
       if (!project) {
         throw new UpstreamError(
           'Listing all custom fields needs an administrator\'s API key (/custom_fields.json is admin-only). ' +

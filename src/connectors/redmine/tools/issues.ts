@@ -1,6 +1,6 @@
 // Issues: find, read, create, change, delete.
 import { z } from 'zod';
-import { InputError, UpstreamError } from '../../../core/errors.js';
+import { InputError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineClient } from '../client.js';
@@ -76,14 +76,9 @@ function toUploads(uploads: z.output<typeof uploadsSchema> | undefined) {
 
 /** The custom fields an issue in this project can have: the full list with an admin key, else what the project shows. */
 async function availableCustomFields(client: RedmineClient, project: string | number, known: NamedRef[], signal: AbortSignal): Promise<NamedRef[]> {
+  const definitions = (await client.customFieldDefinitions(signal))?.filter((cf) => cf.customized_type === 'issue');
   const fields = new Map<number, NamedRef>(known.map((cf) => [cf.id, cf]));
-  try {
-    const { custom_fields } = await client.get<{ custom_fields: Array<NamedRef & { customized_type: string }> }>('/custom_fields.json', undefined, signal);
-    for (const cf of custom_fields) if (cf.customized_type === 'issue') fields.set(cf.id, cf);
-  } catch (error) {
-    if (!(error instanceof UpstreamError && error.status === 403)) throw error;
-    for (const cf of await client.projectIssueCustomFields(project, signal)) fields.set(cf.id, cf);
-  }
+  for (const cf of definitions ?? (await client.projectIssueCustomFields(project, signal))) fields.set(cf.id, { id: cf.id, name: cf.name });
   return [...fields.values()];
 }
 

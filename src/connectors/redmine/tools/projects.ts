@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
-import type { NamedRef, RedmineProject } from '../client.js';
+import type { NamedRef, RedmineCustomField, RedmineProject } from '../client.js';
 import {
   creates,
   dateSchema,
@@ -130,18 +130,6 @@ export const listProjects = redmineTool({
 const PROJECT_INCLUDES = ['trackers', 'issue_categories', 'enabled_modules', 'time_entry_activities', 'issue_custom_fields', 'memberships'] as const;
 const DEFAULT_INCLUDES = PROJECT_INCLUDES.filter((name) => name !== 'memberships');
 
-interface RedmineCustomFieldDefinition {
-  id: number;
-  name: string;
-  customized_type?: string;
-  field_format?: string;
-  is_required?: boolean;
-  is_filter?: boolean;
-  multiple?: boolean;
-  default_value?: string | null;
-  possible_values?: Array<{ value: string; label?: string }>;
-}
-
 interface RedmineMembership {
   id: number;
   user?: NamedRef;
@@ -158,15 +146,10 @@ const customFieldOutput = z.object({
   possible_values: z.array(z.string()).optional(),
 });
 
-/** Field definitions from /custom_fields.json, or undefined when the key is not an administrator's. */
-async function customFieldDefinitions(ctx: RedmineContext): Promise<Map<number, RedmineCustomFieldDefinition> | undefined> {
-  try {
-    const { custom_fields } = await ctx.client.get<{ custom_fields: RedmineCustomFieldDefinition[] }>('/custom_fields.json', undefined, ctx.signal);
-    return new Map(custom_fields.map((field) => [field.id, field]));
-  } catch (error) {
-    if (error instanceof UpstreamError && error.status === 403) return undefined;
-    throw error;
-  }
+/** Field definitions by id, or undefined when the key is not an administrator's. */
+async function customFieldDefinitions(ctx: RedmineContext): Promise<Map<number, RedmineCustomField> | undefined> {
+  const fields = await ctx.client.customFieldDefinitions(ctx.signal);
+  return fields && new Map(fields.map((field) => [field.id, field]));
 }
 
 export const getProject = redmineTool({
