@@ -15,20 +15,19 @@ export class Secret {
   /** The variable or path it was read from, for `doctor` and error messages. */
   readonly origin: string;
 
+  /** Short, stable identifier of the credential for audit records: first 8 hex of its SHA-256. */
+  readonly fingerprint: string;
+
   constructor(value: string, source: SecretSource, origin: string) {
     this.#value = value;
     this.source = source;
     this.origin = origin;
+    this.fingerprint = fingerprint(value);
     registerSecret(value);
   }
 
   reveal(): string {
     return this.#value;
-  }
-
-  /** Short, stable identifier of the credential for audit records: first 8 hex of its SHA-256. */
-  get fingerprint(): string {
-    return fingerprint(this.#value);
   }
 
   /** `***` plus the last 4 characters (nothing but `***` for 8 characters or fewer). */
