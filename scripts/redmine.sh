@@ -44,8 +44,9 @@ KEYS_FILE="$SCRIPT_DIR/redmine/test-keys.env"
 SEED_SCRIPT="$SCRIPT_DIR/redmine/seed.rb"
 
 REDMINE_PACKAGES=(redmine redmine-sqlite ruby-webrick)
-# Not used by Redmine; installed here so that the other test suites find them (openssl makes test certificates).
-EXTRA_PACKAGES=(redis-server mosquitto openssl)
+# Not used by Redmine; installed here so that the other test suites find them (openssl makes test
+# certificates; dbus and gnome-keyring give the keyring tests a real Secret Service).
+EXTRA_PACKAGES=(redis-server mosquitto openssl dbus gnome-keyring libsecret-tools)
 
 # ---------------------------------------------------------------- helpers
 

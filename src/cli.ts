@@ -82,6 +82,51 @@ addSharedOptions(
   }
 });
 
+const secret = program
+  .command('secret')
+  .description('store, remove or list connector credentials in the OS keyring (values are read from a hidden prompt or stdin, never from arguments)');
+const usernameOption = new Option('--username <user>', 'keyring account user (the connector\'s *_KEYRING_USERNAME), default "default"');
+
+secret
+  .command('set')
+  .description('store a credential: prompts with hidden input, or reads it from stdin (e.g. bastion secret set redmine < key.txt)')
+  .argument('<connector>', 'the connector the credential is for')
+  .addOption(usernameOption)
+  .action(async (connector: string, options: { username?: string }) => {
+    try {
+      const { setSecret } = await import('./server/secret-command.js');
+      process.stdout.write(`${await setSecret(connector, options.username)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+secret
+  .command('delete')
+  .description('remove a stored credential')
+  .argument('<connector>', 'the connector the credential is for')
+  .addOption(usernameOption)
+  .action(async (connector: string, options: { username?: string }) => {
+    try {
+      const { deleteSecret } = await import('./server/secret-command.js');
+      process.stdout.write(`${await deleteSecret(connector, options.username)}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+secret
+  .command('list')
+  .description('show which connectors have a stored credential (never the values)')
+  .action(async () => {
+    try {
+      const { listSecrets } = await import('./server/secret-command.js');
+      process.stdout.write(`${await listSecrets()}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
 const audit = program.command('audit').description('work with the audit log');
 audit
   .command('verify')

@@ -14,6 +14,8 @@ export interface Settings {
   /** The merged variables. */
   values: Readonly<Record<string, string | undefined>>;
   sourceOf(name: string): SettingSource | undefined;
+  /** The value of a variable in one source only (credentials are looked up source by source). */
+  valueIn(source: SettingSource, name: string): string | undefined;
 }
 
 export interface LoadOptions {
@@ -48,6 +50,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),
+  BASTION_KEYRING: booleanSetting.default(true),
 });
 export type GlobalSettings = z.output<typeof GlobalSettingsSchema>;
 
@@ -106,7 +109,15 @@ export function loadSettings(options: LoadOptions = {}): Settings {
       sources.set(key, source);
     }
   }
-  return { values, sourceOf: (name) => sources.get(name) };
+  const bySource = new Map(layers);
+  return {
+    values,
+    sourceOf: (name) => sources.get(name),
+    valueIn: (source, name) => {
+      const value = bySource.get(source)?.[name];
+      return value === '' ? undefined : value;
+    },
+  };
 }
 
 /** Parses settings with a schema, turning every issue into one readable line naming the variable. */

@@ -1,6 +1,8 @@
 // What a connector gives the core: its settings, how to build its client, its tools and its doctor checks.
 import type { AuditSink } from './audit.js';
 import type { Settings } from './config.js';
+import type { CredentialSpec } from './credentials.js';
+import type { KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
 import type { Secret } from './secrets.js';
@@ -25,6 +27,8 @@ export interface ConnectorContext {
   logger: Logger;
   audit: AuditSink;
   allowInsecureSecretFiles: boolean;
+  /** The OS keyring, or undefined when turned off (BASTION_KEYRING=false). */
+  keyring: KeyringStore | undefined;
 }
 
 /** A connector once its settings are read and its client is built. */
@@ -43,6 +47,8 @@ export interface ConnectorModule {
   name: string;
   title: string;
   variables: VariableDoc[];
+  /** The connector's credential: where to find it and how to check it (also used by `bastion secret`). */
+  credential: CredentialSpec;
   /** The tools' names and read-only flags without building a client (for --help, policy checks and docs). */
   tools: AnyTool[];
   create(context: ConnectorContext): Promise<ConnectorRuntime>;

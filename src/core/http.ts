@@ -34,6 +34,8 @@ export interface HttpClientOptions {
   headers?: Record<string, string>;
   /** Extracts upstream's own error messages from an error body (e.g. Redmine's `errors` array). */
   errorDetails?: (status: number, body: unknown) => string[];
+  /** Called when upstream refuses the credential (401), e.g. to audit it. */
+  onAuthFailure?: (label: string) => void;
   /** Connector-specific advice per status, replacing the generic one. */
   statusHints?: Partial<Record<number, string>>;
   logger?: Logger;
@@ -192,6 +194,7 @@ export class HttpClient {
           continue;
         }
       }
+      if (response.status === 401) this.options.onAuthFailure?.(label);
       const error = this.statusError(response, label);
       if (!retryable && response.status >= 500) error.message += notRepeated(options.method);
       throw error;

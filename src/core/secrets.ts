@@ -92,34 +92,3 @@ export function readSecretFile(path: string, options: SecretFileOptions = {}): {
   if (!value) throw new ConfigError(`Secret file ${path} is empty.`);
   return { value, insecureMode };
 }
-
-export interface SecretLookup {
-  /** The merged settings (flags, environment, .env, config file). */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Which of those values came from the process environment rather than .env or a config file. */
-  sourceOf: (name: string) => 'env' | 'dotenv' | 'config' | undefined;
-  allowInsecureFiles?: boolean;
-  onWarning?: (message: string) => void;
-}
-
-/**
- * Reads the secret NAME, or the file named by NAME_FILE. Setting both is an error (it is ambiguous which wins).
- * Returns undefined when neither is set.
- */
-export function readSecret(name: string, lookup: SecretLookup): Secret | undefined {
-  const direct = lookup.env[name];
-  const filePath = lookup.env[`${name}_FILE`];
-  if (direct && filePath) throw new ConfigError(`Both ${name} and ${name}_FILE are set; keep only one.`);
-  if (filePath) {
-    const { value, insecureMode } = readSecretFile(filePath, { allowInsecureMode: lookup.allowInsecureFiles });
-    if (insecureMode) lookup.onWarning?.(`Secret file ${filePath} (${name}_FILE) is readable by group or others; chmod 600 ${filePath} is advised.`);
-    return new Secret(value, 'env-file', `${name}_FILE=${filePath}`);
-  }
-  if (direct) {
-    const value = direct.trim();
-    if (!value) throw new ConfigError(`${name} is set but blank.`);
-    const source = lookup.sourceOf(name) ?? 'env';
-    return new Secret(value, source, name);
-  }
-  return undefined;
-}

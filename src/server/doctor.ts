@@ -1,5 +1,6 @@
 // `bastion doctor`: checks everything a user would otherwise find out from a failing tool call.
 import type { DoctorCheck } from '../core/connector.js';
+import { osKeyring } from '../core/keyring.js';
 import { redact } from '../core/redact.js';
 import { createRuntime, type FlagSettings } from './runtime.js';
 import { enabledTools } from './build.js';
@@ -21,6 +22,12 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
       ? { name: 'audit log', status: 'ok', detail: runtime.global.BASTION_AUDIT_LOG }
       : { name: 'audit log', status: 'warn', detail: 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)' },
   ];
+  if (runtime.global.BASTION_KEYRING) {
+    const keyring = await osKeyring.describe();
+    general.push({ name: 'keyring', status: keyring.available ? 'ok' : 'warn', detail: keyring.detail });
+  } else {
+    general.push({ name: 'keyring', status: 'ok', detail: 'not used (BASTION_KEYRING=false)' });
+  }
   sections.push({ connector: 'bastion', checks: general });
   for (const { runtime: connector } of runtime.connectors) {
     const signal = AbortSignal.timeout(20_000);

@@ -3,6 +3,7 @@ import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { osKeyring } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
@@ -50,7 +51,13 @@ export async function createRuntime(flags: FlagSettings, options: { logDestinati
   const connectors: LoadedConnector[] = [];
   for (const entry of entries) {
     const module = await entry.load();
-    const runtime = await module.create({ settings, logger, audit, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES });
+    const runtime = await module.create({
+      settings,
+      logger,
+      audit,
+      allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES,
+      keyring: global.BASTION_KEYRING ? osKeyring : undefined,
+    });
     connectors.push({ module, runtime });
   }
   const policy = new ToolPolicy(

@@ -104,7 +104,9 @@ describe('settings sources', () => {
 
 describe('doctor', () => {
   it('passes (exit 0) for a non-admin key with an audit log, saying where the key came from', () => {
-    const result = run(['doctor'], redmineEnv({ REDMINE_API_KEY: USER_KEY, BASTION_AUDIT_LOG: join(dir, 'doctor-audit.jsonl') }));
+    const env = redmineEnv({ REDMINE_API_KEY: USER_KEY, BASTION_AUDIT_LOG: join(dir, 'doctor-audit.jsonl'), BASTION_KEYRING: 'false' });
+    const result = run(['doctor'], env);
+    expect(result.stdout).toContain('keyring: not used (BASTION_KEYRING=false)');
     expect(result.stdout).toContain('the key belongs to dev');
     expect(result.stdout).toContain('REDMINE_API_KEY from REDMINE_API_KEY (env)');
     expect(result.stdout).toContain('All checks passed.');

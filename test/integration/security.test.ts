@@ -108,7 +108,10 @@ describe('audit log', () => {
 
   it('records the credential event and one record per tool call, with a fingerprint and never the key', () => {
     const fingerprint = createHash('sha256').update(ADMIN_KEY).digest('hex').slice(0, 8);
-    expect(lines[0]).toMatchObject({ type: 'credential', event: 'client_initialization', connector: 'redmine', credential: fingerprint });
+    expect(lines.slice(0, 2)).toEqual([
+      expect.objectContaining({ type: 'credential', event: 'token_access', connector: 'redmine', source: 'env', credential: fingerprint }),
+      expect.objectContaining({ type: 'credential', event: 'client_initialization', connector: 'redmine', credential: fingerprint }),
+    ]);
     const calls = lines.filter((line) => line.type === 'tool_call');
     expect(calls.map((c) => [c.tool, c.outcome])).toEqual([
       ['redmine_get_current_user', 'ok'],
@@ -131,11 +134,12 @@ describe('audit log', () => {
 
     const tampered = join(dir, 'tampered.jsonl');
     const text = readFileSync(auditPath, 'utf8').split('\n');
-    text[2] = text[2]!.replace('"outcome":"error"', '"outcome":"ok"');
+    const failed = text.findIndex((line) => line.includes('"outcome":"error"'));
+    text[failed] = text[failed]!.replace('"outcome":"error"', '"outcome":"ok"');
     writeFileSync(tampered, text.join('\n'));
     const bad = spawnSync(process.execPath, [CLI, 'audit', 'verify', tampered], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain('BROKEN at line 3');
+    expect(bad.stdout).toContain(`BROKEN at line ${failed + 1}`);
 
     const removed = join(dir, 'removed.jsonl');
     writeFileSync(removed, readFileSync(auditPath, 'utf8').split('\n').filter((_, i) => i !== 1).join('\n'));

@@ -88,6 +88,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_EXCLUDE_TOOLS: [],
       BASTION_LOG_LEVEL: 'info',
       BASTION_ALLOW_INSECURE_SECRET_FILES: false,
+      BASTION_KEYRING: true,
     });
   });
 

@@ -61,7 +61,14 @@ export class RedmineClient {
   private allowedProjects?: Promise<Map<number, string>>;
   private readonly lookups = new Map<string, Promise<NamedRef[]>>();
 
-  constructor(options: { url: string; apiKey: Secret; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger'] }) {
+  constructor(options: {
+    url: string;
+    apiKey: Secret;
+    tls: HttpClientOptions['tls'];
+    timeoutMs?: number;
+    logger?: HttpClientOptions['logger'];
+    onAuthFailure?: HttpClientOptions['onAuthFailure'];
+  }) {
     this.http = new HttpClient({
       service: 'Redmine',
       baseUrl: options.url,
@@ -70,6 +77,7 @@ export class RedmineClient {
       logger: options.logger,
       // The key travels in a header only, never in the query string where it would end up in access logs.
       authHeaders: () => ({ 'X-Redmine-API-Key': options.apiKey.reveal() }),
+      onAuthFailure: options.onAuthFailure,
       errorDetails: redmineErrorDetails,
       statusHints: STATUS_HINTS,
     });

@@ -2,15 +2,16 @@
 import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
-import { ConfigError, UpstreamError } from '../../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
-import { readSecret } from '../../core/secrets.js';
+import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
 
 export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_URL', description: 'Base URL of Redmine, with its sub-path if any (https://host/redmine)', required: true },
   { name: 'REDMINE_API_KEY', description: 'API key (My account > API access key); or REDMINE_API_KEY_FILE', required: true, secret: true },
+  { name: 'REDMINE_KEYRING_USERNAME', description: 'Keyring account user: the key is looked up as bastion/redmine:<this> (see bastion secret set)', default: 'default' },
   { name: 'REDMINE_VERIFY_SSL', description: 'Verify the server certificate; false is insecure and warned about', default: 'true' },
   { name: 'REDMINE_CA_CERT', description: 'PEM file of the CA that issued the server certificate (self-signed setups)' },
   { name: 'REDMINE_CLIENT_CERT', description: 'PEM client certificate for mutual TLS' },
@@ -18,6 +19,12 @@ export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool is limited to' },
   { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
 ];
+
+export const REDMINE_CREDENTIAL: CredentialSpec = {
+  connector: 'redmine',
+  variable: 'REDMINE_API_KEY',
+  keyringUsernameVariable: 'REDMINE_KEYRING_USERNAME',
+};
 
 const SettingsSchema = z.object({
   REDMINE_URL: z.string().url('must be a URL like https://redmine.example.com'),
@@ -31,16 +38,11 @@ const SettingsSchema = z.object({
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
-  const apiKey = readSecret('REDMINE_API_KEY', {
-    env: context.settings.values,
-    sourceOf: (name) => {
-      const source = context.settings.sourceOf(name);
-      return source === 'flag' ? 'env' : source;
-    },
-    allowInsecureFiles: context.allowInsecureSecretFiles,
-    onWarning: (message) => context.logger.warn(message),
-  });
-  if (!apiKey) throw new ConfigError('REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE.');
+  const apiKey = await resolveCredential(REDMINE_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
+  if (!apiKey) {
+    throw new ConfigError('REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE, or store it with "bastion secret set redmine".');
+  }
+  const events = credentialEvents(context.audit, 'redmine', apiKey);
   if ((settings.REDMINE_CLIENT_CERT === undefined) !== (settings.REDMINE_CLIENT_KEY === undefined)) {
     throw new ConfigError('REDMINE_CLIENT_CERT and REDMINE_CLIENT_KEY go together: set both or neither.');
   }
@@ -50,16 +52,16 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     certFile: settings.REDMINE_CLIENT_CERT,
     keyFile: settings.REDMINE_CLIENT_KEY,
   };
-  const client = new RedmineClient({ url: settings.REDMINE_URL, apiKey, tls, timeoutMs: settings.REDMINE_TIMEOUT * 1000, logger: context.logger });
-  const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
-  context.audit.record({
-    type: 'credential',
-    event: 'client_initialization',
-    connector: 'redmine',
-    source: apiKey.source,
-    credential: apiKey.fingerprint,
-    outcome: 'ok',
+  const client = new RedmineClient({
+    url: settings.REDMINE_URL,
+    apiKey,
+    tls,
+    timeoutMs: settings.REDMINE_TIMEOUT * 1000,
+    logger: context.logger,
+    onAuthFailure: (request) => events.authenticationFailed(`Redmine answered 401 to ${request}`),
   });
+  const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
+  events.initialized();
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
@@ -89,9 +91,6 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       }
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      if (error instanceof UpstreamError && error.status === 401) {
-        context.audit.record({ type: 'credential', event: 'authentication_failure', connector: 'redmine', source: apiKey.source, credential: apiKey.fingerprint, outcome: 'error' });
-      }
       checks.push({ name: 'reachability', status: 'fail', detail });
     }
     return checks;
@@ -104,6 +103,7 @@ export const redmineConnector: ConnectorModule = {
   name: 'redmine',
   title: 'Redmine',
   variables: REDMINE_VARIABLES,
+  credential: REDMINE_CREDENTIAL,
   tools: redmineTools,
   create,
 };

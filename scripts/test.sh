@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the test suite (arguments go to vitest) inside a private D-Bus session with an unlocked
+# gnome-keyring, so the OS-keyring tests talk to a real Secret Service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${BASTION_TEST_DBUS:-}" ]; then
+  for tool in dbus-run-session gnome-keyring-daemon; do
+    command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: run 'bash scripts/redmine.sh up' (as root) to install the test packages" >&2; exit 1; }
+  done
+  # dbus-daemon complains that it cannot raise its file limit in containers; that is harmless.
+  exec dbus-run-session -- env BASTION_TEST_DBUS=1 bash "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+fi
+
+# A keyring of its own, in a fresh directory, so it never touches (or needs the password of) a user's keyring.
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+printf '%s' 'bastion-test-keyring' | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
+npx vitest run "$@"
