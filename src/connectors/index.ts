@@ -19,6 +19,13 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     setupHint: 'REDMINE_URL and REDMINE_API_KEY (or REDMINE_API_KEY_FILE)',
     load: async () => (await import('./redmine/index.js')).redmineConnector,
   },
+  {
+    name: 'youtrack',
+    title: 'YouTrack',
+    configuredBy: ['YOUTRACK_URL'],
+    setupHint: 'YOUTRACK_URL and YOUTRACK_API_TOKEN (or YOUTRACK_API_TOKEN_FILE, YOUTRACK_TOKEN_FILE, or bastion secret set youtrack)',
+    load: async () => (await import('./youtrack/index.js')).youtrackConnector,
+  },
 ];
 
 export function findConnector(name: string): ConnectorEntry | undefined {

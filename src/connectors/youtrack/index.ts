@@ -1,0 +1,102 @@
+// The YouTrack connector: settings, token validation, client, tools and doctor checks.
+import { z } from 'zod';
+import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
+import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
+import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { ConfigError } from '../../core/errors.js';
+import { Scope } from '../../core/policy.js';
+import { YouTrackClient } from './client.js';
+import { youtrackTokenProblem } from './token.js';
+import { youtrackTools } from './tools/index.js';
+
+export const YOUTRACK_VARIABLES: VariableDoc[] = [
+  { name: 'YOUTRACK_URL', description: 'YouTrack URL: https://<name>.youtrack.cloud, or a self-hosted URL with its path (with or without /api)', required: true },
+  { name: 'YOUTRACK_API_TOKEN', description: 'Permanent token (perm:...); or YOUTRACK_API_TOKEN_FILE', required: true, secret: true },
+  { name: 'YOUTRACK_TOKEN_FILE', description: 'File holding the token (mode 600), checked before the environment' },
+  { name: 'YOUTRACK_KEYRING_USERNAME', description: 'Keyring account user: the token is looked up as bastion/youtrack:<this>', default: 'default' },
+  { name: 'YOUTRACK_VERIFY_SSL', description: 'Verify the server certificate; false is insecure and warned about', default: 'true' },
+  { name: 'YOUTRACK_CA_CERT', description: 'PEM file of the CA that issued the server certificate' },
+  { name: 'YOUTRACK_CLIENT_CERT', description: 'PEM client certificate for mutual TLS' },
+  { name: 'YOUTRACK_CLIENT_KEY', description: 'PEM private key of the client certificate' },
+  { name: 'YOUTRACK_PROJECTS', description: 'Comma-separated project short names every YouTrack tool is limited to' },
+  { name: 'YOUTRACK_SECURITY_AUDIT_LOG', description: 'Alias of BASTION_AUDIT_LOG (the name the YouTrack server used)' },
+  { name: 'YOUTRACK_TIMEOUT', description: 'Seconds to wait for YouTrack per request', default: '30' },
+];
+
+export const YOUTRACK_CREDENTIAL: CredentialSpec = {
+  connector: 'youtrack',
+  variable: 'YOUTRACK_API_TOKEN',
+  tokenFileVariable: 'YOUTRACK_TOKEN_FILE',
+  keyringUsernameVariable: 'YOUTRACK_KEYRING_USERNAME',
+  validate: youtrackTokenProblem,
+};
+
+const SettingsSchema = z.object({
+  YOUTRACK_URL: z.string().url('must be a URL like https://example.youtrack.cloud'),
+  YOUTRACK_VERIFY_SSL: booleanSetting.default(true),
+  YOUTRACK_CA_CERT: z.string().optional(),
+  YOUTRACK_CLIENT_CERT: z.string().optional(),
+  YOUTRACK_CLIENT_KEY: z.string().optional(),
+  YOUTRACK_PROJECTS: listSetting.optional(),
+  YOUTRACK_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
+});
+
+async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
+  const settings = parseSettings(SettingsSchema, context.settings.values);
+  const token = await resolveCredential(YOUTRACK_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
+  if (!token) {
+    throw new ConfigError(
+      'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".',
+    );
+  }
+  if ((settings.YOUTRACK_CLIENT_CERT === undefined) !== (settings.YOUTRACK_CLIENT_KEY === undefined)) {
+    throw new ConfigError('YOUTRACK_CLIENT_CERT and YOUTRACK_CLIENT_KEY go together: set both or neither.');
+  }
+  const events = credentialEvents(context.audit, 'youtrack', token);
+  const client = new YouTrackClient({
+    url: settings.YOUTRACK_URL,
+    token,
+    tls: { verify: settings.YOUTRACK_VERIFY_SSL, caFile: settings.YOUTRACK_CA_CERT, certFile: settings.YOUTRACK_CLIENT_CERT, keyFile: settings.YOUTRACK_CLIENT_KEY },
+    timeoutMs: settings.YOUTRACK_TIMEOUT * 1000,
+    logger: context.logger,
+    onAuthFailure: (request) => events.authenticationFailed(`YouTrack answered 401 to ${request}`),
+  });
+  const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS);
+  events.initialized();
+
+  const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
+    const checks: DoctorCheck[] = [
+      { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
+      { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${token.origin} (${token.source}), fingerprint ${token.fingerprint}` },
+      { name: 'tls', ...client.http.describeTransport() },
+      { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the token can see' },
+    ];
+    try {
+      const me = await client.get<{ login: string; fullName?: string; guest?: boolean; banned?: boolean }>('/users/me', 'login,fullName,guest,banned', undefined, signal);
+      checks.push({ name: 'reachability', status: 'ok', detail: 'YouTrack answered' });
+      checks.push({ name: 'identity', status: me.banned || me.guest ? 'warn' : 'ok', detail: `the token belongs to ${me.login}${me.fullName ? ` (${me.fullName})` : ''}${me.guest ? ', a guest' : ''}${me.banned ? ', banned' : ''}` });
+      for (const shortName of scope.values) {
+        try {
+          await client.project(shortName, signal);
+          checks.push({ name: `project ${shortName}`, status: 'ok', detail: 'visible' });
+        } catch (error) {
+          checks.push({ name: `project ${shortName}`, status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    } catch (error) {
+      checks.push({ name: 'reachability', status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+    }
+    return checks;
+  };
+
+  return { name: 'youtrack', client, scope, credential: token, doctor, close: () => client.close() };
+}
+
+export const youtrackConnector: ConnectorModule = {
+  name: 'youtrack',
+  title: 'YouTrack',
+  variables: YOUTRACK_VARIABLES,
+  credential: YOUTRACK_CREDENTIAL,
+  tools: youtrackTools,
+  create,
+};

@@ -1,0 +1,296 @@
+// Issues: search with YQL, read, create and update (custom fields converted from the project's schema).
+import { z } from 'zod';
+import { InputError } from '../../../core/errors.js';
+import { pathSegment } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import type { YouTrackClient } from '../client.js';
+import { toIssueCustomFields } from './fields.js';
+import {
+  creates, customFieldsSchema, fieldDisplay, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
+  updates, userName, youtrackTool, type YtUser,
+} from './shared.js';
+
+interface YtCustomField {
+  name: string;
+  $type?: string;
+  value?: unknown;
+}
+
+interface YtIssue {
+  id: string;
+  idReadable: string;
+  summary: string;
+  description?: string | null;
+  created?: number;
+  updated?: number;
+  resolved?: number | null;
+  project: { id: string; name: string; shortName: string };
+  reporter?: YtUser | null;
+  customFields?: YtCustomField[];
+  tags?: Array<{ id: string; name: string }>;
+  links?: Array<{ direction: string; linkType: { name: string; sourceToTarget?: string; targetToSource?: string }; issues: Array<{ idReadable: string; summary: string }> }>;
+  attachments?: Array<{ id: string; name: string; size?: number; mimeType?: string }>;
+}
+
+const FIELD_VALUE = 'value(name,login,fullName,presentation,minutes,text)';
+const SUMMARY_FIELDS = `id,idReadable,summary,updated,resolved,project(shortName),customFields(name,$type,${FIELD_VALUE})`;
+
+function field(issue: YtIssue, name: string): string | undefined {
+  const found = issue.customFields?.find((f) => f.name === name);
+  return found ? fieldDisplay(found) : undefined;
+}
+
+// ---------------------------------------------------------------- search
+
+/** Limits a YQL query to the scope's projects, keeping the user's query intact inside parentheses. */
+function scopedQuery(query: string, projects: string[]): string {
+  if (!projects.length) return query;
+  const restriction = `project: ${projects.map((p) => `{${p}}`).join(', ')}`;
+  return query.trim() ? `(${restriction}) and (${query})` : restriction;
+}
+
+async function countIssues(client: YouTrackClient, query: string, signal: AbortSignal): Promise<number | undefined> {
+  // YouTrack counts in the background and answers -1 until it is done.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const { count } = await client.post<{ count: number }>('/issuesGetter/count', { query }, 'count', signal);
+    if (count >= 0) return count;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return undefined;
+}
+
+export const searchIssues = youtrackTool({
+  name: 'youtrack_search_issues',
+  title: 'Search YouTrack issues',
+  description:
+    'Finds issues with a YouTrack query (YQL), e.g. "project: DEMO #Unresolved State: {In Progress} for: me sort by: updated desc". ' +
+    'Returns one line per issue (key, summary, state, priority, assignee, last update), paged with skip/top, and the total count. ' +
+    'Use youtrack_get_issue for description, comments and links.',
+  inputSchema: z.object({
+    query: z.string().max(1000).default('').describe('YQL query; empty lists every issue you can see'),
+    skip: skipSchema,
+    top: topSchema(25),
+  }),
+  outputSchema: z.object({
+    total: z.number().optional(),
+    skip: z.number(),
+    issues: z.array(
+      z.object({
+        id: z.string(),
+        summary: z.string(),
+        state: z.string().optional(),
+        priority: z.string().optional(),
+        assignee: z.string().optional(),
+        updated: z.string().optional(),
+        resolved: z.boolean().optional(),
+      }),
+    ),
+    next_skip: z.number().optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const query = scopedQuery(input.query, ctx.scope.values);
+    const [{ items, more }, total] = await Promise.all([
+      ctx.client.page<YtIssue>('/issues', SUMMARY_FIELDS, { query }, input.skip, input.top, ctx.signal),
+      countIssues(ctx.client, query, ctx.signal),
+    ]);
+    // Defence in depth: whatever the query said, nothing outside the scope is returned.
+    const visible = items.filter((issue) => !ctx.scope.active || ctx.scope.allows([issue.project.shortName]));
+    return {
+      total,
+      skip: input.skip,
+      issues: visible.map((issue) => ({
+        id: issue.idReadable,
+        summary: issue.summary,
+        state: field(issue, 'State'),
+        priority: field(issue, 'Priority'),
+        assignee: field(issue, 'Assignee'),
+        updated: isoTime(issue.updated)?.slice(0, 10),
+        resolved: issue.resolved ? true : undefined,
+      })),
+      next_skip: more ? input.skip + items.length : undefined,
+    };
+  },
+  render: (out) => {
+    const head = out.issues.length
+      ? `Issues ${out.skip + 1}-${out.skip + out.issues.length}${out.total !== undefined ? ` of ${out.total}` : ''}${out.next_skip !== undefined ? ` (more: skip=${out.next_skip})` : ''}`
+      : `No issues${out.total !== undefined ? ` (total ${out.total})` : ''}.`;
+    const lines = out.issues.map(
+      (i) => `${i.id} [${[i.state, i.priority].filter(Boolean).join('/')}] ${i.summary}${i.assignee ? ` → ${i.assignee}` : ''}${i.updated ? ` · ${i.updated}` : ''}`,
+    );
+    return [head, ...lines].join('\n');
+  },
+});
+
+// ---------------------------------------------------------------- get
+
+const ISSUE_FIELDS =
+  'id,idReadable,summary,description,created,updated,resolved,project(id,name,shortName),reporter(login,fullName),' +
+  `customFields(name,$type,${FIELD_VALUE}),tags(id,name),` +
+  'links(direction,linkType(name,sourceToTarget,targetToSource),issues(idReadable,summary)),attachments(id,name,size,mimeType)';
+
+function linkVerb(link: NonNullable<YtIssue['links']>[number]): string {
+  if (link.direction === 'INWARD') return link.linkType.targetToSource || link.linkType.name;
+  return link.linkType.sourceToTarget || link.linkType.name;
+}
+
+export const getIssue = youtrackTool({
+  name: 'youtrack_get_issue',
+  title: 'Get a YouTrack issue',
+  description:
+    'Returns one issue by key: summary, description, custom fields by name (state, priority, assignee, versions...), tags, links to other issues, ' +
+    'attachment names and sizes, and the latest comments (newest first). Use youtrack_list_comments for older comments.',
+  inputSchema: z.object({
+    issue_id: issueIdSchema,
+    comments: z.number().int().min(0).max(50).default(5).describe('How many of the latest comments to include (0-50)'),
+    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description and comment text returned'),
+  }),
+  outputSchema: z.object({
+    id: z.string(),
+    summary: z.string(),
+    url: z.string(),
+    project: z.string(),
+    fields: z.record(z.string(), z.string()),
+    description: z.string(),
+    reporter: z.string().optional(),
+    created: z.string().optional(),
+    updated: z.string().optional(),
+    resolved: z.string().optional(),
+    tags: z.array(z.string()),
+    links: z.array(z.object({ type: z.string(), issues: z.array(z.string()) })),
+    attachments: z.array(z.object({ id: z.string(), name: z.string(), size: z.number().optional() })),
+    comments: z.array(z.object({ id: z.string(), author: z.string().optional(), created: z.string().optional(), text: z.string() })),
+    more_comments: z.boolean(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const issue = await ctx.client.get<YtIssue>(`/issues/${pathSegment(input.issue_id)}`, ISSUE_FIELDS, undefined, ctx.signal);
+    ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue ${issue.idReadable}`);
+    let comments: Array<{ id: string; author?: YtUser; created?: number; text?: string | null }> = [];
+    if (input.comments > 0) {
+      // Comments come oldest first; the last page is found by asking for up to 100 and keeping the newest.
+      comments = await ctx.client.get(`/issues/${pathSegment(issue.id)}/comments`, 'id,text,created,author(login,fullName)', { $top: 100 }, ctx.signal);
+    }
+    const latest = comments.slice(-input.comments).reverse();
+    const fields: Record<string, string> = {};
+    for (const f of issue.customFields ?? []) {
+      const value = fieldDisplay(f);
+      if (value !== undefined) fields[f.name] = value;
+    }
+    return {
+      id: issue.idReadable,
+      summary: issue.summary,
+      url: ctx.client.webUrl(`/issue/${issue.idReadable}`),
+      project: issue.project.shortName,
+      fields,
+      description: clip(issue.description ?? '', input.max_chars, 'call youtrack_get_issue with a larger max_chars'),
+      reporter: userName(issue.reporter),
+      created: isoTime(issue.created),
+      updated: isoTime(issue.updated),
+      resolved: isoTime(issue.resolved),
+      tags: (issue.tags ?? []).map((t) => t.name),
+      links: (issue.links ?? []).filter((l) => l.issues.length).map((l) => ({ type: linkVerb(l), issues: l.issues.map((i) => i.idReadable) })),
+      attachments: (issue.attachments ?? []).map((a) => ({ id: a.id, name: a.name, size: a.size })),
+      comments: latest.map((c) => ({
+        id: c.id,
+        author: userName(c.author),
+        created: isoTime(c.created),
+        text: clip(c.text ?? '', input.max_chars, 'call youtrack_list_comments'),
+      })),
+      more_comments: comments.length > latest.length,
+    };
+  },
+  render: (out) => {
+    const lines = [
+      `${out.id} ${out.summary}`,
+      `${out.project}${out.reporter ? ` · by ${out.reporter}` : ''}${out.updated ? ` · updated ${out.updated}` : ''}${out.resolved ? ` · resolved ${out.resolved}` : ''}`,
+      Object.entries(out.fields).map(([name, value]) => `${name}: ${value}`).join(' · '),
+    ];
+    if (out.tags.length) lines.push(`Tags: ${out.tags.join(', ')}`);
+    if (out.links.length) lines.push(`Links: ${out.links.map((l) => `${l.type} ${l.issues.join(', ')}`).join('; ')}`);
+    if (out.attachments.length) lines.push(`Attachments: ${out.attachments.map((a) => `${a.name}${a.size !== undefined ? ` (${a.size} B)` : ''}`).join(', ')}`);
+    if (out.description) lines.push('--- description (data from YouTrack) ---', out.description, '---');
+    if (out.comments.length) {
+      lines.push(`Latest comments${out.more_comments ? ' (more: youtrack_list_comments)' : ''}:`);
+      for (const c of out.comments) lines.push(`[${c.id}] ${c.created ?? ''} ${c.author ?? ''}: ${c.text.replace(/\n/g, '\n  ')}`);
+    }
+    return lines.filter(Boolean).join('\n');
+  },
+});
+
+// ---------------------------------------------------------------- create / update
+
+const writtenIssueOutput = z.object({ id: z.string(), summary: z.string(), url: z.string(), fields: z.record(z.string(), z.string()), changed: z.array(z.string()) });
+
+function writtenIssue(client: YouTrackClient, issue: YtIssue, changed: string[]): z.input<typeof writtenIssueOutput> {
+  const fields: Record<string, string> = {};
+  for (const f of issue.customFields ?? []) {
+    const value = fieldDisplay(f);
+    if (value !== undefined) fields[f.name] = value;
+  }
+  return { id: issue.idReadable, summary: issue.summary, url: client.webUrl(`/issue/${issue.idReadable}`), fields, changed };
+}
+
+export const createIssue = youtrackTool({
+  name: 'youtrack_create_issue',
+  title: 'Create a YouTrack issue',
+  description:
+    'Creates an issue in a project (by short name) with a summary, optional description (Markdown) and custom fields given by name, e.g. ' +
+    '{"Type": "Bug", "Priority": "Major", "Assignee": "me"}. Values are checked against the project\'s fields (youtrack_get_project lists them). ' +
+    'Returns the new issue key and its fields.',
+  inputSchema: z.object({
+    project: projectSchema,
+    summary: z.string().trim().min(1).max(500),
+    description: z.string().max(100_000).optional(),
+    custom_fields: customFieldsSchema.optional(),
+  }),
+  outputSchema: writtenIssueOutput,
+  annotations: creates,
+  handler: async (input, ctx) => {
+    const project = await ctx.client.project(input.project, ctx.signal);
+    ctx.client.assertProjectInScope(ctx.scope, project, `Project ${project.shortName}`);
+    const customFields = await toIssueCustomFields(ctx.client, project.id, input.custom_fields, ctx.signal);
+    const issue = await ctx.client.post<YtIssue>(
+      '/issues',
+      { project: { id: project.id }, summary: input.summary, description: input.description, customFields },
+      ISSUE_FIELDS,
+      ctx.signal,
+    );
+    return writtenIssue(ctx.client, issue, ['created']);
+  },
+  render: (out) => `Created ${out.id} "${out.summary}" (${out.url})\n${Object.entries(out.fields).map(([n, v]) => `${n}: ${v}`).join(' · ')}`,
+});
+
+export const updateIssue = youtrackTool({
+  name: 'youtrack_update_issue',
+  title: 'Update a YouTrack issue',
+  description:
+    'Changes an issue\'s summary, description and/or custom fields by name (e.g. {"State": "In Progress", "Assignee": "jane"}; null clears a field). ' +
+    'Only the fields given change. If a workflow refuses a state change, use youtrack_apply_command (e.g. "State In Progress"). Returns the fields after the change.',
+  inputSchema: z.object({
+    issue_id: issueIdSchema,
+    summary: z.string().trim().min(1).max(500).optional(),
+    description: z.string().max(100_000).optional(),
+    custom_fields: customFieldsSchema.optional(),
+  }),
+  outputSchema: writtenIssueOutput,
+  annotations: updates,
+  handler: async (input, ctx) => {
+    const changed = [
+      ...(input.summary !== undefined ? ['summary'] : []),
+      ...(input.description !== undefined ? ['description'] : []),
+      ...Object.keys(input.custom_fields ?? {}),
+    ];
+    if (!changed.length) throw new InputError('Nothing to update: give summary, description or custom_fields.');
+    const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    const customFields = await toIssueCustomFields(ctx.client, current.project.id, input.custom_fields, ctx.signal);
+    const issue = await ctx.client.post<YtIssue>(
+      `/issues/${pathSegment(current.id)}`,
+      { summary: input.summary, description: input.description, customFields },
+      ISSUE_FIELDS,
+      ctx.signal,
+    );
+    return writtenIssue(ctx.client, issue, changed);
+  },
+  render: (out) => `Updated ${out.id}: ${out.changed.join(', ')} (${out.url})\n${Object.entries(out.fields).map(([n, v]) => `${n}: ${v}`).join(' · ')}`,
+});
