@@ -1,0 +1,468 @@
+// Issue endpoints: issues, custom fields, comments, links, tags on issues, work items and commands.
+import { applyCommand, parseCommand, type ParsedCommand } from './commands.js';
+import { readCustomFields, readFieldValue } from './custom-fields.js';
+import { badRequest, entityNotFound, forbidden, invalidProperties } from './errors.js';
+import { view } from './fields.js';
+import {
+  ENTITY_ID,
+  findIssue,
+  findUser,
+  midnightUtc,
+  nextId,
+  parseDuration,
+  projectOf,
+  refreshResolved,
+  removeWhere,
+  tick,
+  touch,
+  type CommentRecord,
+  type FieldValue,
+  type IssueRecord,
+  type WorkItemRecord,
+  type YouTrackState,
+} from './model.js';
+import { searchIssues } from './query.js';
+import { EMPTY, entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
+
+function issueParam(context: RequestContext): IssueRecord {
+  const issue = findIssue(context.state, context.params.issue!);
+  if (!issue) throw entityNotFound(context.params.issue!);
+  return issue;
+}
+
+function isEmpty(value: FieldValue | undefined): boolean {
+  return value === null || value === undefined || (Array.isArray(value) && value.length === 0);
+}
+
+function createIssue(context: RequestContext) {
+  const { state, me } = context;
+  const body = objectBody(context);
+  const projectRef = body.project;
+  if (!isRecord(projectRef) || projectRef.id === undefined) throw invalidProperties('Project is required');
+  if (typeof projectRef.id !== 'string' || !ENTITY_ID.test(projectRef.id)) throw badRequest(`Invalid structure of entity id: ${String(projectRef.id)}`);
+  const project = state.projects.find((candidate) => candidate.id === projectRef.id);
+  if (!project) throw entityNotFound(projectRef.id);
+  const summary = optionalString(body, 'summary');
+  if (!summary || !summary.trim()) throw invalidProperties('Summary is required');
+  const description = optionalString(body, 'description') ?? null;
+  const given = readCustomFields(state, project, body.customFields ?? body.fields);
+
+  const fields: Record<string, FieldValue> = {};
+  for (const field of project.fields) {
+    const value = given.has(field) ? given.get(field)! : (field.defaultValue ?? (field.multi ? [] : null));
+    if (isEmpty(value) && !field.canBeEmpty) throw invalidProperties(`${field.name} is required`);
+    fields[field.name] = value;
+  }
+  const created = tick(state);
+  const number = project.nextIssueNumber++;
+  const issue: IssueRecord = {
+    id: nextId(state, '2'),
+    idReadable: `${project.shortName}-${number}`,
+    projectId: project.id,
+    numberInProject: number,
+    summary,
+    description,
+    usesMarkdown: typeof body.usesMarkdown === 'boolean' ? body.usesMarkdown : true,
+    created,
+    updated: created,
+    resolved: null,
+    reporterId: me.id,
+    updaterId: me.id,
+    fields,
+    tagIds: [],
+  };
+  refreshResolved(state, issue, created);
+  state.issues.push(issue);
+  return entity(context, context.views.issue(issue));
+}
+
+function updateIssue(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const body = objectBody(context);
+  const project = projectOf(state, issue);
+  if (isRecord(body.project) && body.project.id !== undefined && body.project.id !== project.id && body.project.shortName !== project.shortName) {
+    throw badRequest('Moving an issue to another project is not supported here');
+  }
+  const summary = optionalString(body, 'summary');
+  if (summary !== undefined && (summary === null || !summary.trim())) throw invalidProperties('Summary is required');
+  const description = optionalString(body, 'description');
+  const given = readCustomFields(state, project, body.customFields ?? body.fields);
+  if (summary) issue.summary = summary;
+  if (description !== undefined) issue.description = description;
+  if (typeof body.usesMarkdown === 'boolean') issue.usesMarkdown = body.usesMarkdown;
+  for (const [field, value] of given) issue.fields[field.name] = value;
+  const at = touch(state, issue, me);
+  refreshResolved(state, issue, at);
+  return entity(context, context.views.issue(issue));
+}
+
+function deleteIssue(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  if (!me.admin) throw forbidden(`You have no permission to delete issue ${issue.idReadable}`);
+  removeWhere(state.issues, (candidate) => candidate.id === issue.id);
+  removeWhere(state.comments, (comment) => comment.issueId === issue.id);
+  removeWhere(state.workItems, (item) => item.issueId === issue.id);
+  removeWhere(state.links, (link) => link.sourceId === issue.id || link.targetId === issue.id);
+  for (const sprint of state.sprints) removeWhere(sprint.issueIds, (id) => id === issue.id);
+  return EMPTY;
+}
+
+function issueCustomField(context: RequestContext) {
+  const issue = issueParam(context);
+  const project = projectOf(context.state, issue);
+  const field = project.fields.find((candidate) => candidate.id === context.params.field || candidate.name === context.params.field);
+  if (!field) throw entityNotFound(context.params.field!);
+  return { issue, project, field };
+}
+
+function updateIssueCustomField(context: RequestContext) {
+  const { state, me } = context;
+  const { issue, project, field } = issueCustomField(context);
+  const value = readFieldValue(state, project, field, { name: field.name, ...objectBody(context) });
+  issue.fields[field.name] = value;
+  const at = touch(state, issue, me);
+  refreshResolved(state, issue, at);
+  return entity(context, context.views.issueField(issue, project, field));
+}
+
+function commentParam(context: RequestContext, issue: IssueRecord): CommentRecord {
+  const comment = context.state.comments.find((candidate) => candidate.id === context.params.comment && !candidate.deleted);
+  if (!comment || comment.issueId !== issue.id) throw entityNotFound(context.params.comment!);
+  return comment;
+}
+
+function requireCommentText(body: Record<string, unknown>): string {
+  const text = optionalString(body, 'text');
+  if (!text || !text.trim()) throw badRequest('Comment text is required');
+  return text;
+}
+
+function addComment(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const body = objectBody(context);
+  const text = requireCommentText(body);
+  const created = touch(state, issue, me);
+  const comment: CommentRecord = {
+    id: nextId(state, '4'),
+    issueId: issue.id,
+    text,
+    usesMarkdown: typeof body.usesMarkdown === 'boolean' ? body.usesMarkdown : true,
+    authorId: me.id,
+    created,
+    updated: null,
+    deleted: false,
+  };
+  state.comments.push(comment);
+  return entity(context, context.views.comment(comment));
+}
+
+function changeComment(context: RequestContext, remove: boolean) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const comment = commentParam(context, issue);
+  if (!me.admin && comment.authorId !== me.id) throw forbidden(`You have no permission to ${remove ? 'delete' : 'update'} this comment`);
+  if (remove) {
+    removeWhere(state.comments, (candidate) => candidate.id === comment.id);
+    touch(state, issue, me);
+    return EMPTY;
+  }
+  const body = objectBody(context);
+  if (body.text !== undefined) comment.text = requireCommentText(body);
+  if (typeof body.usesMarkdown === 'boolean') comment.usesMarkdown = body.usesMarkdown;
+  comment.updated = touch(state, issue, me);
+  return entity(context, context.views.comment(comment));
+}
+
+/** Link ids are the link type id, plus "s" (outward) or "t" (inward) for directed types. */
+function linkParam(context: RequestContext, issue: IssueRecord) {
+  const id = context.params.link!;
+  const found = context.views.links(issue).find((link) => link.attributes.id!() === id);
+  if (!found) throw entityNotFound(id);
+  const typeId = id.replace(/[st]$/, '');
+  const type = context.state.linkTypes.find((candidate) => candidate.id === typeId)!;
+  return { view: found, type, outward: !id.endsWith('t') };
+}
+
+function addLinkedIssue(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const { type, outward } = linkParam(context, issue);
+  const body = objectBody(context);
+  const key = typeof body.idReadable === 'string' ? body.idReadable : typeof body.id === 'string' ? body.id : undefined;
+  if (key === undefined) throw badRequest('An issue id or idReadable is required');
+  const other = findIssue(state, key);
+  if (!other) throw entityNotFound(key);
+  if (other.id === issue.id) throw badRequest('An issue cannot be linked to itself');
+  const [sourceId, targetId] = outward ? [issue.id, other.id] : [other.id, issue.id];
+  const exists = state.links.some(
+    (link) => link.typeId === type.id && ((link.sourceId === sourceId && link.targetId === targetId) || (!type.directed && link.sourceId === targetId && link.targetId === sourceId)),
+  );
+  if (!exists) state.links.push({ typeId: type.id, sourceId, targetId });
+  touch(state, issue, me);
+  touch(state, other, me);
+  return entity(context, context.views.issue(other));
+}
+
+function removeLinkedIssue(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const { type, outward } = linkParam(context, issue);
+  const other = findIssue(state, context.params.other!);
+  if (!other) throw entityNotFound(context.params.other!);
+  const [sourceId, targetId] = outward ? [issue.id, other.id] : [other.id, issue.id];
+  const before = state.links.length;
+  removeWhere(
+    state.links,
+    (link) => link.typeId === type.id && ((link.sourceId === sourceId && link.targetId === targetId) || (!type.directed && link.sourceId === targetId && link.targetId === sourceId)),
+  );
+  if (state.links.length === before) throw entityNotFound(context.params.other!);
+  touch(state, issue, me);
+  touch(state, other, me);
+  return EMPTY;
+}
+
+function tagParam(context: RequestContext, issue: IssueRecord) {
+  const tag = context.state.tags.find((candidate) => candidate.id === context.params.tag);
+  if (!tag || !issue.tagIds.includes(tag.id)) throw entityNotFound(context.params.tag!);
+  return tag;
+}
+
+function addTag(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const body = objectBody(context);
+  if (typeof body.id !== 'string') throw badRequest('The tag id is required');
+  const tag = state.tags.find((candidate) => candidate.id === body.id);
+  if (!tag) throw entityNotFound(body.id);
+  if (!issue.tagIds.includes(tag.id)) issue.tagIds.push(tag.id);
+  touch(state, issue, me);
+  return entity(context, context.views.tag(tag));
+}
+
+function removeTag(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const tag = tagParam(context, issue);
+  removeWhere(issue.tagIds, (id) => id === tag.id);
+  touch(state, issue, me);
+  return EMPTY;
+}
+
+function workItemFields(context: RequestContext, issue: IssueRecord, body: Record<string, unknown>, existing?: WorkItemRecord) {
+  const { state } = context;
+  const project = projectOf(state, issue);
+  let minutes = existing?.minutes;
+  if (body.duration !== undefined || !existing) {
+    const duration = body.duration;
+    if (!isRecord(duration)) throw badRequest('Work item duration is required: {"minutes": n} or {"presentation": "1h 30m"}');
+    if (typeof duration.minutes === 'number') {
+      if (!Number.isInteger(duration.minutes) || duration.minutes <= 0) throw badRequest(`Invalid duration: ${duration.minutes}`);
+      minutes = duration.minutes;
+    } else if (typeof duration.presentation === 'string') {
+      minutes = parseDuration(duration.presentation);
+      if (!minutes) throw badRequest(`Invalid duration: "${duration.presentation}"`);
+    } else {
+      throw badRequest('Work item duration needs "minutes" or "presentation"');
+    }
+  }
+  let date = existing?.date ?? midnightUtc(Date.now());
+  if (body.date !== undefined) {
+    if (typeof body.date !== 'number' || !Number.isFinite(body.date)) throw badRequest('Work item date must be a timestamp in milliseconds');
+    date = midnightUtc(body.date);
+  }
+  let typeId = existing?.typeId ?? null;
+  if (body.type !== undefined && body.type !== null) {
+    if (!isRecord(body.type)) throw badRequest('Work item type must be an object with "id" or "name"');
+    const ref = body.type;
+    const type = state.workItemTypes.find((candidate) => (typeof ref.id === 'string' ? candidate.id === ref.id : candidate.name === ref.name));
+    if (!type) throw badRequest(`Unknown work item type ${JSON.stringify(ref.id ?? ref.name)}`);
+    if (!project.workItemTypeIds.includes(type.id)) throw badRequest(`Work item type "${type.name}" is not used in project ${project.shortName}`);
+    typeId = type.id;
+  } else if (body.type === null) {
+    typeId = null;
+  }
+  let authorId = existing?.authorId ?? context.me.id;
+  if (isRecord(body.author)) {
+    const key = typeof body.author.login === 'string' ? body.author.login : typeof body.author.id === 'string' ? body.author.id : '';
+    const author = findUser(state, key);
+    if (!author) throw badRequest(`Unknown user ${JSON.stringify(key)}`);
+    authorId = author.id;
+  }
+  const text = optionalString(body, 'text');
+  return { minutes: minutes!, date, typeId, authorId, text: text === undefined ? (existing?.text ?? null) : text };
+}
+
+function addWorkItem(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const body = objectBody(context);
+  const values = workItemFields(context, issue, body);
+  const created = touch(state, issue, me);
+  const item: WorkItemRecord = {
+    id: nextId(state, '8'),
+    issueId: issue.id,
+    creatorId: me.id,
+    usesMarkdown: typeof body.usesMarkdown === 'boolean' ? body.usesMarkdown : true,
+    created,
+    updated: null,
+    ...values,
+  };
+  state.workItems.push(item);
+  return entity(context, context.views.workItem(item));
+}
+
+function workItemParam(context: RequestContext, issue: IssueRecord): WorkItemRecord {
+  const item = context.state.workItems.find((candidate) => candidate.id === context.params.item);
+  if (!item || item.issueId !== issue.id) throw entityNotFound(context.params.item!);
+  return item;
+}
+
+function changeWorkItem(context: RequestContext, remove: boolean) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const item = workItemParam(context, issue);
+  if (!me.admin && item.creatorId !== me.id) throw forbidden('You have no permission to change this work item');
+  if (remove) {
+    removeWhere(state.workItems, (candidate) => candidate.id === item.id);
+    touch(state, issue, me);
+    return EMPTY;
+  }
+  Object.assign(item, workItemFields(context, issue, objectBody(context), item));
+  item.updated = touch(state, issue, me);
+  return entity(context, context.views.workItem(item));
+}
+
+function commandIssues(state: YouTrackState, body: Record<string, unknown>): IssueRecord[] {
+  if (!Array.isArray(body.issues) || body.issues.length === 0) throw badRequest('Command needs at least one issue');
+  return body.issues.map((ref) => {
+    if (!isRecord(ref)) throw badRequest('Each issue must be an object with "id" or "idReadable"');
+    const key = typeof ref.idReadable === 'string' ? ref.idReadable : typeof ref.id === 'string' ? ref.id : undefined;
+    if (key === undefined) throw badRequest('Each issue must have "id" or "idReadable"');
+    const issue = findIssue(state, key);
+    if (!issue) throw entityNotFound(key);
+    return issue;
+  });
+}
+
+function runCommand(context: RequestContext) {
+  const { state, me } = context;
+  const body = objectBody(context);
+  const query = optionalString(body, 'query') ?? '';
+  const comment = optionalString(body, 'comment') ?? '';
+  const issues = commandIssues(state, body);
+  if (!query.trim() && !comment.trim()) throw badRequest('Command is empty');
+  // Parse for every issue first: a command that fails for one issue changes none.
+  const parsed: Array<[IssueRecord, ParsedCommand]> = issues.map((issue) => [issue, parseCommand(state, me, issue, query)]);
+  for (const [issue, command] of parsed) {
+    applyCommand(state, me, issue, command);
+    if (comment.trim()) {
+      state.comments.push({ id: nextId(state, '4'), issueId: issue.id, text: comment, usesMarkdown: body.usesMarkdown !== false, authorId: me.id, created: tick(state), updated: null, deleted: false });
+    }
+  }
+  if (!context.fields) return EMPTY;
+  return entity(context, commandList(context, query, parsed));
+}
+
+function commandList(context: RequestContext, query: string, parsed: Array<[IssueRecord, ParsedCommand]>, error?: string) {
+  const descriptions = parsed[0]?.[1].descriptions ?? [];
+  return view('CommandList', {
+    query: () => query,
+    caret: () => query.length,
+    issues: () => parsed.map(([issue]) => context.views.issue(issue)),
+    commands: () =>
+      error
+        ? [view('ParsedCommand', { description: () => error, error: () => true, delete: () => false })]
+        : descriptions.map((description) => view('ParsedCommand', { description: () => description, error: () => false, delete: () => false })),
+    suggestions: () => [],
+  });
+}
+
+/** Parses without applying: reports the parsed commands, or the error as a command with `error: true`. */
+function assistCommand(context: RequestContext) {
+  const { state, me } = context;
+  const body = objectBody(context);
+  const query = optionalString(body, 'query') ?? '';
+  const issues = Array.isArray(body.issues) && body.issues.length > 0 ? commandIssues(state, body) : [];
+  if (!context.fields) return { status: 200, body: {} };
+  try {
+    const parsed: Array<[IssueRecord, ParsedCommand]> = issues.map((issue) => [issue, parseCommand(state, me, issue, query)]);
+    return entity(context, commandList(context, query, parsed));
+  } catch (error) {
+    return entity(context, commandList(context, query, [], (error as Error).message));
+  }
+}
+
+export const issueRoutes: Route[] = [
+  { method: 'GET', pattern: '/issues', handler: (c) => page(c, searchIssues(c.state, c.me, c.query.query).map((issue) => c.views.issue(issue))) },
+  { method: 'POST', pattern: '/issues', handler: createIssue },
+  { method: 'GET', pattern: '/issues/:issue', handler: (c) => entity(c, c.views.issue(issueParam(c))) },
+  { method: 'POST', pattern: '/issues/:issue', handler: updateIssue },
+  { method: 'DELETE', pattern: '/issues/:issue', handler: deleteIssue },
+  {
+    method: 'GET',
+    pattern: '/issues/:issue/customFields',
+    handler: (c) => {
+      const issue = issueParam(c);
+      const project = projectOf(c.state, issue);
+      return page(c, project.fields.map((field) => c.views.issueField(issue, project, field)));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/issues/:issue/customFields/:field',
+    handler: (c) => {
+      const { issue, project, field } = issueCustomField(c);
+      return entity(c, c.views.issueField(issue, project, field));
+    },
+  },
+  { method: 'POST', pattern: '/issues/:issue/customFields/:field', handler: updateIssueCustomField },
+  { method: 'GET', pattern: '/issues/:issue/comments', handler: (c) => page(c, c.views.commentsOf(issueParam(c)).map((comment) => c.views.comment(comment))) },
+  { method: 'POST', pattern: '/issues/:issue/comments', handler: addComment },
+  { method: 'GET', pattern: '/issues/:issue/comments/:comment', handler: (c) => entity(c, c.views.comment(commentParam(c, issueParam(c)))) },
+  { method: 'POST', pattern: '/issues/:issue/comments/:comment', handler: (c) => changeComment(c, false) },
+  { method: 'DELETE', pattern: '/issues/:issue/comments/:comment', handler: (c) => changeComment(c, true) },
+  { method: 'GET', pattern: '/issues/:issue/links', handler: (c) => page(c, c.views.links(issueParam(c))) },
+  { method: 'GET', pattern: '/issues/:issue/links/:link', handler: (c) => entity(c, linkParam(c, issueParam(c)).view) },
+  { method: 'GET', pattern: '/issues/:issue/links/:link/issues', handler: (c) => page(c, linkParam(c, issueParam(c)).view.attributes.issues!() as unknown[]) },
+  { method: 'POST', pattern: '/issues/:issue/links/:link/issues', handler: addLinkedIssue },
+  { method: 'DELETE', pattern: '/issues/:issue/links/:link/issues/:other', handler: removeLinkedIssue },
+  { method: 'GET', pattern: '/issues/:issue/tags', handler: (c) => page(c, c.views.tagsOf(issueParam(c)).map((tag) => c.views.tag(tag))) },
+  { method: 'POST', pattern: '/issues/:issue/tags', handler: addTag },
+  { method: 'GET', pattern: '/issues/:issue/tags/:tag', handler: (c) => entity(c, c.views.tag(tagParam(c, issueParam(c)))) },
+  { method: 'DELETE', pattern: '/issues/:issue/tags/:tag', handler: removeTag },
+  {
+    method: 'GET',
+    pattern: '/issues/:issue/timeTracking/workItems',
+    handler: (c) => {
+      const issue = issueParam(c);
+      return page(c, c.state.workItems.filter((item) => item.issueId === issue.id).map((item) => c.views.workItem(item)));
+    },
+  },
+  { method: 'POST', pattern: '/issues/:issue/timeTracking/workItems', handler: addWorkItem },
+  { method: 'GET', pattern: '/issues/:issue/timeTracking/workItems/:item', handler: (c) => entity(c, c.views.workItem(workItemParam(c, issueParam(c)))) },
+  { method: 'POST', pattern: '/issues/:issue/timeTracking/workItems/:item', handler: (c) => changeWorkItem(c, false) },
+  { method: 'DELETE', pattern: '/issues/:issue/timeTracking/workItems/:item', handler: (c) => changeWorkItem(c, true) },
+  {
+    method: 'GET',
+    pattern: '/issues/:issue/sprints',
+    handler: (c) => {
+      const issue = issueParam(c);
+      return page(c, c.state.sprints.filter((sprint) => sprint.issueIds.includes(issue.id)).map((sprint) => c.views.sprint(sprint)));
+    },
+  },
+  {
+    // IssueCountResponse; real YouTrack may answer count -1 while it is still counting (inject that with failNext).
+    method: 'POST',
+    pattern: '/issuesGetter/count',
+    handler: (c) => {
+      const query = optionalString(objectBody(c), 'query') ?? '';
+      const count = searchIssues(c.state, c.me, query).length;
+      return entity(c, view('IssueCountResponse', { count: () => count, query: () => query, unresolvedOnly: () => false }));
+    },
+  },
+  { method: 'POST', pattern: '/commands', handler: runCommand },
+  { method: 'POST', pattern: '/commands/assist', handler: assistCommand },
+];

@@ -1,0 +1,298 @@
+// The data model of the YouTrack test double: plain records that tests can read and change directly.
+// Entity ids follow YouTrack's "<type>-<n>" form; references between records are by entity id.
+
+export type FieldKind = 'enum' | 'state' | 'user' | 'version' | 'period' | 'date' | 'integer';
+
+export interface UserRecord {
+  id: string; // 1-N
+  login: string;
+  fullName: string;
+  email: string;
+  ringId: string;
+  /** System administrator: may write under /api/admin and delete issues. */
+  admin: boolean;
+  banned: boolean;
+  guest: boolean;
+}
+
+export interface BundleElement {
+  id: string;
+  name: string;
+  description: string | null;
+  ordinal: number;
+  archived: boolean;
+  /** State bundles only. */
+  isResolved?: boolean;
+  /** Version bundles only. */
+  released?: boolean;
+  releaseDate?: number | null;
+}
+
+/** A custom field as attached to one project (YouTrack's ProjectCustomField). */
+export interface ProjectField {
+  id: string; // 92-N, also the id of the matching IssueCustomField in issues
+  fieldId: string; // 58-N, the global CustomField
+  name: string;
+  kind: FieldKind;
+  multi: boolean;
+  canBeEmpty: boolean;
+  emptyFieldText: string;
+  bundleId: string | null;
+  values: BundleElement[];
+  /** Name (or login) set on new issues when the create request leaves the field out. */
+  defaultValue: string | null;
+  ordinal: number;
+}
+
+/**
+ * The value of one custom field in an issue:
+ * enum/state/version: element name (multi: list of names); user: login; period: minutes;
+ * date: epoch ms; integer: number; empty: null (multi: []).
+ */
+export type FieldValue = string | string[] | number | null;
+
+export interface ProjectRecord {
+  id: string; // 0-N
+  shortName: string;
+  name: string;
+  description: string | null;
+  archived: boolean;
+  leaderId: string;
+  createdById: string;
+  fields: ProjectField[];
+  workItemTypeIds: string[];
+  nextIssueNumber: number;
+  nextArticleNumber: number;
+}
+
+export interface IssueRecord {
+  id: string; // 2-N
+  idReadable: string; // KEY-N
+  projectId: string;
+  numberInProject: number;
+  summary: string;
+  description: string | null;
+  usesMarkdown: boolean;
+  created: number;
+  updated: number;
+  resolved: number | null;
+  reporterId: string;
+  updaterId: string;
+  /** Custom field values by field name. */
+  fields: Record<string, FieldValue>;
+  tagIds: string[];
+}
+
+export interface CommentRecord {
+  id: string; // 4-N
+  issueId: string;
+  text: string;
+  usesMarkdown: boolean;
+  authorId: string;
+  created: number;
+  updated: number | null;
+  deleted: boolean;
+}
+
+export interface LinkTypeRecord {
+  id: string;
+  name: string;
+  directed: boolean;
+  aggregation: boolean;
+  sourceToTarget: string;
+  targetToSource: string;
+  readOnly: boolean;
+}
+
+/** One link between two issues; for undirected types source and target are interchangeable. */
+export interface LinkRecord {
+  typeId: string;
+  sourceId: string;
+  targetId: string;
+}
+
+export interface TagRecord {
+  id: string; // 6-N
+  name: string;
+  ownerId: string;
+  untagOnResolve: boolean;
+}
+
+export interface WorkItemTypeRecord {
+  id: string;
+  name: string;
+  autoAttached: boolean;
+}
+
+export interface WorkItemRecord {
+  id: string; // 8-N
+  issueId: string;
+  authorId: string;
+  creatorId: string;
+  /** Midnight UTC of the work day, epoch ms. */
+  date: number;
+  minutes: number;
+  text: string | null;
+  usesMarkdown: boolean;
+  typeId: string | null;
+  created: number;
+  updated: number | null;
+}
+
+export interface ArticleRecord {
+  id: string; // 9-N
+  idReadable: string; // KEY-A-N
+  projectId: string;
+  summary: string;
+  content: string;
+  reporterId: string;
+  created: number;
+  updated: number;
+  parentId: string | null;
+  ordinal: number;
+}
+
+export interface AgileRecord {
+  id: string; // 120-N
+  name: string;
+  ownerId: string;
+  projectIds: string[];
+  sprintIds: string[];
+}
+
+export interface SprintRecord {
+  id: string; // 121-N
+  agileId: string;
+  name: string;
+  goal: string | null;
+  start: number | null;
+  finish: number | null;
+  archived: boolean;
+  isDefault: boolean;
+  issueIds: string[];
+}
+
+export interface YouTrackState {
+  users: UserRecord[];
+  projects: ProjectRecord[];
+  issues: IssueRecord[];
+  comments: CommentRecord[];
+  linkTypes: LinkTypeRecord[];
+  links: LinkRecord[];
+  tags: TagRecord[];
+  workItemTypes: WorkItemTypeRecord[];
+  workItems: WorkItemRecord[];
+  articles: ArticleRecord[];
+  agiles: AgileRecord[];
+  sprints: SprintRecord[];
+  /** Last number handed out per id prefix ("2" for issues, ...). */
+  sequences: Record<string, number>;
+  /** Last timestamp handed out, so that writes within one millisecond still move `updated` forward. */
+  clock: number;
+}
+
+export const ENTITY_ID = /^\d+-\d+$/;
+
+export function nextId(state: YouTrackState, prefix: string): string {
+  const next = (state.sequences[prefix] ?? 0) + 1;
+  state.sequences[prefix] = next;
+  return `${prefix}-${next}`;
+}
+
+/** A timestamp strictly greater than any handed out before. */
+export function tick(state: YouTrackState): number {
+  state.clock = Math.max(Date.now(), state.clock + 1);
+  return state.clock;
+}
+
+/** Removes matching items in place, so that references to the state's arrays stay valid. */
+export function removeWhere<T>(items: T[], matches: (item: T) => boolean): void {
+  for (let index = items.length - 1; index >= 0; index -= 1) if (matches(items[index]!)) items.splice(index, 1);
+}
+
+export function findUser(state: YouTrackState, idOrLogin: string): UserRecord | undefined {
+  return state.users.find((user) => user.id === idOrLogin || user.login === idOrLogin);
+}
+
+export function findProject(state: YouTrackState, idOrShortName: string): ProjectRecord | undefined {
+  const upper = idOrShortName.toUpperCase();
+  return state.projects.find((project) => project.id === idOrShortName || project.shortName.toUpperCase() === upper);
+}
+
+/** Finds an issue by entity id (2-N) or readable id (KEY-N, any case). */
+export function findIssue(state: YouTrackState, idOrKey: string): IssueRecord | undefined {
+  const upper = idOrKey.toUpperCase();
+  return state.issues.find((issue) => issue.id === idOrKey || issue.idReadable.toUpperCase() === upper);
+}
+
+export function findArticle(state: YouTrackState, idOrKey: string): ArticleRecord | undefined {
+  const upper = idOrKey.toUpperCase();
+  return state.articles.find((article) => article.id === idOrKey || article.idReadable.toUpperCase() === upper);
+}
+
+export function projectOf(state: YouTrackState, issue: IssueRecord): ProjectRecord {
+  const project = state.projects.find((candidate) => candidate.id === issue.projectId);
+  if (!project) throw new Error(`issue ${issue.idReadable} points at missing project ${issue.projectId}`);
+  return project;
+}
+
+export function stateIsResolved(project: ProjectRecord, stateName: FieldValue): boolean {
+  const field = project.fields.find((candidate) => candidate.kind === 'state');
+  return field?.values.find((value) => value.name === stateName)?.isResolved === true;
+}
+
+/** Sets `resolved` when the issue's State turns resolved and clears it when it turns unresolved. */
+export function refreshResolved(state: YouTrackState, issue: IssueRecord, at: number): void {
+  const project = projectOf(state, issue);
+  const stateField = project.fields.find((field) => field.kind === 'state');
+  if (!stateField) return;
+  const resolvedNow = stateIsResolved(project, issue.fields[stateField.name] ?? null);
+  if (resolvedNow && issue.resolved === null) issue.resolved = at;
+  if (!resolvedNow) issue.resolved = null;
+}
+
+/** Records a write on an issue: `updated` moves forward and `updater` is the caller. */
+export function touch(state: YouTrackState, issue: IssueRecord, user: UserRecord): number {
+  const at = tick(state);
+  issue.updated = at;
+  issue.updaterId = user.id;
+  return at;
+}
+
+const MINUTES_PER_HOUR = 60;
+const HOURS_PER_DAY = 8;
+const DAYS_PER_WEEK = 5;
+
+/** Formats minutes the way YouTrack presents durations with default settings (8h days, 5d weeks). */
+export function presentDuration(minutes: number): string {
+  if (minutes === 0) return '0m';
+  const units: Array<[string, number]> = [
+    ['w', MINUTES_PER_HOUR * HOURS_PER_DAY * DAYS_PER_WEEK],
+    ['d', MINUTES_PER_HOUR * HOURS_PER_DAY],
+    ['h', MINUTES_PER_HOUR],
+    ['m', 1],
+  ];
+  const parts: string[] = [];
+  let rest = minutes;
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  return parts.join(' ');
+}
+
+/** Parses "1w 2d 3h 30m" style durations; undefined when the text is not one. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim().toLowerCase();
+  if (!/^(\d+\s*[wdhm]\s*)+$/.test(trimmed)) return undefined;
+  const sizes: Record<string, number> = { w: 2400, d: 480, h: 60, m: 1 };
+  let total = 0;
+  for (const match of trimmed.matchAll(/(\d+)\s*([wdhm])/g)) total += Number(match[1]) * sizes[match[2]!]!;
+  return total;
+}
+
+export function midnightUtc(epochMs: number): number {
+  const day = new Date(epochMs);
+  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+}

@@ -1,0 +1,457 @@
+// How each record looks through the REST API: `$type` names and attribute sets per the JetBrains
+// entity reference (Issue, IssueCustomField, ProjectCustomField, IssueLink, IssueWorkItem, Article, Agile, Sprint, ...).
+import { view, type View } from './fields.js';
+import {
+  presentDuration,
+  projectOf,
+  type AgileRecord,
+  type ArticleRecord,
+  type BundleElement,
+  type CommentRecord,
+  type FieldValue,
+  type IssueRecord,
+  type LinkTypeRecord,
+  type ProjectField,
+  type ProjectRecord,
+  type SprintRecord,
+  type TagRecord,
+  type UserRecord,
+  type WorkItemRecord,
+  type WorkItemTypeRecord,
+  type YouTrackState,
+} from './model.js';
+
+const ISSUE_FIELD_TYPE: Record<ProjectField['kind'], [single: string, multi: string]> = {
+  enum: ['SingleEnumIssueCustomField', 'MultiEnumIssueCustomField'],
+  state: ['StateIssueCustomField', 'StateIssueCustomField'],
+  user: ['SingleUserIssueCustomField', 'MultiUserIssueCustomField'],
+  version: ['SingleVersionIssueCustomField', 'MultiVersionIssueCustomField'],
+  period: ['PeriodIssueCustomField', 'PeriodIssueCustomField'],
+  date: ['DateIssueCustomField', 'DateIssueCustomField'],
+  integer: ['SimpleIssueCustomField', 'SimpleIssueCustomField'],
+};
+
+const PROJECT_FIELD_TYPE: Record<ProjectField['kind'], string> = {
+  enum: 'EnumProjectCustomField',
+  state: 'StateProjectCustomField',
+  user: 'UserProjectCustomField',
+  version: 'VersionProjectCustomField',
+  period: 'PeriodProjectCustomField',
+  date: 'SimpleProjectCustomField',
+  integer: 'SimpleProjectCustomField',
+};
+
+const BUNDLE_TYPE: Partial<Record<ProjectField['kind'], [bundle: string, element: string]>> = {
+  enum: ['EnumBundle', 'EnumBundleElement'],
+  state: ['StateBundle', 'StateBundleElement'],
+  version: ['VersionBundle', 'VersionBundleElement'],
+};
+
+/** The IssueCustomField `$type` that a write must carry for this project field. */
+export function issueFieldType(field: ProjectField): string {
+  const [single, multi] = ISSUE_FIELD_TYPE[field.kind];
+  return field.multi ? multi : single;
+}
+
+export class Views {
+  constructor(
+    private readonly state: YouTrackState,
+    private readonly caller: UserRecord,
+  ) {}
+
+  user(user: UserRecord, $type = 'User'): View {
+    return view($type, {
+      id: () => user.id,
+      login: () => user.login,
+      fullName: () => user.fullName,
+      name: () => user.fullName,
+      email: () => user.email,
+      ringId: () => user.ringId,
+      guest: () => user.guest,
+      online: () => false,
+      banned: () => user.banned,
+      avatarUrl: () => `/hub/api/rest/avatar/${user.ringId}`,
+      tags: () => (user.id === this.caller.id ? this.state.tags.filter((tag) => tag.ownerId === user.id).map((tag) => this.tag(tag)) : []),
+    });
+  }
+
+  me(): View {
+    return this.user(this.caller, 'Me');
+  }
+
+  userById(id: string | null): View | null {
+    const user = id ? this.state.users.find((candidate) => candidate.id === id || candidate.login === id) : undefined;
+    return user ? this.user(user) : null;
+  }
+
+  project(project: ProjectRecord): View {
+    return view('Project', {
+      id: () => project.id,
+      name: () => project.name,
+      shortName: () => project.shortName,
+      description: () => project.description,
+      archived: () => project.archived,
+      template: () => false,
+      leader: () => this.userById(project.leaderId),
+      createdBy: () => this.userById(project.createdById),
+      customFields: () => project.fields.map((field) => this.projectField(project, field)),
+      timeTrackingSettings: () =>
+        view('ProjectTimeTrackingSettings', {
+          id: () => `${project.id}-tt`,
+          enabled: () => true,
+          workItemTypes: () => this.projectWorkItemTypes(project),
+        }),
+    });
+  }
+
+  projectWorkItemTypes(project: ProjectRecord): View[] {
+    return project.workItemTypeIds
+      .map((id) => this.state.workItemTypes.find((type) => type.id === id))
+      .filter((type): type is WorkItemTypeRecord => type !== undefined)
+      .map((type) => this.workItemType(type));
+  }
+
+  projectField(project: ProjectRecord, field: ProjectField): View {
+    const bundleTypes = BUNDLE_TYPE[field.kind];
+    return view(PROJECT_FIELD_TYPE[field.kind], {
+      id: () => field.id,
+      field: () => this.customField(field),
+      project: () => this.project(project),
+      canBeEmpty: () => field.canBeEmpty,
+      emptyFieldText: () => field.emptyFieldText,
+      ordinal: () => field.ordinal,
+      isPublic: () => true,
+      hasRunningJob: () => false,
+      ...(bundleTypes
+        ? {
+            bundle: () =>
+              view(bundleTypes[0], {
+                id: () => field.bundleId,
+                name: () => `${field.name}s`,
+                values: () => field.values.map((value) => this.element(field, value)),
+                isUpdateable: () => true,
+              }),
+            defaultValues: () =>
+              field.defaultValue === null ? [] : field.values.filter((value) => value.name === field.defaultValue).map((value) => this.element(field, value)),
+          }
+        : {}),
+      ...(field.kind === 'user'
+        ? {
+            bundle: () =>
+              view('UserBundle', {
+                id: () => field.bundleId,
+                name: () => `${project.shortName}: ${field.name}`,
+                individuals: () => this.state.users.map((user) => this.user(user)),
+                aggregatedUsers: () => this.state.users.map((user) => this.user(user)),
+                groups: () => [],
+              }),
+          }
+        : {}),
+    });
+  }
+
+  customField(field: ProjectField): View {
+    const valueType = field.kind;
+    return view('CustomField', {
+      id: () => field.fieldId,
+      name: () => field.name,
+      localizedName: () => null,
+      aliases: () => null,
+      isAutoAttached: () => false,
+      isDisplayedInIssueList: () => true,
+      ordinal: () => field.ordinal,
+      fieldType: () =>
+        view('FieldType', {
+          id: () => (valueType === 'period' || valueType === 'date' || valueType === 'integer' ? valueType : `${valueType}[${field.multi ? '*' : '1'}]`),
+          valueType: () => valueType,
+          isMultiValue: () => field.multi,
+        }),
+    });
+  }
+
+  element(field: ProjectField, element: BundleElement): View {
+    const type = BUNDLE_TYPE[field.kind]?.[1] ?? 'BundleElement';
+    return view(type, {
+      id: () => element.id,
+      name: () => element.name,
+      description: () => element.description,
+      ordinal: () => element.ordinal,
+      archived: () => element.archived,
+      localizedName: () => null,
+      ...(field.kind === 'state' ? { isResolved: () => element.isResolved === true } : {}),
+      ...(field.kind === 'version' ? { released: () => element.released === true, releaseDate: () => element.releaseDate ?? null } : {}),
+    });
+  }
+
+  /** The `value` of an IssueCustomField. */
+  fieldValue(field: ProjectField, value: FieldValue): unknown {
+    switch (field.kind) {
+      case 'enum':
+      case 'state':
+      case 'version': {
+        const toView = (name: string) => {
+          const element = field.values.find((candidate) => candidate.name === name);
+          return element ? this.element(field, element) : null;
+        };
+        if (field.multi) return (Array.isArray(value) ? value : []).map(toView).filter((item) => item !== null);
+        return typeof value === 'string' ? toView(value) : null;
+      }
+      case 'user': {
+        if (field.multi) return (Array.isArray(value) ? value : []).map((login) => this.userById(login)).filter((item) => item !== null);
+        return typeof value === 'string' ? this.userById(value) : null;
+      }
+      case 'period':
+        return typeof value === 'number'
+          ? view('PeriodValue', { id: () => `${value}`, minutes: () => value, presentation: () => presentDuration(value) })
+          : null;
+      case 'date':
+      case 'integer':
+        return typeof value === 'number' ? value : null;
+    }
+  }
+
+  issueField(issue: IssueRecord, project: ProjectRecord, field: ProjectField): View {
+    return view(issueFieldType(field), {
+      id: () => field.id,
+      name: () => field.name,
+      value: () => this.fieldValue(field, issue.fields[field.name] ?? (field.multi ? [] : null)),
+      projectCustomField: () => this.projectField(project, field),
+    });
+  }
+
+  issue(issue: IssueRecord): View {
+    const project = () => projectOf(this.state, issue);
+    const customFields = () => project().fields.map((field) => this.issueField(issue, project(), field));
+    return view('Issue', {
+      id: () => issue.id,
+      idReadable: () => issue.idReadable,
+      numberInProject: () => issue.numberInProject,
+      summary: () => issue.summary,
+      description: () => issue.description,
+      wikifiedDescription: () => issue.description,
+      usesMarkdown: () => issue.usesMarkdown,
+      created: () => issue.created,
+      updated: () => issue.updated,
+      resolved: () => issue.resolved,
+      isDraft: () => false,
+      votes: () => 0,
+      commentsCount: () => this.commentsOf(issue).length,
+      project: () => this.project(project()),
+      reporter: () => this.userById(issue.reporterId),
+      updater: () => this.userById(issue.updaterId),
+      customFields,
+      tags: () => this.tagsOf(issue).map((tag) => this.tag(tag)),
+      comments: () => this.commentsOf(issue).map((comment) => this.comment(comment)),
+      links: () => this.links(issue),
+      attachments: () => [],
+      visibility: () => null,
+      timeTracking: () =>
+        view('IssueTimeTracker', {
+          id: () => `${issue.id}-tt`,
+          enabled: () => true,
+          workItems: () => this.state.workItems.filter((item) => item.issueId === issue.id).map((item) => this.workItem(item)),
+        }),
+    });
+  }
+
+  commentsOf(issue: IssueRecord): CommentRecord[] {
+    return this.state.comments.filter((comment) => comment.issueId === issue.id && !comment.deleted);
+  }
+
+  tagsOf(issue: IssueRecord): TagRecord[] {
+    return issue.tagIds.map((id) => this.state.tags.find((tag) => tag.id === id)).filter((tag): tag is TagRecord => tag !== undefined);
+  }
+
+  comment(comment: CommentRecord): View {
+    return view('IssueComment', {
+      id: () => comment.id,
+      text: () => comment.text,
+      textPreview: () => comment.text,
+      usesMarkdown: () => comment.usesMarkdown,
+      author: () => this.userById(comment.authorId),
+      created: () => comment.created,
+      updated: () => comment.updated,
+      deleted: () => comment.deleted,
+      pinned: () => false,
+      attachments: () => [],
+      visibility: () => null,
+      issue: () => this.issueById(comment.issueId),
+    });
+  }
+
+  issueById(id: string): View | null {
+    const issue = this.state.issues.find((candidate) => candidate.id === id);
+    return issue ? this.issue(issue) : null;
+  }
+
+  linkType(type: LinkTypeRecord): View {
+    return view('IssueLinkType', {
+      id: () => type.id,
+      name: () => type.name,
+      localizedName: () => null,
+      directed: () => type.directed,
+      aggregation: () => type.aggregation,
+      sourceToTarget: () => type.sourceToTarget,
+      localizedSourceToTarget: () => null,
+      targetToSource: () => type.targetToSource,
+      localizedTargetToSource: () => null,
+      readOnly: () => type.readOnly,
+    });
+  }
+
+  /** One IssueLink per link type and direction: BOTH for undirected types, OUTWARD and INWARD for directed ones. */
+  links(issue: IssueRecord): View[] {
+    const out: View[] = [];
+    for (const type of this.state.linkTypes) {
+      const ofType = this.state.links.filter((link) => link.typeId === type.id);
+      const entry = (id: string, direction: string, ids: string[]) => {
+        const issues = () => ids.map((otherId) => this.issueById(otherId)).filter((item) => item !== null);
+        return view('IssueLink', {
+          id: () => id,
+          direction: () => direction,
+          linkType: () => this.linkType(type),
+          issues,
+          trimmedIssues: issues,
+        });
+      };
+      if (type.directed) {
+        out.push(entry(`${type.id}s`, 'OUTWARD', ofType.filter((link) => link.sourceId === issue.id).map((link) => link.targetId)));
+        out.push(entry(`${type.id}t`, 'INWARD', ofType.filter((link) => link.targetId === issue.id).map((link) => link.sourceId)));
+      } else {
+        const others = ofType.flatMap((link) => (link.sourceId === issue.id ? [link.targetId] : link.targetId === issue.id ? [link.sourceId] : []));
+        out.push(entry(type.id, 'BOTH', others));
+      }
+    }
+    return out;
+  }
+
+  tag(tag: TagRecord): View {
+    return view('Tag', {
+      id: () => tag.id,
+      name: () => tag.name,
+      owner: () => this.userById(tag.ownerId),
+      untagOnResolve: () => tag.untagOnResolve,
+      visibleFor: () => null,
+      updateableBy: () => null,
+      color: () => view('FieldStyle', { id: () => '0', background: () => '#fff', foreground: () => '#444' }),
+      issues: () => this.state.issues.filter((issue) => issue.tagIds.includes(tag.id)).map((issue) => this.issue(issue)),
+    });
+  }
+
+  workItemType(type: WorkItemTypeRecord): View {
+    return view('WorkItemType', { id: () => type.id, name: () => type.name, autoAttached: () => type.autoAttached });
+  }
+
+  workItem(item: WorkItemRecord): View {
+    const type = item.typeId ? this.state.workItemTypes.find((candidate) => candidate.id === item.typeId) : undefined;
+    return view('IssueWorkItem', {
+      id: () => item.id,
+      author: () => this.userById(item.authorId),
+      creator: () => this.userById(item.creatorId),
+      text: () => item.text,
+      textPreview: () => item.text,
+      usesMarkdown: () => item.usesMarkdown,
+      type: () => (type ? this.workItemType(type) : null),
+      created: () => item.created,
+      updated: () => item.updated,
+      date: () => item.date,
+      duration: () => view('DurationValue', { id: () => `${item.minutes}`, minutes: () => item.minutes, presentation: () => presentDuration(item.minutes) }),
+      issue: () => this.issueById(item.issueId),
+      attributes: () => [],
+    });
+  }
+
+  article(article: ArticleRecord): View {
+    const byId = (id: string) => this.state.articles.find((candidate) => candidate.id === id);
+    const children = () => this.state.articles.filter((candidate) => candidate.parentId === article.id);
+    const project = this.state.projects.find((candidate) => candidate.id === article.projectId);
+    return view('Article', {
+      id: () => article.id,
+      idReadable: () => article.idReadable,
+      summary: () => article.summary,
+      content: () => article.content,
+      created: () => article.created,
+      updated: () => article.updated,
+      reporter: () => this.userById(article.reporterId),
+      project: () => (project ? this.project(project) : null),
+      parentArticle: () => {
+        const parent = article.parentId ? byId(article.parentId) : undefined;
+        return parent ? this.article(parent) : null;
+      },
+      childArticles: () => children().map((child) => this.article(child)),
+      hasChildren: () => children().length > 0,
+      ordinal: () => article.ordinal,
+      hasStar: () => false,
+      tags: () => [],
+      attachments: () => [],
+      comments: () => [],
+      pinnedComments: () => [],
+      externalArticle: () => null,
+      visibility: () => view('UnlimitedVisibility', {}),
+    });
+  }
+
+  agile(agile: AgileRecord): View {
+    const sprints = () => agile.sprintIds.map((id) => this.state.sprints.find((sprint) => sprint.id === id)).filter((sprint): sprint is SprintRecord => sprint !== undefined);
+    return view('Agile', {
+      id: () => agile.id,
+      name: () => agile.name,
+      owner: () => this.userById(agile.ownerId),
+      projects: () =>
+        agile.projectIds
+          .map((id) => this.state.projects.find((project) => project.id === id))
+          .filter((project): project is ProjectRecord => project !== undefined)
+          .map((project) => this.project(project)),
+      sprints: () => sprints().map((sprint) => this.sprint(sprint)),
+      currentSprint: () => {
+        const current = currentSprint(this.state, agile);
+        return current ? this.sprint(current) : null;
+      },
+      sprintsSettings: () =>
+        view('SprintsSettings', {
+          id: () => `${agile.id}-ss`,
+          isExplicit: () => true,
+          cardOnSeveralSprints: () => false,
+          disableSprints: () => false,
+          defaultSprint: () => null,
+          explicitQuery: () => null,
+          hideSubtasksOfCards: () => false,
+        }),
+      visibleFor: () => null,
+      updateableBy: () => null,
+      orphansAtTheTop: () => false,
+      hideOrphansSwimlane: () => false,
+      estimationField: () => null,
+    });
+  }
+
+  sprint(sprint: SprintRecord): View {
+    const issues = () => sprint.issueIds.map((id) => this.state.issues.find((issue) => issue.id === id)).filter((issue): issue is IssueRecord => issue !== undefined);
+    return view('Sprint', {
+      id: () => sprint.id,
+      name: () => sprint.name,
+      goal: () => sprint.goal,
+      start: () => sprint.start,
+      finish: () => sprint.finish,
+      archived: () => sprint.archived,
+      isDefault: () => sprint.isDefault,
+      issues: () => issues().map((issue) => this.issue(issue)),
+      unresolvedIssuesCount: () => issues().filter((issue) => issue.resolved === null).length,
+      previousSprint: () => null,
+      agile: () => {
+        const agile = this.state.agiles.find((candidate) => candidate.id === sprint.agileId);
+        return agile ? this.agile(agile) : null;
+      },
+    });
+  }
+}
+
+/** The sprint whose dates contain now; otherwise the latest started one that is not archived. */
+export function currentSprint(state: YouTrackState, agile: AgileRecord, now = Date.now()): SprintRecord | undefined {
+  const sprints = agile.sprintIds
+    .map((id) => state.sprints.find((sprint) => sprint.id === id))
+    .filter((sprint): sprint is SprintRecord => sprint !== undefined && !sprint.archived);
+  const running = sprints.find((sprint) => (sprint.start ?? -Infinity) <= now && now <= (sprint.finish ?? Infinity));
+  if (running) return running;
+  return sprints.filter((sprint) => (sprint.start ?? -Infinity) <= now).sort((a, b) => (b.start ?? 0) - (a.start ?? 0))[0];
+}
