@@ -98,3 +98,32 @@ describe('bastion secret and the keyring source', () => {
     cli(['secret', 'set', 'redmine', '--username', USERNAME], dbusEnv(), USER_KEY);
   });
 });
+
+describe('YouTrack token in the keyring', () => {
+  const username = `yt-${process.pid}`;
+
+  it('refuses to store a malformed token, and serves with a stored one', async () => {
+    const { startYouTrack, youtrackEnv, YOUTRACK_TEST_TOKEN } = await import('../helpers/youtrack.js');
+    const bad = cli(['secret', 'set', 'youtrack', '--username', username], dbusEnv(), 'not-a-token-canary-1234');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('Not stored: the value (***1234) is invalid');
+    expect(bad.stderr).not.toContain('not-a-token');
+    expect(cli(['secret', 'list'], dbusEnv()).stdout).not.toContain(`youtrack:${username}`);
+
+    expect(cli(['secret', 'set', 'youtrack', '--username', username], dbusEnv(), YOUTRACK_TEST_TOKEN).status).toBe(0);
+    const double = await startYouTrack();
+    try {
+      const env = youtrackEnv(double, { BASTION_KEYRING: 'true', YOUTRACK_KEYRING_USERNAME: username, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS ?? '' });
+      delete (env as Record<string, string | undefined>).YOUTRACK_API_TOKEN;
+      const bastion = await startBastion({ env });
+      try {
+        expect((await call(bastion, 'youtrack_get_current_user')).structured.login).toBe('admin');
+      } finally {
+        await bastion.close();
+      }
+    } finally {
+      await double.close();
+      cli(['secret', 'delete', 'youtrack', '--username', username], dbusEnv());
+    }
+  });
+});

@@ -41,7 +41,7 @@ function youtrackErrorDetails(_status: number, body: unknown): string[] {
   const details = [error.error_description ?? error.error].filter((d): d is string => Boolean(d));
   for (const child of error.error_children ?? []) {
     const text = child.error_description ?? child.error;
-    if (text) details.push(text);
+    if (text && !details.includes(text)) details.push(text);
   }
   return details;
 }
