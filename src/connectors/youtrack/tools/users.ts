@@ -20,3 +20,42 @@ export const getCurrentUser = youtrackTool({
   },
   render: (out) => `${out.name ?? out.login} (${out.login}, id ${out.id})${out.email ? ` <${out.email}>` : ''}${out.guest ? ', guest' : ''}${out.banned ? ', banned' : ''}`,
 });
+
+interface YtUserRow {
+  id: string;
+  login: string;
+  fullName?: string;
+  email?: string | null;
+  banned?: boolean;
+  guest?: boolean;
+}
+
+export const findUsers = youtrackTool({
+  name: 'youtrack_find_users',
+  title: 'Find YouTrack users',
+  description:
+    'Finds users whose login, full name or e-mail contains the text. Returns login, full name, e-mail and whether each is banned or a guest. ' +
+    'Use the login for Assignee values and "for <login>" commands.',
+  inputSchema: z.object({
+    query: z.string().trim().min(1).max(100).describe('Part of a login, name or e-mail, e.g. "jane"'),
+    top: z.number().int().min(1).max(50).default(10).describe('Most users returned (1-50, default 10)'),
+  }),
+  outputSchema: z.object({
+    users: z.array(z.object({ id: z.string(), login: z.string(), name: z.string().optional(), email: z.string().optional(), banned: z.boolean(), guest: z.boolean() })),
+    more: z.boolean(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const { items, more } = await ctx.client.page<YtUserRow>('/users', 'id,login,fullName,email,banned,guest', { query: input.query }, 0, input.top, ctx.signal);
+    return {
+      users: items.map((u) => ({ id: u.id, login: u.login, name: u.fullName, email: u.email ?? undefined, banned: u.banned === true, guest: u.guest === true })),
+      more,
+    };
+  },
+  render: (out) => {
+    if (!out.users.length) return 'No users found.';
+    const lines = out.users.map((u) => `${u.login}${u.name ? ` (${u.name})` : ''}${u.email ? ` <${u.email}>` : ''}${u.banned ? ', banned' : ''}${u.guest ? ', guest' : ''}`);
+    if (out.more) lines.push('(more match: narrow the query or raise top)');
+    return lines.join('\n');
+  },
+});

@@ -1,0 +1,134 @@
+// Knowledge base: search articles and read one, limited to the allowed projects.
+import { z } from 'zod';
+import { pathSegment } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import { collectPage } from './projects.js';
+import { isoTime, projectSchema, readOnly, skipSchema, topSchema, userName, youtrackTool, type YtUser } from './shared.js';
+
+interface YtArticleRef {
+  id: string;
+  idReadable: string;
+  summary?: string | null;
+}
+
+interface YtArticle extends YtArticleRef {
+  content?: string | null;
+  created?: number;
+  updated?: number;
+  project?: { id: string; name?: string; shortName: string } | null;
+  reporter?: YtUser | null;
+  parentArticle?: YtArticleRef | null;
+  childArticles?: YtArticleRef[];
+}
+
+export const searchArticles = youtrackTool({
+  name: 'youtrack_search_articles',
+  title: 'Search YouTrack articles',
+  description:
+    'Searches the YouTrack knowledge base by text (empty lists all articles), optionally in one project. ' +
+    'Returns article keys (e.g. "DEMO-A-1"), titles, projects and last update, paged with skip/top. Use youtrack_get_article to read one.',
+  inputSchema: z.object({
+    query: z.string().max(500).default('').describe('Words to search for; empty lists every article'),
+    project: projectSchema.optional().describe('Only articles of this project (short name)'),
+    skip: skipSchema,
+    top: topSchema(20),
+  }),
+  outputSchema: z.object({
+    articles: z.array(z.object({ id: z.string(), summary: z.string(), project: z.string().optional(), updated: z.string().optional() })),
+    next_skip: z.number().optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    let only: { id: string; shortName: string } | undefined;
+    if (input.project) {
+      only = await ctx.client.project(input.project, ctx.signal);
+      ctx.client.assertProjectInScope(ctx.scope, only, `Project ${only.shortName}`);
+    }
+    const query = input.query.trim();
+    // The project and the scope are applied here: the article search has no project filter of its own.
+    const { items, nextSkip } = await collectPage<YtArticle>(
+      ctx.client,
+      '/articles',
+      'id,idReadable,summary,updated,project(id,shortName)',
+      query ? { query } : {},
+      input,
+      (a) => (only ? a.project?.id === only.id : ctx.scope.allows([a.project?.shortName, a.project?.id])),
+      ctx.signal,
+    );
+    return {
+      articles: items.map((a) => ({ id: a.idReadable, summary: a.summary ?? '', project: a.project?.shortName, updated: isoTime(a.updated)?.slice(0, 10) })),
+      next_skip: nextSkip,
+    };
+  },
+  render: (out) => {
+    if (!out.articles.length) return 'No articles found.';
+    const lines = out.articles.map((a) => `${a.id} ${a.summary}${a.updated ? ` · ${a.updated}` : ''}`);
+    if (out.next_skip !== undefined) lines.push(`(more: skip=${out.next_skip})`);
+    return lines.join('\n');
+  },
+});
+
+const articleRef = z.object({ id: z.string(), summary: z.string() });
+
+export const getArticle = youtrackTool({
+  name: 'youtrack_get_article',
+  title: 'Get a YouTrack article',
+  description:
+    'Returns one knowledge-base article by key (e.g. "DEMO-A-1"): title, content (Markdown), project, author, created and updated times, ' +
+    'and the keys of its parent and sub-articles.',
+  inputSchema: z.object({
+    article_id: z
+      .string()
+      .min(1)
+      .max(60)
+      .regex(/^(?:[A-Za-z][A-Za-z0-9_]*-A-\d+|\d+-\d+)$/, 'must be an article key like "DEMO-A-1" (or a database id like "9-1")')
+      .describe('Article key, e.g. "DEMO-A-1"'),
+    max_chars: z.number().int().min(100).max(100_000).default(5000).describe('Longest content returned'),
+  }),
+  outputSchema: z.object({
+    id: z.string(),
+    summary: z.string(),
+    url: z.string(),
+    project: z.string().optional(),
+    reporter: z.string().optional(),
+    created: z.string().optional(),
+    updated: z.string().optional(),
+    parent: articleRef.optional(),
+    children: z.array(articleRef),
+    content: z.string(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const article = await ctx.client.get<YtArticle>(
+      `/articles/${pathSegment(input.article_id)}`,
+      'id,idReadable,summary,content,created,updated,project(id,name,shortName),reporter(login,fullName),' +
+        'parentArticle(id,idReadable,summary),childArticles(id,idReadable,summary)',
+      undefined,
+      ctx.signal,
+    );
+    ctx.scope.assert([article.project?.shortName, article.project?.id], `Article ${article.idReadable}`);
+    const ref = (a: YtArticleRef) => ({ id: a.idReadable, summary: a.summary ?? '' });
+    return {
+      id: article.idReadable,
+      summary: article.summary ?? '',
+      url: ctx.client.webUrl(`/articles/${article.idReadable}`),
+      project: article.project?.shortName,
+      reporter: userName(article.reporter),
+      created: isoTime(article.created),
+      updated: isoTime(article.updated),
+      parent: article.parentArticle ? ref(article.parentArticle) : undefined,
+      children: (article.childArticles ?? []).map(ref),
+      content: clip(article.content ?? '', input.max_chars, 'call youtrack_get_article with a larger max_chars'),
+    };
+  },
+  render: (out) => {
+    const lines = [
+      `${out.id} ${out.summary} (${out.url})`,
+      [out.project, out.reporter && `by ${out.reporter}`, out.updated && `updated ${out.updated}`].filter(Boolean).join(' · '),
+    ];
+    if (out.parent) lines.push(`Parent: ${out.parent.id} ${out.parent.summary}`);
+    if (out.children.length) lines.push(`Sub-articles: ${out.children.map((c) => `${c.id} ${c.summary}`).join('; ')}`);
+    lines.push('--- content (data from YouTrack) ---', out.content, '---');
+    return lines.filter(Boolean).join('\n');
+  },
+});

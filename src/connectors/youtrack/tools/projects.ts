@@ -1,0 +1,175 @@
+// Projects: the list (limited to the scope) and one project's custom-field schema and work item types.
+import { z } from 'zod';
+import { pathSegment, type QueryValue } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import type { YouTrackClient } from '../client.js';
+import { projectSchema, readOnly, skipSchema, topSchema, youtrackTool } from './shared.js';
+
+/**
+ * One page of a collection that is filtered here (scope, archived, project) because YouTrack cannot filter it.
+ * Reads upstream until `top` items are kept or `maxScan` items were read, so a filter does not produce empty pages;
+ * `nextSkip` is an upstream position. The first read asks for top+1, so an unfiltered page costs one request.
+ */
+export async function collectPage<T>(
+  client: YouTrackClient,
+  path: string,
+  fields: string,
+  query: Record<string, QueryValue>,
+  page: { skip: number; top: number },
+  keep: (item: T) => boolean,
+  signal: AbortSignal,
+  maxScan = 500,
+): Promise<{ items: T[]; nextSkip?: number }> {
+  const items: T[] = [];
+  let offset = page.skip;
+  let size = page.top + 1;
+  for (;;) {
+    const batch = await client.get<T[]>(path, fields, { ...query, $skip: offset, $top: size }, signal);
+    for (const [index, item] of batch.entries()) {
+      if (!keep(item)) continue;
+      if (items.length === page.top) return { items, nextSkip: offset + index };
+      items.push(item);
+    }
+    if (batch.length < size) return { items };
+    offset += batch.length;
+    if (offset - page.skip >= maxScan) return { items, nextSkip: offset };
+    size = 100;
+  }
+}
+
+interface YtProjectRow {
+  id: string;
+  name: string;
+  shortName: string;
+  description?: string | null;
+  archived?: boolean;
+  leader?: { login?: string } | null;
+}
+
+export const listProjects = youtrackTool({
+  name: 'youtrack_list_projects',
+  title: 'List YouTrack projects',
+  description:
+    'Lists the YouTrack projects you can use (only the allowed ones when Bastion is limited to projects): short name, name, leader and a short description. ' +
+    'Archived projects are left out unless include_archived is true. Use youtrack_get_project for a project\'s fields and allowed values.',
+  inputSchema: z.object({
+    include_archived: z.boolean().default(false).describe('Include archived projects'),
+    skip: skipSchema,
+    top: topSchema(50),
+  }),
+  outputSchema: z.object({
+    projects: z.array(
+      z.object({
+        key: z.string(),
+        id: z.string(),
+        name: z.string(),
+        leader: z.string().optional(),
+        archived: z.boolean(),
+        description: z.string().optional(),
+      }),
+    ),
+    next_skip: z.number().optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const { items, nextSkip } = await collectPage<YtProjectRow>(
+      ctx.client,
+      '/admin/projects',
+      'id,name,shortName,description,archived,leader(login)',
+      {},
+      input,
+      // YouTrack lists archived projects too; they are filtered here.
+      (p) => (input.include_archived || !p.archived) && ctx.scope.allows([p.shortName, p.id]),
+      ctx.signal,
+    );
+    return {
+      projects: items.map((p) => ({
+        key: p.shortName,
+        id: p.id,
+        name: p.name,
+        leader: p.leader?.login,
+        archived: p.archived === true,
+        description: p.description ? clip(p.description, 300, 'youtrack_get_project shows all of it') : undefined,
+      })),
+      next_skip: nextSkip,
+    };
+  },
+  render: (out) => {
+    if (!out.projects.length) return 'No projects.';
+    const lines = out.projects.map(
+      (p) => `${p.key} ${p.name}${p.archived ? ' (archived)' : ''}${p.leader ? ` · lead ${p.leader}` : ''}${p.description ? ` · ${p.description.replace(/\s+/g, ' ')}` : ''}`,
+    );
+    if (out.next_skip !== undefined) lines.push(`(more: skip=${out.next_skip})`);
+    return lines.join('\n');
+  },
+});
+
+const MAX_VALUES = 50;
+
+export const getProject = youtrackTool({
+  name: 'youtrack_get_project',
+  title: 'Get a YouTrack project',
+  description:
+    'Returns one project by short name: name, leader, description, its custom fields (name, type, single or multiple, whether it may be empty, allowed values) ' +
+    'and its work item types. Use it before creating or updating issues to learn valid field names and values.',
+  inputSchema: z.object({
+    project: projectSchema,
+    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description returned'),
+  }),
+  outputSchema: z.object({
+    key: z.string(),
+    id: z.string(),
+    name: z.string(),
+    leader: z.string().optional(),
+    archived: z.boolean(),
+    description: z.string(),
+    fields: z.array(
+      z.object({
+        name: z.string(),
+        type: z.string(),
+        multiple: z.boolean(),
+        can_be_empty: z.boolean(),
+        values: z.array(z.string()),
+        more_values: z.number().optional(),
+      }),
+    ),
+    work_item_types: z.array(z.string()),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const project = await ctx.client.project(input.project, ctx.signal);
+    ctx.client.assertProjectInScope(ctx.scope, project, `Project ${project.shortName}`);
+    const [schema, types] = await Promise.all([
+      ctx.client.fieldSchema(project.id, ctx.signal),
+      ctx.client.get<Array<{ name: string }>>(`/admin/projects/${pathSegment(project.id)}/timeTrackingSettings/workItemTypes`, 'id,name', { $top: 200 }, ctx.signal),
+    ]);
+    return {
+      key: project.shortName,
+      id: project.id,
+      name: project.name,
+      leader: project.leader?.login,
+      archived: project.archived === true,
+      description: clip(project.description ?? '', input.max_chars, 'call youtrack_get_project with a larger max_chars'),
+      fields: schema.map((f) => ({
+        name: f.name,
+        type: f.issueType,
+        multiple: f.multiple,
+        can_be_empty: f.canBeEmpty,
+        values: f.values.slice(0, MAX_VALUES),
+        more_values: f.values.length > MAX_VALUES ? f.values.length - MAX_VALUES : undefined,
+      })),
+      work_item_types: types.map((t) => t.name),
+    };
+  },
+  render: (out) => {
+    const lines = [`${out.key} ${out.name} (id ${out.id})${out.archived ? ' (archived)' : ''}${out.leader ? ` · lead ${out.leader}` : ''}`];
+    if (out.description) lines.push(out.description);
+    lines.push('Fields:');
+    for (const f of out.fields) {
+      const values = f.values.length ? `: ${f.values.join(', ')}${f.more_values ? ` (+${f.more_values} more)` : ''}` : '';
+      lines.push(`- ${f.name} [${f.type}${f.multiple ? ', multiple' : ''}${f.can_be_empty ? '' : ', required'}]${values}`);
+    }
+    lines.push(`Work item types: ${out.work_item_types.join(', ') || 'none'}`);
+    return lines.join('\n');
+  },
+});

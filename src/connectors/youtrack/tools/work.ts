@@ -1,0 +1,163 @@
+// Time tracking: an issue's work items, and logging time with a duration, a day and a work type.
+import { z } from 'zod';
+import { InputError } from '../../../core/errors.js';
+import { pathSegment } from '../../../core/http.js';
+import { clip } from '../../../core/untrusted.js';
+import { creates, isoTime, issueIdSchema, readOnly, skipSchema, topSchema, userName, youtrackTool, type YtUser } from './shared.js';
+
+interface YtWorkItem {
+  id: string;
+  date?: number;
+  duration?: { minutes?: number; presentation?: string } | null;
+  text?: string | null;
+  type?: { name: string } | null;
+  author?: YtUser | null;
+}
+
+const WORK_ITEM_FIELDS = 'id,date,duration(minutes,presentation),text,type(name),author(login,fullName)';
+
+const workItemOutput = z.object({
+  id: z.string(),
+  date: z.string().optional(),
+  minutes: z.number(),
+  duration: z.string().optional(),
+  type: z.string().optional(),
+  author: z.string().optional(),
+  text: z.string().optional(),
+});
+
+function workItem(item: YtWorkItem, maxChars: number): z.input<typeof workItemOutput> {
+  return {
+    id: item.id,
+    date: isoTime(item.date)?.slice(0, 10),
+    minutes: item.duration?.minutes ?? 0,
+    duration: item.duration?.presentation,
+    type: item.type?.name,
+    author: userName(item.author),
+    text: item.text ? clip(item.text, maxChars, 'call youtrack_list_work_items with a larger max_chars') : undefined,
+  };
+}
+
+function workLine(w: z.output<typeof workItemOutput>): string {
+  return `[${w.id}] ${w.date ?? ''} ${w.duration ?? `${w.minutes}m`}${w.type ? ` ${w.type}` : ''}${w.author ? ` by ${w.author}` : ''}${w.text ? `: ${w.text.replace(/\n/g, ' ')}` : ''}`;
+}
+
+export const listWorkItems = youtrackTool({
+  name: 'youtrack_list_work_items',
+  title: 'List work items of a YouTrack issue',
+  description:
+    'Lists the time logged on an issue, paged with skip/top: day, duration, work type, author and text of each work item, and the total minutes of the page. ' +
+    'Use youtrack_log_work to add time.',
+  inputSchema: z.object({
+    issue_id: issueIdSchema,
+    skip: skipSchema,
+    top: topSchema(50),
+    max_chars: z.number().int().min(50).max(10_000).default(500).describe('Longest work item text returned'),
+  }),
+  outputSchema: z.object({
+    issue: z.string(),
+    skip: z.number(),
+    work_items: z.array(workItemOutput),
+    page_minutes: z.number(),
+    next_skip: z.number().optional(),
+  }),
+  annotations: readOnly,
+  handler: async (input, ctx) => {
+    const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    const { items, more } = await ctx.client.page<YtWorkItem>(
+      `/issues/${pathSegment(issue.id)}/timeTracking/workItems`,
+      WORK_ITEM_FIELDS,
+      {},
+      input.skip,
+      input.top,
+      ctx.signal,
+    );
+    const workItems = items.map((item) => workItem(item, input.max_chars));
+    return {
+      issue: issue.idReadable,
+      skip: input.skip,
+      work_items: workItems,
+      page_minutes: workItems.reduce((sum, w) => sum + w.minutes, 0),
+      next_skip: more ? input.skip + items.length : undefined,
+    };
+  },
+  render: (out) => {
+    if (!out.work_items.length) return `No work items on ${out.issue}${out.skip ? ` after ${out.skip}` : ''}.`;
+    const hours = Math.floor(out.page_minutes / 60);
+    const head = `Work on ${out.issue}: ${out.work_items.length} item${out.work_items.length === 1 ? '' : 's'}, ${hours}h ${out.page_minutes % 60}m${out.next_skip !== undefined ? ` (this page; more: skip=${out.next_skip})` : ''}`;
+    return [head, ...out.work_items.map(workLine)].join('\n');
+  },
+});
+
+/** "1h30M" → "1h 30m": one space between units, as YouTrack writes durations. */
+function presentation(duration: string): string {
+  return (duration.match(/\d+\s*[wdhm]/gi) ?? []).map((part) => part.replace(/\s+/g, '').toLowerCase()).join(' ');
+}
+
+/** Epoch milliseconds of midnight UTC of a YYYY-MM-DD day (YouTrack stores work dates as a day). */
+function dayStart(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) throw new InputError(`date: "${date}" is not a calendar date (YYYY-MM-DD).`);
+  return ms;
+}
+
+export const logWork = youtrackTool({
+  name: 'youtrack_log_work',
+  title: 'Log work on a YouTrack issue',
+  description:
+    'Adds a work item (time spent) to an issue. Give exactly one of minutes (e.g. 90) or duration (YouTrack\'s notation, e.g. "1h 30m", "2d"). ' +
+    'date is the day worked (YYYY-MM-DD, default today in UTC); type is a work item type of the project (youtrack_get_project lists them). ' +
+    'Returns the new work item.',
+  inputSchema: z.object({
+    issue_id: issueIdSchema,
+    minutes: z.number().int().min(1).max(14_400).optional().describe('Time spent in minutes (1-14400)'),
+    duration: z
+      .string()
+      .trim()
+      .min(1)
+      .max(50)
+      .regex(/^(\d+\s*[wdhm]\s*)+$/i, 'must be a duration like "1h 30m", "45m" or "2d"')
+      .optional()
+      .describe('Time spent in YouTrack notation, e.g. "1h 30m"'),
+    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe('Day worked, YYYY-MM-DD (default today, UTC)'),
+    text: z.string().max(10_000).optional().describe('What was done'),
+    type: z.string().trim().min(1).max(100).optional().describe('Work item type name, e.g. "Development"'),
+  }),
+  outputSchema: workItemOutput.extend({ issue: z.string() }),
+  annotations: creates,
+  handler: async (input, ctx) => {
+    if ((input.minutes === undefined) === (input.duration === undefined)) {
+      throw new InputError('minutes, duration: give exactly one of them (e.g. minutes: 90 or duration: "1h 30m").');
+    }
+    const date = dayStart(input.date ?? new Date().toISOString().slice(0, 10));
+    const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    let type: { id: string } | undefined;
+    if (input.type !== undefined) {
+      const types = await ctx.client.get<Array<{ id: string; name: string }>>(
+        `/admin/projects/${pathSegment(issue.project.id)}/timeTrackingSettings/workItemTypes`,
+        'id,name',
+        { $top: 200 },
+        ctx.signal,
+      );
+      const found = types.find((t) => t.name.toLowerCase() === input.type!.toLowerCase());
+      if (!found) {
+        throw new InputError(`type: "${input.type}" is not a work item type of ${issue.project.shortName}. Types: ${types.map((t) => t.name).join(', ') || 'none (leave type out)'}.`);
+      }
+      type = { id: found.id };
+    }
+    const created = await ctx.client.post<YtWorkItem>(
+      `/issues/${pathSegment(issue.id)}/timeTracking/workItems`,
+      {
+        date,
+        duration: input.minutes !== undefined ? { minutes: input.minutes } : { presentation: presentation(input.duration!) },
+        text: input.text,
+        usesMarkdown: input.text !== undefined ? true : undefined,
+        type,
+      },
+      WORK_ITEM_FIELDS,
+      ctx.signal,
+    );
+    return { issue: issue.idReadable, ...workItem(created, 10_000) };
+  },
+  render: (out) => `Logged ${out.duration ?? `${out.minutes}m`} on ${out.issue} for ${out.date ?? 'the day given'}${out.type ? ` (${out.type})` : ''}: work item ${out.id}.`,
+});
