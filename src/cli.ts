@@ -43,6 +43,15 @@ function fail(error: unknown): never {
   process.exit(error instanceof ConfigError ? 2 : 1);
 }
 
+/** Runs a command that answers with one message: printed on success, reported by fail() otherwise. */
+async function printOrFail(command: () => Promise<string>): Promise<void> {
+  try {
+    process.stdout.write(`${await command()}\n`);
+  } catch (error) {
+    fail(error);
+  }
+}
+
 const connectorHelp = CONNECTORS.map((c) => `  ${c.name.padEnd(10)} ${c.title}: set ${c.setupHint}`).join('\n');
 
 const program = new Command()
@@ -93,12 +102,7 @@ secret
   .argument('<connector>', 'the connector the credential is for')
   .addOption(usernameOption)
   .action(async (connector: string, options: { username?: string }) => {
-    try {
-      const { setSecret } = await import('./server/secret-command.js');
-      process.stdout.write(`${await setSecret(connector, options.username)}\n`);
-    } catch (error) {
-      fail(error);
-    }
+    await printOrFail(async () => (await import('./server/secret-command.js')).setSecret(connector, options.username));
   });
 
 secret
@@ -107,24 +111,14 @@ secret
   .argument('<connector>', 'the connector the credential is for')
   .addOption(usernameOption)
   .action(async (connector: string, options: { username?: string }) => {
-    try {
-      const { deleteSecret } = await import('./server/secret-command.js');
-      process.stdout.write(`${await deleteSecret(connector, options.username)}\n`);
-    } catch (error) {
-      fail(error);
-    }
+    await printOrFail(async () => (await import('./server/secret-command.js')).deleteSecret(connector, options.username));
   });
 
 secret
   .command('list')
   .description('show which connectors have a stored credential (never the values)')
   .action(async () => {
-    try {
-      const { listSecrets } = await import('./server/secret-command.js');
-      process.stdout.write(`${await listSecrets()}\n`);
-    } catch (error) {
-      fail(error);
-    }
+    await printOrFail(async () => (await import('./server/secret-command.js')).listSecrets());
   });
 
 const audit = program.command('audit').description('work with the audit log');

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { pathSegment } from '../../../core/http.js';
 import type { YouTrackClient } from '../client.js';
-import { fieldDisplay, issueIdSchema, updates, youtrackTool } from './shared.js';
+import { fieldsByName, issueIdSchema, updates, youtrackTool } from './shared.js';
 
 /** Runs `work` over items, a few at a time, keeping the order. */
 async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -37,11 +37,7 @@ type IssueState = z.input<typeof issueStateOutput>;
 /** An issue's summary, custom fields and tags after a change (a command answers with nothing). */
 async function readIssueState(client: YouTrackClient, issueId: string, signal: AbortSignal): Promise<IssueState> {
   const issue = await client.get<YtCommandIssue>(`/issues/${pathSegment(issueId)}`, READ_BACK_FIELDS, undefined, signal);
-  const fields: Record<string, string> = {};
-  for (const f of issue.customFields ?? []) {
-    const value = fieldDisplay(f);
-    if (value !== undefined) fields[f.name] = value;
-  }
+  const fields = fieldsByName(issue.customFields);
   return {
     id: issue.idReadable,
     summary: issue.summary,

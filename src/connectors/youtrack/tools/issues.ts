@@ -6,7 +6,7 @@ import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
 import { toIssueCustomFields } from './fields.js';
 import {
-  creates, customFieldsSchema, fieldDisplay, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
+  creates, customFieldsSchema, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
   updates, userName, youtrackTool, type YtUser,
 } from './shared.js';
 
@@ -172,11 +172,7 @@ export const getIssue = youtrackTool({
       comments = await ctx.client.get(`/issues/${pathSegment(issue.id)}/comments`, 'id,text,created,author(login,fullName)', { $top: 100 }, ctx.signal);
     }
     const latest = comments.slice(-input.comments).reverse();
-    const fields: Record<string, string> = {};
-    for (const f of issue.customFields ?? []) {
-      const value = fieldDisplay(f);
-      if (value !== undefined) fields[f.name] = value;
-    }
+    const fields = fieldsByName(issue.customFields);
     return {
       id: issue.idReadable,
       summary: issue.summary,
@@ -223,12 +219,7 @@ export const getIssue = youtrackTool({
 const writtenIssueOutput = z.object({ id: z.string(), summary: z.string(), url: z.string(), fields: z.record(z.string(), z.string()), changed: z.array(z.string()) });
 
 function writtenIssue(client: YouTrackClient, issue: YtIssue, changed: string[]): z.input<typeof writtenIssueOutput> {
-  const fields: Record<string, string> = {};
-  for (const f of issue.customFields ?? []) {
-    const value = fieldDisplay(f);
-    if (value !== undefined) fields[f.name] = value;
-  }
-  return { id: issue.idReadable, summary: issue.summary, url: client.webUrl(`/issue/${issue.idReadable}`), fields, changed };
+  return { id: issue.idReadable, summary: issue.summary, url: client.webUrl(`/issue/${issue.idReadable}`), fields: fieldsByName(issue.customFields), changed };
 }
 
 export const createIssue = youtrackTool({

@@ -74,6 +74,16 @@ export function displayValue(value: unknown): string | undefined {
   return String(value);
 }
 
+/** Custom fields as {name: display value}, leaving out empty ones. */
+export function fieldsByName(customFields: ReadonlyArray<{ name: string; $type?: string; value?: unknown }> | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const f of customFields ?? []) {
+    const value = fieldDisplay(f);
+    if (value !== undefined) fields[f.name] = value;
+  }
+  return fields;
+}
+
 /** A custom field's value for display; date fields carry epoch milliseconds. */
 export function fieldDisplay(field: { $type?: string; value?: unknown }): string | undefined {
   if (field.$type === 'DateIssueCustomField' && typeof field.value === 'number') return isoTime(field.value)?.slice(0, 10);
