@@ -36,6 +36,11 @@ export interface HttpClientOptions {
   errorDetails?: (status: number, body: unknown) => string[];
   /** Called when upstream refuses the credential (401), e.g. to audit it. */
   onAuthFailure?: (label: string) => void;
+  /**
+   * Called on a 401 with the Authorization header that was refused; answering true (a fresh credential is ready,
+   * e.g. a new OAuth token) repeats the request once. A 401 means nothing was done, so this is safe for any method.
+   */
+  onUnauthorized?: (refusedAuthorization: string | undefined) => Promise<boolean>;
   /** Connector-specific advice per status, replacing the generic one. */
   statusHints?: Partial<Record<number, string>>;
   logger?: Logger;
@@ -172,8 +177,9 @@ export class HttpClient {
     const url = this.urlFor(options.path, options.query);
     const retryable = SAFE_METHODS.has(options.method) || options.idempotent === true;
     const label = `${options.method} ${redact(url.pathname)}`;
+    let renewedCredential = false;
     for (let attempt = 0; ; attempt += 1) {
-      let response: HttpResponse;
+      let response: HttpResponse & { sentAuthorization?: string };
       try {
         response = await this.send(url, options);
       } catch (error) {
@@ -185,7 +191,16 @@ export class HttpClient {
         if (!retryable && mapped.kind !== 'cancelled') mapped.message += notRepeated(options.method);
         throw mapped;
       }
-      if (response.status >= 200 && response.status < 300) return response;
+      // The credential that was sent stays inside this function.
+      const { sentAuthorization, ...answer } = response;
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      if (response.status === 401 && !renewedCredential && this.options.onUnauthorized) {
+        renewedCredential = true;
+        if (await this.options.onUnauthorized(sentAuthorization)) {
+          attempt -= 1;
+          continue;
+        }
+      }
       if (response.status >= 300 && response.status < 400) throw this.redirectError(response, label);
       if (retryable && RETRYABLE_STATUS.has(response.status) && attempt < this.options.maxRetries) {
         const retryAfter = parseRetryAfter(response.headers['retry-after']);
@@ -224,7 +239,7 @@ export class HttpClient {
     }
   }
 
-  private async send(url: URL, options: RequestOptions): Promise<HttpResponse> {
+  private async send(url: URL, options: RequestOptions): Promise<HttpResponse & { sentAuthorization?: string }> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = {
@@ -261,7 +276,7 @@ export class HttpClient {
       chunks.push(chunk as Buffer);
     }
     this.logger.debug({ service: this.options.service, method: options.method, path: url.pathname, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'upstream call');
-    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks), sentAuthorization: headers.Authorization ?? headers.authorization };
   }
 
   private tooLarge(size: number): UpstreamError {

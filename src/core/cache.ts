@@ -1,0 +1,251 @@
+// Shared state behind one interface: OAuth tokens, short locks and cached upstream answers.
+// Memory (an LRU with TTLs) by default; Redis when several Bastion instances must share it.
+// Redis trouble never stops serving: Bastion falls back to memory, says so, and returns to Redis when it is back.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import { ConfigError } from './errors.js';
+import type { Secret } from './secrets.js';
+
+export interface CacheStore {
+  get(key: string): Promise<string | undefined>;
+  /** Stores a value for ttlSeconds. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /**
+   * Takes a short lock (across processes when shared). Returns a release function,
+   * or undefined when someone else holds it.
+   */
+  lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** For doctor and logs: which store answers and whether it is healthy. */
+  status(): { kind: 'memory' | 'redis'; healthy: boolean; detail: string };
+  close(): Promise<void>;
+}
+
+/** An LRU map with per-entry expiry; the default store. */
+export class MemoryCache implements CacheStore {
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+
+  constructor(private readonly maxEntries = 2000) {}
+
+  // Synchronous inside, so that check-and-set (the lock) cannot interleave with another caller.
+  private read(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    // Re-insert: Map order is the LRU order.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  private write(key: string, value: string, ttlSeconds: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.read(key);
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.write(key, value, ttlSeconds);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
+  async lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const lockKey = `lock:${key}`;
+    if (this.read(lockKey)) return undefined;
+    const token = randomUUID();
+    this.write(lockKey, token, ttlMs / 1000);
+    return async () => {
+      if (this.read(lockKey) === token) this.entries.delete(lockKey);
+    };
+  }
+
+  status() {
+    return { kind: 'memory' as const, healthy: true, detail: `in memory (${this.entries.size} entries; not shared between instances)` };
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}
+
+/** Prefixes every key, so connectors and credentials never read each other's entries. */
+export class NamespacedCache implements CacheStore {
+  constructor(
+    private readonly store: CacheStore,
+    private readonly prefix: string,
+  ) {}
+
+  get(key: string) {
+    return this.store.get(`${this.prefix}:${key}`);
+  }
+  set(key: string, value: string, ttlSeconds: number) {
+    return this.store.set(`${this.prefix}:${key}`, value, ttlSeconds);
+  }
+  delete(key: string) {
+    return this.store.delete(`${this.prefix}:${key}`);
+  }
+  lock(key: string, ttlMs: number) {
+    return this.store.lock(`${this.prefix}:${key}`, ttlMs);
+  }
+  status() {
+    return this.store.status();
+  }
+  async close(): Promise<void> {
+    // The underlying store is shared; its owner closes it.
+  }
+}
+
+export interface RedisSettings {
+  url: string;
+  password?: Secret;
+  caFile?: string;
+  logger?: Logger;
+  /** Longest wait for one Redis command before falling back to memory. */
+  commandTimeoutMs?: number;
+}
+
+/** The few Redis commands Bastion uses (node-redis's own types are too generic to pass around). */
+interface RedisClient {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, options: { condition?: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<string | null>;
+  del(key: string): Promise<number>;
+  on(event: 'ready', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** Redis, with memory as the fallback while Redis is unreachable. */
+export class RedisCache implements CacheStore {
+  private readonly fallback = new MemoryCache();
+  private healthy = false;
+  private lastError = 'not connected yet';
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly safeUrl: string;
+
+  private constructor(
+    private readonly client: RedisClient,
+    settings: RedisSettings,
+  ) {
+    this.logger = settings.logger ?? silentLogger;
+    this.timeoutMs = settings.commandTimeoutMs ?? 500;
+    const url = new URL(settings.url);
+    this.safeUrl = `${url.protocol}//${url.host}`;
+    client.on('ready', () => {
+      if (!this.healthy) this.logger.info({ redis: this.safeUrl }, 'Redis is reachable: shared cache in use');
+      this.healthy = true;
+    });
+    client.on('error', (error: Error) => {
+      if (this.healthy) this.logger.warn({ redis: this.safeUrl, reason: error.message }, 'Redis is unreachable: serving from memory until it is back');
+      this.healthy = false;
+      this.lastError = error.message;
+    });
+  }
+
+  static async connect(settings: RedisSettings): Promise<RedisCache> {
+    let url: URL;
+    try {
+      url = new URL(settings.url);
+    } catch {
+      throw new ConfigError('REDIS_URL is not a valid URL (expected redis://host:6379 or rediss://host:6380).');
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
+    if (url.password) throw new ConfigError('REDIS_URL must not contain a password; use REDIS_PASSWORD or REDIS_PASSWORD_FILE.');
+    const { createClient } = await import('redis');
+    const tls = url.protocol === 'rediss:';
+    const client = createClient({
+      url: settings.url,
+      password: settings.password?.reveal(),
+      // Fail fast while disconnected instead of queueing: the memory fallback answers meanwhile.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: 2_000,
+        reconnectStrategy: (retries: number) => Math.min(200 * 2 ** Math.min(retries, 6), 5_000),
+        ...(tls ? { tls: true as const, ca: settings.caFile ? readFileSync(settings.caFile) : undefined, minVersion: 'TLSv1.2' as const } : {}),
+      },
+    });
+    const cache = new RedisCache(client as unknown as RedisClient, settings);
+    // Start-up does not wait for Redis: an unreachable Redis is a fallback, not a failure.
+    cache.client.connect().catch((error: Error) => {
+      cache.lastError = error.message;
+    });
+    return cache;
+  }
+
+  private async attempt<T>(operation: () => Promise<T>): Promise<T | typeof FAILED> {
+    if (!this.healthy) return FAILED;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        operation(),
+        new Promise<typeof FAILED>((resolve) => {
+          timer = setTimeout(() => resolve(FAILED), this.timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      this.lastError = (error as Error).message;
+      return FAILED;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const value = await this.attempt(() => this.client.get(key));
+    if (value === FAILED) return this.fallback.get(key);
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    const ms = Math.max(1, Math.round(ttlSeconds * 1000));
+    const done = await this.attempt(() => this.client.set(key, value, { expiration: { type: 'PX', value: ms } }));
+    if (done === FAILED) await this.fallback.set(key, value, ttlSeconds);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.fallback.delete(key);
+    await this.attempt(() => this.client.del(key));
+  }
+
+  async lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const lockKey = `lock:${key}`;
+    const token = randomUUID();
+    const taken = await this.attempt(() => this.client.set(lockKey, token, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }));
+    if (taken === FAILED) return this.fallback.lock(key, ttlMs);
+    if (taken !== 'OK') return undefined;
+    return async () => {
+      // Only the holder releases; an expired lock taken over by another process is left alone.
+      if ((await this.attempt(() => this.client.get(lockKey))) === token) await this.attempt(() => this.client.del(lockKey));
+    };
+  }
+
+  status() {
+    return this.healthy
+      ? { kind: 'redis' as const, healthy: true, detail: `Redis at ${this.safeUrl}` }
+      : { kind: 'redis' as const, healthy: false, detail: `Redis at ${this.safeUrl} unreachable (${this.lastError}); serving from memory` };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.close();
+    } catch {
+      this.client.destroy();
+    }
+  }
+}
+
+const FAILED = Symbol('redis-failed');
