@@ -70,21 +70,31 @@ export class Scope {
     /** The setting that defines it, for messages: "REDMINE_PROJECTS". */
     readonly setting: string,
     allowed: readonly string[] | undefined,
+    /** Match keys regardless of case (for systems whose keys are, like YouTrack short names). */
+    private readonly ignoreCase = false,
   ) {
-    this.allowed = allowed && allowed.length ? new Set(allowed) : undefined;
+    this.allowed = allowed && allowed.length ? new Set(allowed.map((value) => this.normalise(value))) : undefined;
+    this.shown = allowed ?? [];
+  }
+
+  private readonly shown: readonly string[];
+
+  private normalise(value: string): string {
+    return this.ignoreCase ? value.toUpperCase() : value;
   }
 
   get active(): boolean {
     return this.allowed !== undefined;
   }
 
+  /** The allowed values as configured. */
   get values(): string[] {
-    return this.allowed ? [...this.allowed] : [];
+    return this.allowed ? [...this.shown] : [];
   }
 
   allows(keys: ReadonlyArray<string | number | undefined | null>): boolean {
     if (!this.allowed) return true;
-    return keys.some((key) => key !== undefined && key !== null && this.allowed!.has(String(key)));
+    return keys.some((key) => key !== undefined && key !== null && this.allowed!.has(this.normalise(String(key))));
   }
 
   /** Throws a PolicyError naming the object when none of its keys is in scope. */

@@ -192,4 +192,14 @@ describe('project scope (YOUTRACK_PROJECTS)', () => {
       await bastion.close();
     }
   });
+
+  it('matches short names regardless of case, as YouTrack does', async () => {
+    const bastion = await startBastionOnYouTrack(double, { YOUTRACK_PROJECTS: 'ops' });
+    try {
+      expect((await call(bastion, 'youtrack_get_issue', { issue_id: 'OPS-1', comments: 0 })).isError).toBeFalsy();
+      expect((await call(bastion, 'youtrack_get_issue', { issue_id: 'DEMO-1', comments: 0 })).isError).toBe(true);
+    } finally {
+      await bastion.close();
+    }
+  });
 });

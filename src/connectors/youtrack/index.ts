@@ -61,7 +61,8 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     logger: context.logger,
     onAuthFailure: (request) => events.authenticationFailed(`YouTrack answered 401 to ${request}`),
   });
-  const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS);
+  // Short names are matched regardless of case, as YouTrack itself does.
+  const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS, true);
   events.initialized();
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {

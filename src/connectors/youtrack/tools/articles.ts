@@ -81,7 +81,7 @@ export const getArticle = youtrackTool({
       .string()
       .min(1)
       .max(60)
-      .regex(/^(?:[A-Za-z][A-Za-z0-9_]*-A-\d+|\d+-\d+)$/, 'must be an article key like "DEMO-A-1" (or a database id like "9-1")')
+      .regex(/^(?:[A-Za-z][A-Za-z0-9_]*-[Aa]-\d+|\d+-\d+)$/, 'must be an article key like "DEMO-A-1" (or a database id like "9-1")')
       .describe('Article key, e.g. "DEMO-A-1"'),
     max_chars: z.number().int().min(100).max(100_000).default(5000).describe('Longest content returned'),
   }),

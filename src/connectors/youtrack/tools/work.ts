@@ -94,6 +94,14 @@ function presentation(duration: string): string {
   return (duration.match(/\d+\s*[wdhm]/gi) ?? []).map((part) => part.replace(/\s+/g, '').toLowerCase()).join(' ');
 }
 
+/** Minutes in a duration, with YouTrack's default working calendar (1w = 5d, 1d = 8h). */
+function durationMinutes(duration: string): number {
+  const unit: Record<string, number> = { w: 5 * 8 * 60, d: 8 * 60, h: 60, m: 1 };
+  return (duration.match(/\d+\s*[wdhm]/gi) ?? []).reduce((sum, part) => sum + parseInt(part, 10) * unit[part.slice(-1).toLowerCase()]!, 0);
+}
+
+const MAX_MINUTES = 14_400;
+
 /** Epoch milliseconds of midnight UTC of a YYYY-MM-DD day (YouTrack stores work dates as a day). */
 function dayStart(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);
@@ -110,7 +118,7 @@ export const logWork = youtrackTool({
     'Returns the new work item.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    minutes: z.number().int().min(1).max(14_400).optional().describe('Time spent in minutes (1-14400)'),
+    minutes: z.number().int().min(1).max(MAX_MINUTES).optional().describe('Time spent in minutes (1-14400)'),
     duration: z
       .string()
       .trim()
@@ -128,6 +136,9 @@ export const logWork = youtrackTool({
   handler: async (input, ctx) => {
     if ((input.minutes === undefined) === (input.duration === undefined)) {
       throw new InputError('minutes, duration: give exactly one of them (e.g. minutes: 90 or duration: "1h 30m").');
+    }
+    if (input.duration !== undefined && durationMinutes(input.duration) > MAX_MINUTES) {
+      throw new InputError(`duration: "${input.duration}" is more than ${MAX_MINUTES} minutes (30 working days); log it in parts.`);
     }
     const date = dayStart(input.date ?? new Date().toISOString().slice(0, 10));
     const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
