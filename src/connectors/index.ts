@@ -26,6 +26,13 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     setupHint: 'YOUTRACK_URL and YOUTRACK_API_TOKEN (or YOUTRACK_API_TOKEN_FILE, YOUTRACK_TOKEN_FILE, or bastion secret set youtrack)',
     load: async () => (await import('./youtrack/index.js')).youtrackConnector,
   },
+  {
+    name: 'etim',
+    title: 'ETIM',
+    configuredBy: ['ETIM_CLIENT_ID'],
+    setupHint: 'ETIM_CLIENT_ID and ETIM_CLIENT_SECRET (or ETIM_CLIENT_SECRET_FILE, or bastion secret set etim)',
+    load: async () => (await import('./etim/index.js')).etimConnector,
+  },
 ];
 
 export function findConnector(name: string): ConnectorEntry | undefined {

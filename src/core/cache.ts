@@ -20,6 +20,8 @@ export interface CacheStore {
   lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
   /** For doctor and logs: which store answers and whether it is healthy. */
   status(): { kind: 'memory' | 'redis'; healthy: boolean; detail: string };
+  /** Waits (at most timeoutMs) until the store is connected; memory always is. */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,8 @@ export class MemoryCache implements CacheStore {
     return { kind: 'memory' as const, healthy: true, detail: `in memory (${this.entries.size} entries; not shared between instances)` };
   }
 
+  async ready(): Promise<void> {}
+
   async close(): Promise<void> {
     this.entries.clear();
   }
@@ -101,6 +105,9 @@ export class NamespacedCache implements CacheStore {
   }
   status() {
     return this.store.status();
+  }
+  ready(timeoutMs: number) {
+    return this.store.ready(timeoutMs);
   }
   async close(): Promise<void> {
     // The underlying store is shared; its owner closes it.
@@ -231,6 +238,10 @@ export class RedisCache implements CacheStore {
       // Only the holder releases; an expired lock taken over by another process is left alone.
       if ((await this.attempt(() => this.client.get(lockKey))) === token) await this.attempt(() => this.client.del(lockKey));
     };
+  }
+
+  async ready(timeoutMs: number): Promise<void> {
+    for (let waited = 0; !this.healthy && waited < timeoutMs; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   status() {

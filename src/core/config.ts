@@ -51,6 +51,8 @@ export const GlobalSettingsSchema = z.object({
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),
   BASTION_KEYRING: booleanSetting.default(true),
+  REDIS_URL: z.string().min(1).optional(),
+  REDIS_CA_CERT: z.string().min(1).optional(),
 });
 export type GlobalSettings = z.output<typeof GlobalSettingsSchema>;
 

@@ -1,11 +1,13 @@
 // What a connector gives the core: its settings, how to build its client, its tools and its doctor checks.
 import type { AuditSink } from './audit.js';
+import type { CacheStore } from './cache.js';
 import type { Settings } from './config.js';
 import type { CredentialSpec } from './credentials.js';
 import type { KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
 import type { Secret } from './secrets.js';
+import type { AnyResource } from './resource.js';
 import type { AnyTool } from './tool.js';
 
 export interface VariableDoc {
@@ -29,6 +31,8 @@ export interface ConnectorContext {
   allowInsecureSecretFiles: boolean;
   /** The OS keyring, or undefined when turned off (BASTION_KEYRING=false). */
   keyring: KeyringStore | undefined;
+  /** Shared state (tokens, cached answers): memory, or Redis when REDIS_URL is set. Namespace keys per connector. */
+  cache: CacheStore;
 }
 
 /** A connector once its settings are read and its client is built. */
@@ -51,5 +55,7 @@ export interface ConnectorModule {
   credential: CredentialSpec;
   /** The tools' names and read-only flags without building a client (for --help, policy checks and docs). */
   tools: AnyTool[];
+  /** Read-only reference data offered as MCP resources. */
+  resources?: AnyResource[];
   create(context: ConnectorContext): Promise<ConnectorRuntime>;
 }

@@ -9,7 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { ToolPolicy } from '../core/policy.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
-import { cleanDeep } from '../core/untrusted.js';
+import { cleanDeep, cleanText } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
 export const SERVER_VERSION = '0.1.0';
@@ -42,7 +42,20 @@ export function enabledTools(options: Pick<PipelineOptions, 'connectors' | 'poli
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   const tools = enabledTools(options);
   return () => {
-    const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+    const resources = options.connectors.flatMap((connector) => (connector.module.resources ?? []).map((resource) => ({ resource, connector })));
+    const capabilities = resources.length ? { tools: {}, resources: {} } : { tools: {} };
+    const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities, instructions: INSTRUCTIONS });
+    for (const { resource, connector } of resources) {
+      server.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, ctx) => {
+        try {
+          const text = await resource.read({ client: connector.runtime.client, signal: ctx.mcpReq.signal });
+          return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text: redact(cleanText(text)) }] };
+        } catch (error) {
+          // Resources have no error result: the protocol error carries the same readable, redacted message.
+          throw new Error(describeError(error, resource.uri, options.logger), { cause: error });
+        }
+      });
+    }
     for (const { tool, connector } of tools) {
       server.registerTool(
         tool.name,

@@ -28,6 +28,9 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
   } else {
     general.push({ name: 'keyring', status: 'ok', detail: 'not used (BASTION_KEYRING=false)' });
   }
+  await runtime.cache.ready(3_000);
+  const cache = runtime.cache.status();
+  general.push({ name: 'shared cache', status: cache.healthy ? 'ok' : 'warn', detail: cache.detail });
   sections.push({ connector: 'bastion', checks: general });
   for (const { runtime: connector } of runtime.connectors) {
     const signal = AbortSignal.timeout(20_000);

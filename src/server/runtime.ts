@@ -1,9 +1,11 @@
 // Everything `serve` and `doctor` share: read settings, pick and load connectors, set up logging, audit and policy.
 import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
+import { MemoryCache, RedisCache, type CacheStore } from '../core/cache.js';
+import { resolveCredential } from '../core/credentials.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { osKeyring } from '../core/keyring.js';
+import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
@@ -13,6 +15,7 @@ export interface Runtime {
   global: GlobalSettings;
   logger: Logger;
   audit: AuditSink;
+  cache: CacheStore;
   connectors: LoadedConnector[];
   policy: ToolPolicy;
   close(): Promise<void>;
@@ -40,6 +43,20 @@ export function selectConnectors(settings: Settings, requested: string[] | undef
   return configured;
 }
 
+/** Memory by default; Redis (with its password from the credential chain) when REDIS_URL is set. */
+async function createCache(
+  settings: Settings,
+  global: GlobalSettings,
+  context: { logger: Logger; audit: AuditSink; keyring: KeyringStore | undefined },
+): Promise<CacheStore> {
+  if (!global.REDIS_URL) return new MemoryCache();
+  const password = await resolveCredential(
+    { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
+    { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
+  );
+  return RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
+}
+
 export async function createRuntime(flags: FlagSettings, options: { logDestination?: NodeJS.WritableStream | number } = {}): Promise<Runtime> {
   const settings = loadSettings({ flags });
   const global = parseSettings(GlobalSettingsSchema, settings.values);
@@ -47,6 +64,8 @@ export async function createRuntime(flags: FlagSettings, options: { logDestinati
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
   const audit = auditPath ? new AuditLog(auditPath) : noAudit;
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
+  const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
+  const cache = await createCache(settings, global, { logger, audit, keyring });
 
   const connectors: LoadedConnector[] = [];
   for (const entry of entries) {
@@ -56,7 +75,8 @@ export async function createRuntime(flags: FlagSettings, options: { logDestinati
       logger,
       audit,
       allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES,
-      keyring: global.BASTION_KEYRING ? osKeyring : undefined,
+      keyring,
+      cache,
     });
     connectors.push({ module, runtime });
   }
@@ -69,10 +89,12 @@ export async function createRuntime(flags: FlagSettings, options: { logDestinati
     global,
     logger,
     audit,
+    cache,
     connectors,
     policy,
     close: async () => {
       await Promise.all(connectors.map((connector) => connector.runtime.close()));
+      await cache.close();
     },
   };
 }

@@ -1,0 +1,133 @@
+// The ETIM connector: OAuth2 client credentials, a shared token and response cache, tools and resources.
+import { z } from 'zod';
+import { NamespacedCache } from '../../core/cache.js';
+import { booleanSetting, parseSettings } from '../../core/config.js';
+import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
+import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { ConfigError } from '../../core/errors.js';
+import { HttpClient } from '../../core/http.js';
+import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
+import { Scope } from '../../core/policy.js';
+import { EtimClient } from './client.js';
+import { etimResources } from './resources.js';
+import { etimTools } from './tools/index.js';
+
+export const ETIM_VARIABLES: VariableDoc[] = [
+  { name: 'ETIM_CLIENT_ID', description: 'OAuth2 client id of your ETIM API account', required: true },
+  { name: 'ETIM_CLIENT_SECRET', description: 'OAuth2 client secret; or ETIM_CLIENT_SECRET_FILE, or the keyring', required: true, secret: true },
+  { name: 'ETIM_KEYRING_USERNAME', description: 'Keyring account user: the secret is looked up as bastion/etim:<this>', default: 'default' },
+  { name: 'ETIM_AUTH_URL', description: 'Token service', default: 'https://etimauth.etim-international.com' },
+  { name: 'ETIM_API_URL', description: 'ETIM API', default: 'https://etimapi.etim-international.com' },
+  { name: 'ETIM_SCOPE', description: 'OAuth2 scope', default: 'EtimApi' },
+  { name: 'ETIM_AUTH_METHOD', description: 'How the secret is sent to the token service: body or basic', default: 'body' },
+  { name: 'ETIM_DEFAULT_LANGUAGE', description: 'Language tools use unless a call names one (e.g. EN, de-DE, nl-NL)', default: 'EN' },
+  { name: 'ETIM_CACHE', description: 'Cache read answers (on/off); tokens are always cached', default: 'on' },
+  { name: 'ETIM_CACHE_SEARCH_TTL', description: 'Seconds search answers are kept', default: '3600' },
+  { name: 'ETIM_CACHE_DETAILS_TTL', description: 'Seconds details (classes, features, values...) are kept', default: '86400' },
+  { name: 'ETIM_CACHE_REFERENCE_TTL', description: 'Seconds languages and releases are kept', default: '604800' },
+  { name: 'ETIM_VERIFY_SSL', description: 'Verify the servers\' certificates; false is insecure and warned about', default: 'true' },
+  { name: 'ETIM_CA_CERT', description: 'PEM file of a CA to trust for both ETIM hosts' },
+  { name: 'ETIM_TIMEOUT', description: 'Seconds to wait for ETIM per request', default: '30' },
+];
+
+export const ETIM_CREDENTIAL: CredentialSpec = {
+  connector: 'etim',
+  variable: 'ETIM_CLIENT_SECRET',
+  keyringUsernameVariable: 'ETIM_KEYRING_USERNAME',
+};
+
+const ttl = (fallback: number) => z.coerce.number().int().min(0).max(31_536_000).default(fallback);
+
+const SettingsSchema = z.object({
+  ETIM_CLIENT_ID: z.string().min(1).max(200),
+  ETIM_AUTH_URL: z.string().url().default('https://etimauth.etim-international.com'),
+  ETIM_API_URL: z.string().url().default('https://etimapi.etim-international.com'),
+  ETIM_SCOPE: z.string().min(1).max(200).default('EtimApi'),
+  ETIM_AUTH_METHOD: z.enum(['body', 'basic']).default('body'),
+  ETIM_DEFAULT_LANGUAGE: z.string().regex(/^[A-Za-z]{2}(-[A-Za-z]{2})?$/, 'must be a language code like EN or de-DE').default('EN'),
+  ETIM_CACHE: booleanSetting.default(true),
+  ETIM_CACHE_SEARCH_TTL: ttl(3600),
+  ETIM_CACHE_DETAILS_TTL: ttl(86_400),
+  ETIM_CACHE_REFERENCE_TTL: ttl(604_800),
+  ETIM_VERIFY_SSL: booleanSetting.default(true),
+  ETIM_CA_CERT: z.string().optional(),
+  ETIM_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
+});
+
+async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
+  const settings = parseSettings(SettingsSchema, context.settings.values);
+  const secret = await resolveCredential(ETIM_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
+  if (!secret) throw new ConfigError('ETIM_CLIENT_ID is set but no secret: set ETIM_CLIENT_SECRET or ETIM_CLIENT_SECRET_FILE, or store it with "bastion secret set etim".');
+  const events = credentialEvents(context.audit, 'etim', secret);
+  const tls = { verify: settings.ETIM_VERIFY_SSL, caFile: settings.ETIM_CA_CERT };
+  const timeoutMs = settings.ETIM_TIMEOUT * 1000;
+  // Keys are namespaced per connector and per credential, so two ETIM accounts never share tokens or answers.
+  const store = new NamespacedCache(context.cache, `etim:${secret.fingerprint}`);
+  const tokenHttp = new HttpClient({ service: 'ETIM token service', baseUrl: settings.ETIM_AUTH_URL, tls, timeoutMs, logger: context.logger, errorDetails: oauthErrorDetails });
+  const tokens = new ClientCredentialsProvider({
+    http: tokenHttp,
+    tokenPath: '/connect/token',
+    clientId: settings.ETIM_CLIENT_ID,
+    clientSecret: secret,
+    scope: settings.ETIM_SCOPE,
+    authMethod: settings.ETIM_AUTH_METHOD,
+    store,
+    logger: context.logger,
+    onRefused: (detail) => events.authenticationFailed(detail),
+  });
+  const client = new EtimClient(
+    { apiUrl: settings.ETIM_API_URL, tls, timeoutMs, logger: context.logger },
+    tokens,
+    settings.ETIM_CACHE ? store : undefined,
+    { search: settings.ETIM_CACHE_SEARCH_TTL, details: settings.ETIM_CACHE_DETAILS_TTL, reference: settings.ETIM_CACHE_REFERENCE_TTL },
+    settings.ETIM_DEFAULT_LANGUAGE,
+  );
+  events.initialized();
+
+  const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
+    const cache = context.cache.status();
+    const checks: DoctorCheck[] = [
+      { name: 'urls', status: 'ok', detail: `token service ${tokenHttp.baseUrl.origin}, API ${client.http.baseUrl.toString()}` },
+      { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${secret.origin} (${secret.source}), fingerprint ${secret.fingerprint}` },
+      { name: 'tls', ...client.http.describeTransport() },
+      { name: 'cache', status: cache.healthy ? 'ok' : 'warn', detail: `${settings.ETIM_CACHE ? 'answers and tokens' : 'tokens only (ETIM_CACHE=off)'}: ${cache.detail}` },
+    ];
+    try {
+      await tokens.accessToken();
+      checks.push({ name: 'token service', status: 'ok', detail: 'issued an access token for the client' });
+      const languages = await client.get<Array<{ code: string }>>('/Misc/LanguagesAllowed', 'reference', signal);
+      const codes = languages.map((l) => l.code);
+      checks.push({ name: 'reachability', status: 'ok', detail: `ETIM API answered; languages allowed for this account: ${codes.join(', ')}` });
+      checks.push(
+        codes.some((code) => code.toLowerCase() === settings.ETIM_DEFAULT_LANGUAGE.toLowerCase())
+          ? { name: 'default language', status: 'ok', detail: settings.ETIM_DEFAULT_LANGUAGE }
+          : { name: 'default language', status: 'fail', detail: `${settings.ETIM_DEFAULT_LANGUAGE} is not allowed for this account; set ETIM_DEFAULT_LANGUAGE to one of ${codes.join(', ')}` },
+      );
+    } catch (error) {
+      checks.push({ name: 'reachability', status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+    }
+    return checks;
+  };
+
+  return {
+    name: 'etim',
+    client,
+    // ETIM data is public classification data: nothing to scope by project.
+    scope: new Scope('class', 'ETIM', undefined),
+    credential: secret,
+    doctor,
+    close: async () => {
+      await Promise.all([client.close(), tokenHttp.close()]);
+    },
+  };
+}
+
+export const etimConnector: ConnectorModule = {
+  name: 'etim',
+  title: 'ETIM',
+  variables: ETIM_VARIABLES,
+  credential: ETIM_CREDENTIAL,
+  tools: etimTools,
+  resources: etimResources,
+  create,
+};
