@@ -1,6 +1,7 @@
 // Spawns the built CLI as a user's MCP client would, over stdio, and keeps everything it writes to stderr.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ADMIN_KEY, REDMINE_URL } from './redmine.js';
 
@@ -50,6 +51,22 @@ export async function startBastion(options: StartOptions = {}): Promise<Bastion>
     stderr: () => stderr,
     close: () => client.close(),
   };
+}
+
+/**
+ * Runs the CLI without blocking this process (tests that serve doubles in-process must not use spawnSync:
+ * the double could not answer while the test waits).
+ */
+export function runCli(args: string[], env: Record<string, string>, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 export interface ToolResult {

@@ -1,0 +1,49 @@
+// Bastion against the ETIM double: only the ETIM connector configured, with the canary client secret.
+import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble, type EtimDoubleOptions } from '../doubles/etim.js';
+import { startBastion, type Bastion, type StartOptions } from './bastion.js';
+
+export { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET };
+
+export function etimEnv(double: EtimDouble, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ETIM_CLIENT_ID: ETIM_TEST_CLIENT_ID,
+    ETIM_CLIENT_SECRET: ETIM_TEST_CLIENT_SECRET,
+    ETIM_AUTH_URL: double.authUrl,
+    ETIM_API_URL: double.apiUrl,
+    BASTION_KEYRING: 'false',
+    BASTION_LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+export async function startEtim(options: EtimDoubleOptions = {}): Promise<EtimDouble> {
+  return startEtimDouble(options);
+}
+
+export async function startBastionOnEtim(double: EtimDouble, extra: Record<string, string> = {}, options: Omit<StartOptions, 'env'> = {}): Promise<Bastion> {
+  return startBastion({ ...options, env: etimEnv(double, extra) });
+}
+
+/** API requests to one endpoint below /api/v2 (e.g. "/Class/Search"), in arrival order. */
+export function apiCalls(double: EtimDouble, endpoint: string): EtimDouble['apiRequests'] {
+  return double.apiRequests.filter((request) => request.path.toLowerCase() === `/api/v2${endpoint}`.toLowerCase());
+}
+
+/** The body of the latest request to an endpoint. */
+export function lastBody(double: EtimDouble, endpoint: string): Record<string, unknown> {
+  const last = apiCalls(double, endpoint).at(-1);
+  if (!last) throw new Error(`no request to ${endpoint} yet`);
+  return last.body as Record<string, unknown>;
+}
+
+/** Every access token the double saw presented (the issued ones Bastion used). */
+export function presentedTokens(double: EtimDouble): string[] {
+  return [...new Set(double.apiRequests.map((request) => request.token).filter((token): token is string => Boolean(token)))];
+}
+
+/** The forms a leaked secret could take: plain, URL-encoded, base64 and base64url. */
+export function secretForms(secret: string): string[] {
+  return [...new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')])];
+}
