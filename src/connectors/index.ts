@@ -33,6 +33,13 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     setupHint: 'ETIM_CLIENT_ID and ETIM_CLIENT_SECRET (or ETIM_CLIENT_SECRET_FILE, or bastion secret set etim)',
     load: async () => (await import('./etim/index.js')).etimConnector,
   },
+  {
+    name: 'coreflux',
+    title: 'Coreflux / MQTT',
+    configuredBy: ['MQTT_BROKER'],
+    setupHint: 'MQTT_BROKER (and MQTT_USER with MQTT_PASSWORD, MQTT_USE_TLS, MQTT_CA_CERT as the broker needs)',
+    load: async () => (await import('./coreflux/index.js')).corefluxConnector,
+  },
 ];
 
 export function findConnector(name: string): ConnectorEntry | undefined {

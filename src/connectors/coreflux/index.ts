@@ -1,0 +1,155 @@
+// The Coreflux / MQTT connector: one broker connection, the command channel, and the Copilot and LoT verifier services.
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
+import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
+import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { HttpClient } from '../../core/http.js';
+import { Scope } from '../../core/policy.js';
+import type { Secret } from '../../core/secrets.js';
+import { CommandChannel } from './channel.js';
+import { MqttConnection } from './mqtt.js';
+import { TopicScope } from './topics.js';
+import { corefluxTools } from './tools/index.js';
+
+export const COREFLUX_VARIABLES: VariableDoc[] = [
+  { name: 'MQTT_BROKER', description: 'Broker host name or address', required: true },
+  { name: 'MQTT_PORT', description: 'Broker port', default: '1883, or 8883 with TLS' },
+  { name: 'MQTT_USER', description: 'User name' },
+  { name: 'MQTT_PASSWORD', description: 'Password; or MQTT_PASSWORD_FILE, or the keyring (bastion secret set coreflux)', secret: true },
+  { name: 'MQTT_KEYRING_USERNAME', description: 'Keyring account user: the password is looked up as bastion/coreflux:<this>', default: 'default' },
+  { name: 'MQTT_CLIENT_ID', description: 'MQTT client id', default: 'bastion-<random>' },
+  { name: 'MQTT_USE_TLS', description: 'Connect with TLS (mqtts)', default: 'false' },
+  { name: 'MQTT_CA_CERT', description: 'PEM file of the CA that issued the broker certificate' },
+  { name: 'MQTT_CLIENT_CERT', description: 'PEM client certificate for brokers that require one' },
+  { name: 'MQTT_CLIENT_KEY', description: 'PEM private key of the client certificate' },
+  { name: 'MQTT_TOPICS', description: 'Comma-separated topic filters tools may read and write', default: '# (everything but $SYS)' },
+  { name: 'MQTT_COMMAND_TOPIC', description: 'Coreflux command topic (answers on <this>/Output)', default: '$SYS/Coreflux/Command' },
+  { name: 'MQTT_COMMAND_TIMEOUT', description: 'Seconds to wait for a command\'s answer', default: '10' },
+  { name: 'COREFLUX_COPILOT_URL', description: 'Base URL of the Coreflux Copilot (chat completions at /api/v1/chat/completions)' },
+  { name: 'DO_AGENT_API_KEY', description: 'Copilot API key; or DO_AGENT_API_KEY_FILE', secret: true },
+  { name: 'LOT_VERIFIER_API_URL', description: 'LoT verifier endpoint', default: 'http://localhost:8000/validate/code' },
+];
+
+export const COREFLUX_CREDENTIAL: CredentialSpec = {
+  connector: 'coreflux',
+  variable: 'MQTT_PASSWORD',
+  keyringUsernameVariable: 'MQTT_KEYRING_USERNAME',
+};
+
+const SettingsSchema = z.object({
+  MQTT_BROKER: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
+  MQTT_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  MQTT_USER: z.string().min(1).max(200).optional(),
+  MQTT_CLIENT_ID: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only').optional(),
+  MQTT_USE_TLS: booleanSetting.default(false),
+  MQTT_CA_CERT: z.string().optional(),
+  MQTT_CLIENT_CERT: z.string().optional(),
+  MQTT_CLIENT_KEY: z.string().optional(),
+  MQTT_TOPICS: listSetting.default(['#']),
+  MQTT_COMMAND_TOPIC: z.string().min(1).max(256).default('$SYS/Coreflux/Command'),
+  MQTT_COMMAND_TIMEOUT: z.coerce.number().min(1).max(120).default(10),
+  COREFLUX_COPILOT_URL: z.string().url().optional(),
+  LOT_VERIFIER_API_URL: z.string().url().default('http://localhost:8000/validate/code'),
+});
+
+/** What the tools use: the connection, the command channel, the topic scope and the two HTTP services. */
+export interface CorefluxClient {
+  mqtt: MqttConnection;
+  channel: CommandChannel;
+  topics: TopicScope;
+  copilot?: { http: HttpClient; key?: Secret };
+  verifier: { http: HttpClient; path: string };
+}
+
+async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
+  const settings = parseSettings(SettingsSchema, context.settings.values);
+  const credentialContext = { ...context, allowInsecureFiles: context.allowInsecureSecretFiles };
+  const password = await resolveCredential(COREFLUX_CREDENTIAL, credentialContext);
+  const copilotKey = await resolveCredential({ connector: 'coreflux-copilot', variable: 'DO_AGENT_API_KEY' }, credentialContext);
+  const mqtt = new MqttConnection(
+    {
+      host: settings.MQTT_BROKER,
+      port: settings.MQTT_PORT ?? (settings.MQTT_USE_TLS ? 8883 : 1883),
+      tls: settings.MQTT_USE_TLS,
+      username: settings.MQTT_USER,
+      password,
+      clientId: settings.MQTT_CLIENT_ID ?? `bastion-${randomBytes(4).toString('hex')}`,
+      caFile: settings.MQTT_CA_CERT,
+      certFile: settings.MQTT_CLIENT_CERT,
+      keyFile: settings.MQTT_CLIENT_KEY,
+    },
+    context.logger,
+  );
+  if (settings.MQTT_USER && !password) context.logger.warn('MQTT_USER is set without MQTT_PASSWORD: connecting with a user name only.');
+  const verifierUrl = new URL(settings.LOT_VERIFIER_API_URL);
+  const client: CorefluxClient = {
+    mqtt,
+    channel: new CommandChannel(mqtt, settings.MQTT_COMMAND_TOPIC, settings.MQTT_COMMAND_TIMEOUT * 1000),
+    topics: new TopicScope(settings.MQTT_TOPICS),
+    copilot: settings.COREFLUX_COPILOT_URL
+      ? {
+          http: new HttpClient({
+            service: 'Coreflux Copilot',
+            baseUrl: settings.COREFLUX_COPILOT_URL,
+            logger: context.logger,
+            timeoutMs: 30_000,
+            authHeaders: (): Record<string, string> => (copilotKey ? { Authorization: `Bearer ${copilotKey.reveal()}` } : {}),
+            statusHints: { 401: 'the Copilot refused the key: check DO_AGENT_API_KEY' },
+          }),
+          key: copilotKey,
+        }
+      : undefined,
+    verifier: {
+      http: new HttpClient({
+        service: 'LoT verifier',
+        baseUrl: verifierUrl.origin,
+        logger: context.logger,
+        timeoutMs: 15_000,
+        errorDetails: (_status, body) => (body && typeof body === 'object' && 'message' in body ? [String((body as { message: unknown }).message)] : []),
+      }),
+      path: verifierUrl.pathname,
+    },
+  };
+  if (password) credentialEvents(context.audit, 'coreflux', password).initialized();
+  mqtt.start();
+
+  const doctor = async (): Promise<DoctorCheck[]> => {
+    // Give the background connection a moment: doctor runs right after start.
+    for (let waited = 0; mqtt.status().state !== 'connected' && waited < 5_000 && !mqtt.status().last_error; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const status = mqtt.status();
+    return [
+      { name: 'broker', status: 'ok', detail: `${status.broker} as ${settings.MQTT_USER ?? '(no user)'}${password ? `, password from ${password.origin} (${password.source})` : ''}` },
+      settings.MQTT_USE_TLS
+        ? { name: 'tls', status: 'ok', detail: `TLS with ${settings.MQTT_CA_CERT ? `CA ${settings.MQTT_CA_CERT}` : 'the system CAs'}${settings.MQTT_CLIENT_CERT ? ', client certificate set' : ''}` }
+        : { name: 'tls', status: ['127.0.0.1', 'localhost', '::1'].includes(settings.MQTT_BROKER) ? 'ok' : 'warn', detail: 'plain MQTT: the password travels unencrypted unless the broker is on this machine' },
+      { name: 'connection', status: status.state === 'connected' ? 'ok' : 'fail', detail: status.state === 'connected' ? `connected (${status.protocol})` : `${status.state}${status.last_error ? `: ${status.last_error}` : ''}` },
+      { name: 'topics', status: 'ok', detail: `tools may use ${client.topics.filters.join(', ')}; commands go to ${settings.MQTT_COMMAND_TOPIC}` },
+      client.copilot
+        ? { name: 'copilot', status: copilotKey ? 'ok' : 'warn', detail: `${settings.COREFLUX_COPILOT_URL}${copilotKey ? `, key from ${copilotKey.origin}` : ', no DO_AGENT_API_KEY'}` }
+        : { name: 'copilot', status: 'ok', detail: 'not configured (COREFLUX_COPILOT_URL)' },
+    ];
+  };
+
+  return {
+    name: 'coreflux',
+    client,
+    scope: new Scope('topic', 'MQTT_TOPICS', undefined),
+    credential: password,
+    doctor,
+    close: async () => {
+      await Promise.all([mqtt.close(), client.copilot?.http.close(), client.verifier.http.close()]);
+    },
+  };
+}
+
+export const corefluxConnector: ConnectorModule = {
+  name: 'coreflux',
+  title: 'Coreflux / MQTT',
+  variables: COREFLUX_VARIABLES,
+  credential: COREFLUX_CREDENTIAL,
+  tools: corefluxTools,
+  create,
+};

@@ -1,0 +1,219 @@
+// One MQTT connection per Bastion process: started in the background (Bastion serves even while the broker
+// is down), reconnected with backoff, MQTT 5 with a fallback to 3.1.1, and failures described one by one
+// (wrong CA, expired or mismatched client certificate, refused credentials) without secrets.
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ConfigError, UpstreamError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Secret } from '../../core/secrets.js';
+import { topicMatches } from './topics.js';
+
+export interface MqttSettings {
+  host: string;
+  port: number;
+  tls: boolean;
+  username?: string;
+  password?: Secret;
+  clientId: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface MqttMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  qos: number;
+}
+
+type State = 'connecting' | 'connected' | 'offline' | 'closed';
+
+const MAX_BACKOFF_MS = 30_000;
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`Cannot read the MQTT ${what} file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+}
+
+/** One clear sentence per way a connection fails; never includes the password. */
+export function describeConnectionError(error: Error & { code?: string | number }, settings: MqttSettings): string {
+  const message = error.message ?? String(error);
+  const code = String(error.code ?? '');
+  const where = `${settings.host}:${settings.port}`;
+  if (code === 'CERT_HAS_EXPIRED') return `the broker's certificate at ${where} has expired`;
+  if (/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/.test(code)) {
+    return `the broker's certificate at ${where} is not signed by a trusted CA: set MQTT_CA_CERT to the CA that issued it`;
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the broker's certificate does not name ${settings.host}`;
+  if (/certificate expired/i.test(message)) return 'the broker refused the client certificate because it has expired (MQTT_CLIENT_CERT)';
+  if (/unknown ca/i.test(message)) return "the broker does not trust the client certificate's CA (MQTT_CLIENT_CERT is signed by a CA the broker does not accept)";
+  if (/certificate required|peer did not return a certificate|handshake failure/i.test(message)) {
+    return 'the broker requires a client certificate: set MQTT_CLIENT_CERT and MQTT_CLIENT_KEY';
+  }
+  if (/bad certificate/i.test(message)) return 'the broker rejected the client certificate (MQTT_CLIENT_CERT)';
+  if (/wrong version number|packet length too long|EPROTO/i.test(message)) return `TLS handshake with ${where} failed: is MQTT_USE_TLS right for this port?`;
+  if (/Bad username or password|bad user name or password/i.test(message) || code === '4' || code === '134') {
+    return `the broker refused the credentials for user ${settings.username ?? '(none)'} (bad username or password)`;
+  }
+  if (/Not authorized/i.test(message) || code === '5' || code === '135') return `the broker refused the connection: user ${settings.username ?? '(none)'} is not authorized`;
+  if (code === 'ECONNREFUSED') return `nothing is listening at ${where}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the broker host ${settings.host} cannot be resolved`;
+  if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return `the broker at ${where} did not answer in time`;
+  return message;
+}
+
+export class MqttConnection {
+  private client: MqttClient | undefined;
+  private state: State = 'connecting';
+  private stateSince = Date.now();
+  private lastError: string | undefined;
+  private protocolVersion: 5 | 4 = 5;
+  private backoffMs = 1_000;
+  private readonly listeners = new Set<{ filter: string; handler: (message: MqttMessage) => void }>();
+  private readonly subscriptions = new Map<string, number>();
+  private readonly tlsMaterial: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+
+  constructor(
+    readonly settings: MqttSettings,
+    private readonly logger: Logger,
+  ) {
+    if ((settings.certFile === undefined) !== (settings.keyFile === undefined)) {
+      throw new ConfigError('MQTT_CLIENT_CERT and MQTT_CLIENT_KEY go together: set both or neither.');
+    }
+    if ((settings.certFile || settings.caFile) && !settings.tls) throw new ConfigError('MQTT_CA_CERT and MQTT_CLIENT_CERT need MQTT_USE_TLS=true.');
+    this.tlsMaterial = {
+      ca: settings.caFile ? readPem(settings.caFile, 'CA certificate') : undefined,
+      cert: settings.certFile ? readPem(settings.certFile, 'client certificate') : undefined,
+      key: settings.keyFile ? readPem(settings.keyFile, 'client key') : undefined,
+    };
+  }
+
+  /** Starts connecting in the background; tools report the state until the broker is reached. */
+  start(): void {
+    this.connect();
+  }
+
+  private connect(): void {
+    const { settings } = this;
+    const client = mqtt.connect({
+      host: settings.host,
+      port: settings.port,
+      protocol: settings.tls ? 'mqtts' : 'mqtt',
+      protocolVersion: this.protocolVersion,
+      clientId: settings.clientId,
+      username: settings.username,
+      password: settings.password?.reveal(),
+      clean: true,
+      keepalive: 60,
+      connectTimeout: 10_000,
+      reconnectPeriod: this.backoffMs,
+      rejectUnauthorized: true,
+      servername: settings.host,
+      minVersion: 'TLSv1.2',
+      ...this.tlsMaterial,
+    } as IClientOptions);
+    this.client = client;
+    client.on('connect', () => {
+      this.setState('connected');
+      this.lastError = undefined;
+      this.backoffMs = 1_000;
+      client.options.reconnectPeriod = this.backoffMs;
+      this.logger.info({ broker: `${settings.host}:${settings.port}`, mqtt: this.protocolVersion === 5 ? '5.0' : '3.1.1' }, 'connected to the MQTT broker');
+    });
+    client.on('reconnect', () => {
+      // Exponential backoff between attempts, reset once connected.
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      client.options.reconnectPeriod = this.backoffMs;
+      this.setState('connecting');
+    });
+    client.on('offline', () => this.setState('offline'));
+    client.on('error', (error: Error & { code?: string | number }) => {
+      const unsupported = /unsupported protocol version|Connection refused: Unacceptable protocol version/i.test(error.message) || (this.protocolVersion === 5 && error.code === 132);
+      if (unsupported && this.protocolVersion === 5) {
+        this.logger.info('the broker does not speak MQTT 5: falling back to 3.1.1');
+        this.protocolVersion = 4;
+        client.end(true);
+        this.connect();
+        return;
+      }
+      const described = describeConnectionError(error, settings);
+      if (described !== this.lastError) this.logger.warn({ broker: `${settings.host}:${settings.port}` }, `MQTT connection problem: ${described}`);
+      this.lastError = described;
+    });
+    client.on('message', (topic, payload, packet) => {
+      const message = { topic, payload, retain: packet.retain, qos: packet.qos };
+      for (const listener of this.listeners) if (topicMatches(listener.filter, topic)) listener.handler(message);
+    });
+  }
+
+  private setState(state: State): void {
+    if (state !== this.state) {
+      this.state = state;
+      this.stateSince = Date.now();
+    }
+  }
+
+  status() {
+    return {
+      state: this.state,
+      since: new Date(this.stateSince).toISOString(),
+      broker: `${this.settings.tls ? 'mqtts' : 'mqtt'}://${this.settings.host}:${this.settings.port}`,
+      protocol: this.protocolVersion === 5 ? 'MQTT 5.0' : 'MQTT 3.1.1',
+      last_error: this.lastError,
+    };
+  }
+
+  /** The connected client, or a clear error saying why there is none (Bastion keeps trying in the background). */
+  requireConnected(): MqttClient {
+    if (this.client && this.state === 'connected' && this.client.connected) return this.client;
+    const why = this.lastError ? `: ${this.lastError}` : '';
+    throw new UpstreamError(
+      `Not connected to the MQTT broker ${this.status().broker} (${this.state}${why}). Bastion keeps reconnecting; mqtt_broker_status shows the state.`,
+      'network',
+    );
+  }
+
+  /** Publishes; with QoS 1 or 2 it resolves only once the broker has acknowledged. */
+  async publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    const client = this.requireConnected();
+    const ack = (await client.publishAsync(topic, payload, { qos, retain })) as { reasonCode?: number } | undefined;
+    if (ack?.reasonCode !== undefined && ack.reasonCode >= 0x80) {
+      throw new UpstreamError(`The broker refused the publish to "${topic}" (reason code 0x${ack.reasonCode.toString(16)}${ack.reasonCode === 0x87 ? ': not authorized' : ''}).`, 'http', ack.reasonCode);
+    }
+  }
+
+  /** Subscribes (shared between callers of the same filter) and routes matching messages to the handler. */
+  async listen(filter: string, qos: 0 | 1 | 2, handler: (message: MqttMessage) => void): Promise<() => Promise<void>> {
+    const client = this.requireConnected();
+    const listener = { filter, handler };
+    this.listeners.add(listener);
+    const count = this.subscriptions.get(filter) ?? 0;
+    this.subscriptions.set(filter, count + 1);
+    if (count === 0) {
+      try {
+        const grants = await client.subscribeAsync(filter, { qos });
+        const refused = grants.find((grant) => grant.qos >= 0x80);
+        if (refused) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', refused.qos);
+      } catch (error) {
+        this.listeners.delete(listener);
+        this.subscriptions.set(filter, (this.subscriptions.get(filter) ?? 1) - 1);
+        throw error;
+      }
+    }
+    return async () => {
+      this.listeners.delete(listener);
+      const left = (this.subscriptions.get(filter) ?? 1) - 1;
+      this.subscriptions.set(filter, left);
+      if (left === 0 && this.client?.connected) await this.client.unsubscribeAsync(filter).catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.setState('closed');
+    await this.client?.endAsync(true).catch(() => undefined);
+  }
+}

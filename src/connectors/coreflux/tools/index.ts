@@ -1,0 +1,7 @@
+// Every Coreflux / MQTT tool, in the order tools/list shows them.
+import type { AnyTool } from '../../../core/tool.js';
+import { copilotTools } from './copilot.js';
+import { lotTools } from './lot.js';
+import { mqttTools } from './mqtt.js';
+
+export const corefluxTools: AnyTool[] = [...lotTools, ...mqttTools, ...copilotTools];
