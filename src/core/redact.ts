@@ -57,10 +57,10 @@ const PATTERNS: Array<[RegExp, string]> = [
   // URLs with credentials: scheme://user:pass@host (user and password cannot span quotes or commas of JSON).
   [/\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/@:"',<>]{1,256}:[^\s/@"',<>]{1,256}@/gi, `$1${REDACTED}@`],
   // "key": "quoted value" for credential-like names: the whole quoted value, spaces and commas included.
-  [new RegExp(`((?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})"(?:[^"\\\\\\n]|\\\\.){0,4096}"`, 'gi'), `$1"${REDACTED}"`],
-  [new RegExp(`((?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})'(?:[^'\\\\\\n]|\\\\.){0,4096}'`, 'gi'), `$1'${REDACTED}'`],
+  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})"(?:[^"\\\\\\n]|\\\\.){0,4096}"`, 'gi'), `$1"${REDACTED}"`],
+  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})'(?:[^'\\\\\\n]|\\\\.){0,4096}'`, 'gi'), `$1'${REDACTED}'`],
   // key: value, key=value (unquoted) for credential-like names.
-  [new RegExp(`((?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})(?!"\\[REDACTED\\]|'\\[REDACTED\\]|\\[REDACTED\\]|(?:Bearer|Basic)\\s)[^\\s"',&;}]{1,4096}`, 'gi'), `$1${REDACTED}`],
+  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})(?!"\\[REDACTED\\]|'\\[REDACTED\\]|\\[REDACTED\\]|(?:Bearer|Basic)\\s)[^\\s"',&;}]{1,4096}`, 'gi'), `$1${REDACTED}`],
   // "api key <value>" with a space: only when the value looks like a key (long, with a digit).
   [/\b(api[ _-]?key\s{1,8})(?=[A-Za-z._~+/=-]{0,4096}\d)[A-Za-z0-9._~+/=-]{16,4096}/gi, `$1${REDACTED}`],
 ];

@@ -46,7 +46,13 @@ export class EtimClient {
   readonly http: HttpClient;
 
   constructor(
-    options: { apiUrl: string; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger'] },
+    options: {
+      apiUrl: string;
+      tls: HttpClientOptions['tls'];
+      timeoutMs?: number;
+      logger?: HttpClientOptions['logger'];
+      onAuthFailure?: HttpClientOptions['onAuthFailure'];
+    },
     readonly tokens: ClientCredentialsProvider,
     private readonly cache: CacheStore | undefined,
     private readonly lifetimes: CacheLifetimes,
@@ -58,6 +64,7 @@ export class EtimClient {
       tls: options.tls,
       timeoutMs: options.timeoutMs,
       logger: options.logger,
+      onAuthFailure: options.onAuthFailure,
       authHeaders: async () => ({ Authorization: `Bearer ${await tokens.accessToken()}` }),
       // An expired or revoked token: drop it, fetch a new one, and repeat the call once.
       onUnauthorized: async (refused) => {

@@ -63,7 +63,16 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const timeoutMs = settings.ETIM_TIMEOUT * 1000;
   // Keys are namespaced per connector and per credential, so two ETIM accounts never share tokens or answers.
   const store = new NamespacedCache(context.cache, `etim:${secret.fingerprint}`);
-  const tokenHttp = new HttpClient({ service: 'ETIM token service', baseUrl: settings.ETIM_AUTH_URL, tls, timeoutMs, logger: context.logger, errorDetails: oauthErrorDetails });
+  const refused = 'the token service refused the client: check ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE';
+  const tokenHttp = new HttpClient({
+    service: 'ETIM token service',
+    baseUrl: settings.ETIM_AUTH_URL,
+    tls,
+    timeoutMs,
+    logger: context.logger,
+    errorDetails: oauthErrorDetails,
+    statusHints: { 400: refused, 401: refused },
+  });
   const tokens = new ClientCredentialsProvider({
     http: tokenHttp,
     tokenPath: '/connect/token',
@@ -76,7 +85,13 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     onRefused: (detail) => events.authenticationFailed(detail),
   });
   const client = new EtimClient(
-    { apiUrl: settings.ETIM_API_URL, tls, timeoutMs, logger: context.logger },
+    {
+      apiUrl: settings.ETIM_API_URL,
+      tls,
+      timeoutMs,
+      logger: context.logger,
+      onAuthFailure: (request) => events.authenticationFailed(`ETIM refused a fresh access token for ${request}`),
+    },
     tokens,
     settings.ETIM_CACHE ? store : undefined,
     { search: settings.ETIM_CACHE_SEARCH_TTL, details: settings.ETIM_CACHE_DETAILS_TTL, reference: settings.ETIM_CACHE_REFERENCE_TTL },

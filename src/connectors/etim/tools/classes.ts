@@ -102,11 +102,6 @@ function details(ctx: EtimContext, lang: string, fields: string[]) {
   return { languagecode: lang, include: { descriptions: true, translations: false, fields } };
 }
 
-/** ETIM's window limit: from + size must stay within 20000. */
-function checkWindow(from: number, size: number): void {
-  if (from + size > 20_000) throw new InputError(`from, size: ETIM returns at most the first 20000 results (from + size = ${from + size}). Narrow the search instead.`);
-}
-
 // ---------------------------------------------------------------- search
 
 export const searchClasses = etimTool({
@@ -130,7 +125,6 @@ export const searchClasses = etimTool({
   outputSchema: z.object({ total: z.number(), from: z.number(), classes: z.array(classSummary), next_from: z.number().optional() }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    checkWindow(input.from, input.size);
     const filters = (
       [
         ['Release', input.releases],
@@ -237,7 +231,7 @@ export const getClasses = etimTool({
     'Codes that ETIM does not know are listed as missing.',
   inputSchema: z.object({
     codes: z
-      .array(z.string().trim().toUpperCase().regex(/^(EC|MC)\d{6}(:\d{1,4})?$/, 'must be a class code like EC001744, optionally with a version as EC001744:10'))
+      .array(z.string().trim().toUpperCase().regex(/^(EC|MC)\d{6}(:[1-9]\d{0,3})?$/, 'must be a class code like EC001744, optionally with a version (1 or more) as EC001744:10'))
       .min(1)
       .max(50)
       .describe('Class codes, optionally with ":version"'),
@@ -259,7 +253,7 @@ export const getClasses = etimTool({
     const missing = wanted.filter((w) => !found.some((c) => c.code === w.code && (w.version === undefined || c.version === w.version)));
     return {
       classes: found.map((c) => ({ ...summary(c), feature_count: c.features?.length ?? 0 })),
-      missing: missing.map((m) => (m.version ? `${m.code}:${m.version}` : m.code)),
+      missing: missing.map((m) => (m.version !== undefined ? `${m.code}:${m.version}` : m.code)),
     };
   },
   render: (out) =>
