@@ -1,4 +1,4 @@
-// Before any test: the CLI must be built (tests spawn it as a user would), and the local Redmine must be up.
+// Before any test: the CLI must be built (tests spawn it as a user would), and the local Redmine and Mosquitto must be up.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,6 +8,8 @@ export default function setup(): void {
   if (!existsSync(resolve(root, 'dist/cli.js'))) {
     throw new Error('dist/cli.js is missing: run "npm run build" first (npm test does it for you).');
   }
-  const up = spawnSync('bash', [resolve(root, 'scripts/redmine.sh'), 'up'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
-  if (up.status !== 0) throw new Error('scripts/redmine.sh up failed: the integration tests need the local Redmine.');
+  for (const script of ['redmine.sh', 'mosquitto.sh']) {
+    const up = spawnSync('bash', [resolve(root, 'scripts', script), 'up'], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 900_000 });
+    if (up.status !== 0) throw new Error(`scripts/${script} up failed: the integration tests need the local Redmine and Mosquitto.`);
+  }
 }

@@ -59,7 +59,10 @@ export function describeConnectionError(error: Error & { code?: string | number 
   if (/Bad username or password|bad user name or password/i.test(message) || code === '4' || code === '134') {
     return `the broker refused the credentials for user ${settings.username ?? '(none)'} (bad username or password)`;
   }
-  if (/Not authorized/i.test(message) || code === '5' || code === '135') return `the broker refused the connection: user ${settings.username ?? '(none)'} is not authorized`;
+  if (/Not authori[sz]ed/i.test(message) || code === '5' || code === '135') {
+    // Mosquitto answers "not authorized" for a wrong password as well as for a user without access.
+    return `the broker refused the login for user ${settings.username ?? '(none)'}: not authorized (wrong password, or no access)`;
+  }
   if (code === 'ECONNREFUSED') return `nothing is listening at ${where}`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `the broker host ${settings.host} cannot be resolved`;
   if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return `the broker at ${where} did not answer in time`;
