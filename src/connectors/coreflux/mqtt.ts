@@ -183,9 +183,22 @@ export class MqttConnection {
   /** Publishes; with QoS 1 or 2 it resolves only once the broker has acknowledged. */
   async publish(topic: string, payload: string | Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
     const client = this.requireConnected();
-    const ack = (await client.publishAsync(topic, payload, { qos, retain })) as { reasonCode?: number } | undefined;
-    if (ack?.reasonCode !== undefined && ack.reasonCode >= 0x80) {
-      throw new UpstreamError(`The broker refused the publish to "${topic}" (reason code 0x${ack.reasonCode.toString(16)}${ack.reasonCode === 0x87 ? ': not authorized' : ''}).`, 'http', ack.reasonCode);
+    let reasonCode: number | undefined;
+    try {
+      const ack = (await client.publishAsync(topic, payload, { qos, retain })) as { reasonCode?: number } | undefined;
+      reasonCode = ack?.reasonCode;
+    } catch (error) {
+      // MQTT.js rejects a negative PUBACK/PUBREC with an error carrying the MQTT 5 reason code.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'number') throw new UpstreamError(`Publishing to "${topic}" failed: ${(error as Error).message}`, 'network');
+      reasonCode = code;
+    }
+    if (reasonCode !== undefined && reasonCode >= 0x80) {
+      throw new UpstreamError(
+        `The broker refused the publish to "${topic}" (reason code 0x${reasonCode.toString(16)}${reasonCode === 0x87 ? ': not authorized by its access rules' : ''}).`,
+        'http',
+        reasonCode,
+      );
     }
   }
 
@@ -204,7 +217,8 @@ export class MqttConnection {
       } catch (error) {
         this.listeners.delete(listener);
         this.subscriptions.set(filter, (this.subscriptions.get(filter) ?? 1) - 1);
-        throw error;
+        if (error instanceof UpstreamError) throw error;
+        throw new UpstreamError(`Subscribing to "${filter}" failed: ${(error as Error).message}`, 'network');
       }
     }
     return async () => {
