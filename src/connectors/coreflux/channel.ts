@@ -71,7 +71,9 @@ export class CommandChannel {
         return;
       }
       const plain = envelope ? (envelope.message ?? text) : text;
-      settle({ success: !/^(error|unknown command|permission denied)/i.test(plain.trim()), message: plain, requestId, plainText: true });
+      // Plain text carries no success flag: the usual wording of refusals decides.
+      const refused = /^(error|unknown command|permission denied|failed|usage:|invalid)|\bnot found\b|\bcannot\b/i.test(plain.trim());
+      settle({ success: !refused, message: plain, requestId, plainText: true });
     });
     let timer: NodeJS.Timeout | undefined;
     try {

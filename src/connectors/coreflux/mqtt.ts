@@ -218,6 +218,9 @@ export class MqttConnection {
         this.listeners.delete(listener);
         this.subscriptions.set(filter, (this.subscriptions.get(filter) ?? 1) - 1);
         if (error instanceof UpstreamError) throw error;
+        // MQTT.js rejects a failed SUBACK with the packet; its granted list holds 0x80 (3.1.1) or a reason code >= 0x80 (5).
+        const granted = (error as { packet?: { granted?: number[] } }).packet?.granted ?? [];
+        if (granted.some((code) => code >= 0x80)) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', 0x80);
         throw new UpstreamError(`Subscribing to "${filter}" failed: ${(error as Error).message}`, 'network');
       }
     }

@@ -1,0 +1,271 @@
+// A Coreflux broker emulator for tests: an in-process aedes MQTT broker on loopback TCP that also implements the
+// Coreflux command channel (commands on `$SYS/Coreflux/Command`, answers on `$SYS/Coreflux/Command/Output`), keeps
+// LoT models, actions, routes and rules by name, and records every command it receives.
+//
+//   const broker = await startCorefluxBroker({ users: { operator: { password: 'op-canary-pw' } } });
+//   connect with url = broker.url, username = COREFLUX_TEST_USER, password = COREFLUX_TEST_PASSWORD, protocolVersion 4
+//   expect(broker.commands.map((c) => c.verb)).toEqual(['addAction', 'runAction']);
+//   broker.setMode('silent');                // the broker stops answering: exercises the client's timeout path
+//   broker.denyCommandCall('operator');      // that user's commands are logged but never answered nor run
+//
+// Protocol: aedes 1.x speaks MQTT 3.1 and 3.1.1 only. An MQTT 5 CONNECT is refused with CONNACK return code 1
+// ("unacceptable protocol version") before credentials are looked at, so a client that insists on v5 cannot connect.
+//
+// Broker behaviour:
+// - CONNECT: a known user with the right password is accepted; a wrong password or an unknown user is refused with
+//   return code 4 (bad username or password); no username is refused with return code 5 (not authorized) unless
+//   `allowAnonymous` is set.
+// - SUBSCRIBE: filters on `$SYS/...` are granted to system users only; others get the failure return code 0x80.
+//   Filters that start with `#` or `+` never match `$` topics, neither live nor retained messages.
+// - PUBLISH: `$SYS/Coreflux/Command` is open to every user (it is never retained); a client PUBLISH to any other
+//   `$SYS` topic is refused, which makes aedes close that client's connection (MQTT 3.1.1 cannot refuse a PUBLISH).
+// - aedes' own `$SYS/<broker id>/...` housekeeping topics are not forwarded to clients.
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import {
+  ACTIONS_PREFIX,
+  COMMAND_TOPIC,
+  executeCommand,
+  OUTPUT_TOPIC,
+  parseCommand,
+  type CommandEffects,
+  type CommandRecord,
+  type CorefluxState,
+} from './coreflux/commands.js';
+
+export { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, parseCommand, tokenize } from './coreflux/commands.js';
+export type { CommandRecord, CorefluxState, Envelope, ErrorEntry } from './coreflux/commands.js';
+export { lotDescription, lotPublishes, parseLotHeader, LOT_KINDS, type LotKind, type LotProblem } from './coreflux/lot.js';
+
+/** The broker's administrator (a system user: may subscribe to `$SYS`), named like Coreflux's default account. */
+export const COREFLUX_TEST_USER = 'root';
+/** Contains "canary" so that leak checks can look for it in logs and tool output. */
+export const COREFLUX_TEST_PASSWORD = 'coreflux-canary-Qm7tR2vX';
+
+export type CorefluxMode = 'json' | 'plain' | 'silent';
+
+export interface CorefluxAccount {
+  password: string;
+  /** May subscribe to `$SYS/...` (Coreflux's SubscribeSys right). Default false. */
+  system?: boolean;
+}
+
+export interface ConnectionRecord {
+  clientId: string;
+  /** The username presented, if any (the password is never recorded). */
+  user?: string;
+  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5. */
+  protocolVersion: number;
+  /** CONNACK return code (0 = accepted); set before the CONNACK is written, absent while the CONNECT is being processed. */
+  returnCode?: number;
+}
+
+export interface CorefluxBroker {
+  /** mqtt://127.0.0.1:PORT (plain TCP). */
+  url: string;
+  port: number;
+  /** Every command received on `$SYS/Coreflux/Command`, in arrival order, including unanswered ones. */
+  commands: CommandRecord[];
+  /** Every CONNECT, in arrival order, with the CONNACK return code it got. */
+  connections: ConnectionRecord[];
+  /** Entity name -> LoT source; tests may read or change it. */
+  state: CorefluxState;
+  /** How the broker answers commands: the JSON envelope (default), the message text only, or not at all. */
+  setMode(mode: CorefluxMode): void;
+  /** Takes the CommandCall right from `user`: its commands are logged but neither run nor answered. */
+  denyCommandCall(user: string): void;
+  /** Publishes retained `$SYS/Coreflux/Actions/<name>/Description` as plain text or as `{"description": ...}`. */
+  publishActionDescription(name: string, description: string, format: 'text' | 'json'): void;
+  /** Resolves once everything the emulator has published so far (answers, retained topics, traces) is out. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CorefluxBrokerOptions {
+  /** Accounts in addition to COREFLUX_TEST_USER (an entry with that name replaces it). */
+  users?: Record<string, CorefluxAccount>;
+  /** Accept CONNECTs without a username (as a non-system user). Default false. */
+  allowAnonymous?: boolean;
+}
+
+const SYS = /^\$SYS(?:\/|$)/;
+const MODES: readonly CorefluxMode[] = ['json', 'plain', 'silent'];
+
+function authError(returnCode: 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+interface RetainedSource {
+  createRetainedStreamCombi(patterns: string[]): Readable;
+}
+
+/**
+ * aedes keeps live messages on `$` topics away from filters that start with a wildcard, but its retained store
+ * does not ([MQTT-4.7.2-1] covers both): a new `#` subscriber would receive every retained `$SYS` message. This
+ * filters the retained stream per pattern.
+ */
+function keepWildcardsOffDollarTopics(broker: Aedes): void {
+  const persistence = (broker as unknown as { persistence: RetainedSource }).persistence;
+  const original = persistence.createRetainedStreamCombi.bind(persistence);
+  async function* retained(patterns: string[]): AsyncGenerator<AedesPublishPacket> {
+    for (const pattern of patterns) {
+      const wildcardFirst = pattern.startsWith('#') || pattern.startsWith('+');
+      for await (const packet of original([pattern]) as AsyncIterable<AedesPublishPacket>) {
+        if (!(wildcardFirst && packet.topic.startsWith('$'))) yield packet;
+      }
+    }
+  }
+  persistence.createRetainedStreamCombi = (patterns) => Readable.from(retained(patterns));
+}
+
+export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): Promise<CorefluxBroker> {
+  const accounts = new Map<string, CorefluxAccount>([
+    [COREFLUX_TEST_USER, { password: COREFLUX_TEST_PASSWORD, system: true }],
+    ...Object.entries(options.users ?? {}),
+  ]);
+  const state: CorefluxState = { models: new Map(), actions: new Map(), routes: new Map(), rules: new Map() };
+  const commands: CommandRecord[] = [];
+  const connections: ConnectionRecord[] = [];
+  const denied = new Set<string>();
+  const retainedTopics = new Set<string>();
+  /** The authenticated username of each client; undefined for anonymous clients. */
+  const clientUsers = new WeakMap<Client, string | undefined>();
+  const connectionOf = new WeakMap<Client, ConnectionRecord>();
+  let mode: CorefluxMode = 'json';
+  let traces = 0;
+
+  const broker: Aedes = await Aedes.createBroker({
+    preConnect(client, packet, callback) {
+      const record: ConnectionRecord = { clientId: packet.clientId, protocolVersion: packet.protocolVersion ?? 4 };
+      if (packet.username !== undefined) record.user = packet.username;
+      // aedes refuses anything but MQTT 3.1/3.1.1 with return code 1 before authenticating.
+      if (record.protocolVersion < 3 || record.protocolVersion > 4) record.returnCode = 1;
+      connections.push(record);
+      connectionOf.set(client, record);
+      callback(null, true);
+    },
+    authenticate(client, username, password, done) {
+      const record = connectionOf.get(client);
+      const refuse = (returnCode: 4 | 5, message: string) => {
+        if (record) record.returnCode = returnCode;
+        done(authError(returnCode, message), null);
+      };
+      const accept = (user: string | undefined) => {
+        if (record) record.returnCode = 0;
+        clientUsers.set(client, user);
+        done(null, true);
+      };
+      if (username === undefined || username === '') return options.allowAnonymous ? accept(undefined) : refuse(5, 'not authorized');
+      const account = accounts.get(username);
+      if (!account || password === undefined || password.toString('utf8') !== account.password) return refuse(4, 'bad username or password');
+      accept(username);
+    },
+    authorizePublish(client, packet, callback) {
+      if (client && packet.topic === COMMAND_TOPIC) {
+        packet.retain = false;
+        return callback(null);
+      }
+      if (client && SYS.test(packet.topic)) return callback(new Error(`${packet.topic}: $SYS topics are reserved`));
+      callback(null);
+    },
+    authorizeSubscribe(client, subscription, callback) {
+      if (SYS.test(subscription.topic)) {
+        const user = clientUsers.get(client);
+        const system = user !== undefined && accounts.get(user)?.system === true;
+        return callback(null, system ? subscription : null);
+      }
+      callback(null, subscription);
+    },
+    authorizeForward(_client, packet) {
+      return packet.topic.startsWith(`$SYS/${broker.id}/`) ? null : packet;
+    },
+    published(packet, client, callback) {
+      if (client && packet.topic === COMMAND_TOPIC) handleCommand(client, packet.payload.toString());
+      callback(null);
+    },
+  });
+  keepWildcardsOffDollarTopics(broker);
+  // The CONNACK actually sent has the last word (the write completes after the client may already have read it).
+  broker.on('connackSent', (packet, client) => {
+    const record = connectionOf.get(client);
+    if (record) record.returnCode = packet.returnCode ?? packet.reasonCode ?? 0;
+  });
+
+  // The emulator's own messages go out one after the other. aedes numbers every message and a client drops one
+  // numbered below the last it received, so a retained message (stored asynchronously first) that is overtaken by
+  // a later message would silently never reach clients that get both.
+  let outgoing: Promise<void> = Promise.resolve();
+  function publish(topic: string, payload: string, retain: boolean): void {
+    const packet = { cmd: 'publish' as const, topic, payload: Buffer.from(payload, 'utf8'), qos: 0 as const, retain, dup: false };
+    outgoing = outgoing.then(() => new Promise<void>((resolve) => broker.publish(packet, () => resolve())));
+  }
+
+  const effects: CommandEffects = {
+    retain(topic, payload) {
+      if (payload === '') {
+        if (!retainedTopics.delete(topic)) return;
+      } else {
+        retainedTopics.add(topic);
+      }
+      publish(topic, payload, true);
+    },
+    publish: (topic, payload) => publish(topic, payload, false),
+    nextTraceId: () => `trace-${String(++traces).padStart(4, '0')}`,
+  };
+
+  function handleCommand(client: Client, payload: string): void {
+    const user = clientUsers.get(client);
+    const parsed = parseCommand(payload);
+    const record: CommandRecord = { payload, verb: parsed.verb };
+    if (user !== undefined) record.user = user;
+    if (parsed.requestId !== undefined) record.requestId = parsed.requestId;
+    commands.push(record);
+    // Without CommandCall, Coreflux neither runs the command nor says anything.
+    if (user !== undefined && denied.has(user)) return;
+    const envelope = executeCommand(parsed, state, effects);
+    if (!envelope || mode === 'silent') return;
+    publish(OUTPUT_TOPIC, mode === 'plain' ? envelope.message : JSON.stringify(envelope), false);
+  }
+
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    commands,
+    connections,
+    state,
+    setMode(next) {
+      if (!MODES.includes(next)) throw new Error(`Unknown mode '${String(next)}'; expected ${MODES.join(', ')}`);
+      mode = next;
+    },
+    denyCommandCall(user) {
+      denied.add(user);
+    },
+    publishActionDescription(name, description, format) {
+      effects.retain(`${ACTIONS_PREFIX}${name}/Description`, format === 'json' ? JSON.stringify({ description }) : description);
+    },
+    flush: () => outgoing,
+    async close() {
+      await outgoing;
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
