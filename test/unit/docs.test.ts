@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REDMINE_VARIABLES } from '../../src/connectors/redmine/index.js';
 import { redmineTools } from '../../src/connectors/redmine/tools/index.js';
+import { COREFLUX_VARIABLES } from '../../src/connectors/coreflux/index.js';
+import { corefluxTools } from '../../src/connectors/coreflux/tools/index.js';
 import { ETIM_VARIABLES } from '../../src/connectors/etim/index.js';
 import { etimTools } from '../../src/connectors/etim/tools/index.js';
 import { YOUTRACK_VARIABLES } from '../../src/connectors/youtrack/index.js';
@@ -14,11 +16,11 @@ const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'ut
 
 describe('README', () => {
   it('lists every tool', () => {
-    for (const tool of [...redmineTools, ...youtrackTools, ...etimTools]) expect(readme, tool.name).toContain(`\`${tool.name}\``);
+    for (const tool of [...redmineTools, ...youtrackTools, ...etimTools, ...corefluxTools]) expect(readme, tool.name).toContain(`\`${tool.name}\``);
   });
 
   it('documents every setting', () => {
-    for (const variable of [...REDMINE_VARIABLES, ...YOUTRACK_VARIABLES, ...ETIM_VARIABLES].map((v) => v.name).concat(Object.keys(GlobalSettingsSchema.shape))) {
+    for (const variable of [...REDMINE_VARIABLES, ...YOUTRACK_VARIABLES, ...ETIM_VARIABLES, ...COREFLUX_VARIABLES].map((v) => v.name).concat(Object.keys(GlobalSettingsSchema.shape))) {
       expect(readme, variable).toContain(`\`${variable}\``);
     }
     expect(readme).toContain('`BASTION_ENV_FILE`');
@@ -29,7 +31,7 @@ describe('README', () => {
 describe('tool definitions', () => {
   it('declare all four annotation hints, truthful destructiveness and unique names', () => {
     const names = new Set<string>();
-    for (const tool of [...redmineTools, ...youtrackTools, ...etimTools]) {
+    for (const tool of [...redmineTools, ...youtrackTools, ...etimTools, ...corefluxTools]) {
       expect(names.has(tool.name), tool.name).toBe(false);
       names.add(tool.name);
       for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const) {
