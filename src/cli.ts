@@ -21,15 +21,24 @@ const SHARED_OPTIONS: Array<[flags: string, description: string, variable: strin
   ['--audit-log <file>', 'append a hash-chained JSON-lines audit record per tool call to this file', 'BASTION_AUDIT_LOG'],
 ];
 
-function addSharedOptions(command: Command): Command {
-  for (const [flags, description, variable] of SHARED_OPTIONS) command.addOption(new Option(flags, `${description} [${variable}]`));
+/** Options of `serve` only: the transport and its listener. */
+const SERVE_OPTIONS: Array<[flags: string, description: string, variable: string]> = [
+  ['--transport <kind>', 'stdio (default) or http (Streamable HTTP at /mcp)', 'BASTION_TRANSPORT'],
+  ['--host <address>', 'HTTP: address to bind (default 127.0.0.1)', 'BASTION_HTTP_HOST'],
+  ['--port <number>', 'HTTP: port (default 3000)', 'BASTION_HTTP_PORT'],
+  ['--tls-cert <file>', 'HTTP: PEM certificate to serve HTTPS (TLS >= 1.2)', 'BASTION_TLS_CERT'],
+  ['--tls-key <file>', 'HTTP: PEM private key of that certificate', 'BASTION_TLS_KEY'],
+];
+
+function addSharedOptions(command: Command, extra: typeof SHARED_OPTIONS = []): Command {
+  for (const [flags, description, variable] of [...SHARED_OPTIONS, ...extra]) command.addOption(new Option(flags, `${description} [${variable}]`));
   return command;
 }
 
 /** Commander's camelCase options → BASTION_* variables, so flags and variables go through one schema. */
 function toFlagSettings(options: Record<string, unknown>): FlagSettings {
   const out: FlagSettings = {};
-  for (const [flags, , variable] of SHARED_OPTIONS) {
+  for (const [flags, , variable] of [...SHARED_OPTIONS, ...SERVE_OPTIONS]) {
     const key = flags.replace(/^--/, '').split(' ')[0]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const value = options[key];
     if (value !== undefined) out[variable] = String(value);
@@ -64,14 +73,27 @@ const program = new Command()
 addSharedOptions(
   program
     .command('serve')
-    .description('run the MCP server over stdio (for Claude Desktop, IDEs and any MCP client)')
-    .addHelpText('after', '\nExample:\n  REDMINE_URL=https://redmine.example.com REDMINE_API_KEY_FILE=~/.redmine-key bastion serve --read-only'),
+    .description('run the MCP server over stdio (for Claude Desktop, IDEs and any MCP client), or over Streamable HTTP')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  REDMINE_URL=https://redmine.example.com REDMINE_API_KEY_FILE=~/.redmine-key bastion serve --read-only\n' +
+        '  BASTION_HTTP_TOKENS_FILE=tokens.json bastion serve --transport http --port 3000\n' +
+        '\nHTTP settings without flags: BASTION_HTTP_TOKENS_FILE, BASTION_OAUTH_ISSUER, BASTION_OAUTH_JWKS_URL, BASTION_OAUTH_AUDIENCE,\n' +
+        'BASTION_HTTP_AUTH, BASTION_HTTP_ALLOWED_HOSTS, BASTION_HTTP_ALLOWED_ORIGINS, BASTION_PUBLIC_URL, BASTION_RATE_LIMIT,\n' +
+        'BASTION_HTTP_MAX_BODY, BASTION_METRICS_PORT, BASTION_HTTP_FORCE (see README).',
+    ),
+  SERVE_OPTIONS,
 ).action(async (options: Record<string, unknown>) => {
   try {
     const { createRuntime } = await import('./server/runtime.js');
-    const { serveOverStdio } = await import('./server/stdio.js');
     const runtime = await createRuntime(toFlagSettings(options));
-    await serveOverStdio(runtime);
+    if (runtime.global.BASTION_TRANSPORT === 'http') {
+      const { serveHttpFromSettings } = await import('./server/http-settings.js');
+      await serveHttpFromSettings(runtime);
+    } else {
+      const { serveOverStdio } = await import('./server/stdio.js');
+      await serveOverStdio(runtime);
+    }
   } catch (error) {
     fail(error);
   }

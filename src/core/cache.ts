@@ -1,4 +1,4 @@
-// Shared state behind one interface: OAuth tokens, short locks and cached upstream answers.
+// Shared state behind one interface: OAuth tokens, short locks, rate-limit buckets and cached upstream answers.
 // Memory (an LRU with TTLs) by default; Redis when several Bastion instances must share it.
 // Redis trouble never stops serving: Bastion falls back to memory, says so, and returns to Redis when it is back.
 import { randomUUID } from 'node:crypto';
@@ -18,6 +18,12 @@ export interface CacheStore {
    * or undefined when someone else holds it.
    */
   lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /**
+   * Takes `cost` tokens (default 1) from the token bucket at `key` (across processes when shared).
+   * A bucket starts full at `capacity` and refills continuously at `refillPerSecond`.
+   * `remaining` is the whole tokens left; `retryAfterMs` is 0 when allowed, else the wait until `cost` tokens are back.
+   */
+  takeToken(key: string, capacity: number, refillPerSecond: number, cost?: number): Promise<TokenTake>;
   /** For doctor and logs: which store answers and whether it is healthy. */
   status(): { kind: 'memory' | 'redis'; healthy: boolean; detail: string };
   /** Waits (at most timeoutMs) until the store is connected; memory always is. */
@@ -25,9 +31,29 @@ export interface CacheStore {
   close(): Promise<void>;
 }
 
+export interface TokenTake {
+  allowed: boolean;
+  remaining: number;
+  retryAfterMs: number;
+}
+
+// Absorbs floating-point drift from refill arithmetic, so 0.9999999999 tokens counts as 1.
+const TOKEN_EPSILON = 1e-9;
+const BUCKET_SWEEP_MS = 60_000;
+
+/** Bad bucket arguments are programming errors: refuse them rather than guess. */
+function checkBucket(capacity: number, refillPerSecond: number, cost: number): void {
+  if (!Number.isFinite(capacity) || capacity <= 0) throw new RangeError(`Token bucket capacity must be a positive number (got ${capacity}).`);
+  if (!Number.isFinite(refillPerSecond) || refillPerSecond <= 0) throw new RangeError(`Token bucket refill rate must be a positive number (got ${refillPerSecond}).`);
+  if (!Number.isFinite(cost) || cost < 0 || cost > capacity) throw new RangeError(`Token bucket cost must be between 0 and the capacity ${capacity} (got ${cost}).`);
+}
+
 /** An LRU map with per-entry expiry; the default store. */
 export class MemoryCache implements CacheStore {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  // Kept apart from `entries`: LRU eviction of a bucket would hand its caller a full one.
+  private readonly buckets = new Map<string, { tokens: number; updatedAt: number; fullAt: number }>();
+  private nextBucketSweep = 0;
 
   constructor(private readonly maxEntries = 2000) {}
 
@@ -73,6 +99,31 @@ export class MemoryCache implements CacheStore {
     };
   }
 
+  // Synchronous, like the lock, so concurrent takes cannot spend the same token twice.
+  async takeToken(key: string, capacity: number, refillPerSecond: number, cost = 1): Promise<TokenTake> {
+    checkBucket(capacity, refillPerSecond, cost);
+    const now = Date.now();
+    this.sweepBuckets(now);
+    const bucket = this.buckets.get(key);
+    // Lazy refill: a bucket is only brought up to date when someone takes from it.
+    let tokens = bucket ? Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.updatedAt) * refillPerSecond) / 1000) : capacity;
+    const allowed = tokens + TOKEN_EPSILON >= cost;
+    if (allowed) tokens = Math.max(0, tokens - cost);
+    const retryAfterMs = allowed ? 0 : Math.ceil(((cost - tokens) * 1000) / refillPerSecond);
+    const untilFullMs = Math.ceil(((capacity - tokens) * 1000) / refillPerSecond);
+    // A full bucket is the same as no bucket, so it need not be kept.
+    if (untilFullMs <= 0) this.buckets.delete(key);
+    else this.buckets.set(key, { tokens, updatedAt: now, fullAt: now + untilFullMs });
+    return { allowed, remaining: Math.floor(tokens + TOKEN_EPSILON), retryAfterMs };
+  }
+
+  /** Drops buckets that have refilled completely; at most once a minute, so takes stay cheap. */
+  private sweepBuckets(now: number): void {
+    if (now < this.nextBucketSweep) return;
+    this.nextBucketSweep = now + BUCKET_SWEEP_MS;
+    for (const [key, bucket] of this.buckets) if (bucket.fullAt <= now) this.buckets.delete(key);
+  }
+
   status() {
     return { kind: 'memory' as const, healthy: true, detail: `in memory (${this.entries.size} entries; not shared between instances)` };
   }
@@ -81,6 +132,7 @@ export class MemoryCache implements CacheStore {
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.buckets.clear();
   }
 }
 
@@ -102,6 +154,9 @@ export class NamespacedCache implements CacheStore {
   }
   lock(key: string, ttlMs: number) {
     return this.store.lock(`${this.prefix}:${key}`, ttlMs);
+  }
+  takeToken(key: string, capacity: number, refillPerSecond: number, cost?: number) {
+    return this.store.takeToken(`${this.prefix}:${key}`, capacity, refillPerSecond, cost);
   }
   status() {
     return this.store.status();
@@ -128,6 +183,7 @@ interface RedisClient {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, options: { condition?: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<string | null>;
   del(key: string): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   on(event: 'ready', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   connect(): Promise<unknown>;
@@ -240,6 +296,17 @@ export class RedisCache implements CacheStore {
     };
   }
 
+  async takeToken(key: string, capacity: number, refillPerSecond: number, cost = 1): Promise<TokenTake> {
+    checkBucket(capacity, refillPerSecond, cost);
+    // Own key space: a hash at a key that get/set also use would fail with WRONGTYPE.
+    const reply = await this.attempt(() =>
+      this.client.eval(TAKE_TOKEN_SCRIPT, { keys: [`bucket:${key}`], arguments: [String(capacity), String(refillPerSecond), String(cost)] }),
+    );
+    const taken = reply === FAILED ? undefined : parseTokenReply(reply);
+    if (!taken) return this.fallback.takeToken(key, capacity, refillPerSecond, cost);
+    return taken;
+  }
+
   async ready(timeoutMs: number): Promise<void> {
     for (let waited = 0; !this.healthy && waited < timeoutMs; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -260,3 +327,44 @@ export class RedisCache implements CacheStore {
 }
 
 const FAILED = Symbol('redis-failed');
+
+// One script, so that read, refill, take and write are atomic across all instances.
+// The clock is Redis's own (TIME): instances' clocks may disagree, the bucket must not.
+// Lua numbers become integer replies (truncated), hence the explicit floor/ceil.
+const TAKE_TOKEN_SCRIPT = `
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil or ts == nil then
+  tokens = capacity
+else
+  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate / 1000)
+end
+local allowed = 0
+local retry = 0
+if tokens + ${TOKEN_EPSILON} >= cost then
+  allowed = 1
+  tokens = math.max(0, tokens - cost)
+else
+  retry = math.ceil((cost - tokens) * 1000 / rate)
+end
+local untilFull = math.ceil((capacity - tokens) * 1000 / rate)
+if untilFull <= 0 then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[1], untilFull)
+end
+return { allowed, math.floor(tokens + ${TOKEN_EPSILON}), retry }
+`;
+
+function parseTokenReply(reply: unknown): TokenTake | undefined {
+  if (!Array.isArray(reply) || reply.length !== 3 || !reply.every((item) => typeof item === 'number')) return undefined;
+  const [allowed, remaining, retryAfterMs] = reply as [number, number, number];
+  return { allowed: allowed === 1, remaining, retryAfterMs };
+}

@@ -98,6 +98,12 @@ export function pathSegment(value: string | number): string {
 }
 
 export class HttpClient {
+  /**
+   * Told about every upstream attempt (retries included), e.g. for metrics. Gets the service name, method and
+   * status only, never the URL or headers. Process-wide, since it serves all connectors alike.
+   */
+  static observer?: (service: string, method: string, status: number | 'error', seconds: number) => void;
+
   readonly baseUrl: URL;
   private readonly basePath: string;
   private readonly agent: Agent;
@@ -180,9 +186,11 @@ export class HttpClient {
     let renewedCredential = false;
     for (let attempt = 0; ; attempt += 1) {
       let response: HttpResponse & { sentAuthorization?: string };
+      const started = performance.now();
       try {
         response = await this.send(url, options);
       } catch (error) {
+        observe(this.options.service, options.method, 'error', started);
         const mapped = this.mapTransportError(error, options.signal, label);
         if (retryable && mapped.kind === 'network' && attempt < this.options.maxRetries) {
           await this.backoff(attempt, undefined, options.signal, label, mapped.message);
@@ -191,6 +199,7 @@ export class HttpClient {
         if (!retryable && mapped.kind !== 'cancelled') mapped.message += notRepeated(options.method);
         throw mapped;
       }
+      observe(this.options.service, options.method, response.status, started);
       // The credential that was sent stays inside this function.
       const { sentAuthorization, ...answer } = response;
       if (answer.status >= 200 && answer.status < 300) return answer;
@@ -357,6 +366,15 @@ export class HttpClient {
       return new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin} (${code}).`, 'network');
     }
     return new UpstreamError(`The call to ${service} (${label}) failed: ${redact(err.message ?? String(error))}`, 'network');
+  }
+}
+
+/** Reports one attempt to HttpClient.observer; an observer that throws must not change the call's outcome. */
+function observe(service: string, method: string, status: number | 'error', started: number): void {
+  try {
+    HttpClient.observer?.(service, method, status, (performance.now() - started) / 1000);
+  } catch {
+    // Ignored: observation is best effort.
   }
 }
 

@@ -89,6 +89,13 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_LOG_LEVEL: 'info',
       BASTION_ALLOW_INSECURE_SECRET_FILES: false,
       BASTION_KEYRING: true,
+      BASTION_TRANSPORT: 'stdio',
+      BASTION_HTTP_HOST: '127.0.0.1',
+      BASTION_HTTP_PORT: 3000,
+      BASTION_HTTP_AUTH: true,
+      BASTION_RATE_LIMIT: '120/min',
+      BASTION_HTTP_MAX_BODY: 1048576,
+      BASTION_HTTP_FORCE: false,
     });
   });
 

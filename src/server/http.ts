@@ -1,0 +1,215 @@
+// MCP over Streamable HTTP at /mcp, stateless, for remote clients and shared team deployments.
+// In front of the SDK's handler, in order: Host and Origin checks, bearer authentication, per-caller rate limits.
+// Also: RFC 9728 metadata, /healthz, /readyz, /metrics, TLS termination and graceful shutdown.
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse, type AuthInfo } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { ConfigError } from '../core/errors.js';
+import { HttpClient } from '../core/http.js';
+import { Metrics } from '../core/metrics.js';
+import { RateLimiter } from '../core/ratelimit.js';
+import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
+import { createServerFactory } from './build.js';
+import type { Runtime } from './runtime.js';
+
+export interface HttpServeOptions {
+  host: string;
+  port: number;
+  tls?: { certFile: string; keyFile: string };
+  /** Undefined only when authentication was explicitly turned off (loopback testing). */
+  authenticator: Authenticator | undefined;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  /** The URL clients use, for the protected-resource metadata (default from host and port). */
+  publicUrl?: string;
+  rateLimiter: RateLimiter;
+  maxBodyBytes: number;
+  /** Serve /metrics on this separate port (loopback) instead of behind authentication on the main one. */
+  metricsPort?: number;
+  shutdownGraceMs?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
+}
+
+/** Checks the bind address against TLS and authentication: a remote listener needs both, unless forced. */
+export function checkExposure(options: Pick<HttpServeOptions, 'host' | 'tls' | 'authenticator'>, force: boolean, warn: (message: string) => void): void {
+  if (LOOPBACK.has(options.host)) {
+    if (!options.authenticator) warn('HTTP authentication is OFF: any local process can call every enabled tool. Use this for local testing only.');
+    return;
+  }
+  const missing = [!options.tls && 'TLS (--tls-cert/--tls-key)', !options.authenticator && 'authentication (BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER)'].filter(Boolean);
+  if (!missing.length) return;
+  const message = `Listening on ${options.host} without ${missing.join(' and ')} exposes every enabled tool to the network.`;
+  if (!force) throw new ConfigError(`${message} Add them, bind to 127.0.0.1, or set BASTION_HTTP_FORCE=true to accept the risk.`);
+  warn(`${message} Continuing because BASTION_HTTP_FORCE=true.`);
+}
+
+export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  const { logger } = runtime;
+  const metrics = new Metrics();
+  HttpClient.observer = (service, method, status, seconds) => metrics.upstream(service, method, status, seconds);
+  const scheme = options.tls ? 'https' : 'http';
+
+  // One server factory per distinct set of caller scopes: tools/list shows each caller only what it may call.
+  const factories = new Map<string, ReturnType<typeof createServerFactory>>();
+  const factoryFor = (caller: Caller | undefined) => {
+    const scopes = caller?.scopes ?? [SCOPES.write];
+    const key = [...scopes].sort().join(' ');
+    let factory = factories.get(key);
+    if (!factory) {
+      factory = createServerFactory({
+        ...runtime,
+        caller: 'http',
+        callerRefusal: (tool, connector) => callerRefusal(scopes, tool, connector),
+        onToolCall: (tool, connector, outcome, seconds) => metrics.toolCall(tool, connector, outcome, seconds),
+      });
+      factories.set(key, factory);
+    }
+    return factory;
+  };
+  const handler = createMcpHandler(
+    ({ authInfo }) => {
+      const caller = authInfo?.extra?.caller as Caller | undefined;
+      const server = factoryFor(caller)();
+      return server;
+    },
+    { maxRequestBodySize: options.maxBodyBytes, onerror: (error) => logger.warn({ err: error }, 'MCP HTTP handler error') },
+  );
+
+  let publicUrl = options.publicUrl;
+  const resourceMetadataUrl = () => `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
+  const challenge = (status: 401 | 403, code: string | undefined, description: string): Response =>
+    json(
+      status,
+      { error: code ?? 'invalid_request', error_description: description },
+      {
+        'www-authenticate': `Bearer ${code ? `error="${code}", error_description="${description.replace(/"/g, "'")}", ` : ''}${status === 403 ? `scope="${SCOPES.read}", ` : ''}resource_metadata="${resourceMetadataUrl()}"`,
+      },
+    );
+
+  let readiness: { at: number; body: Record<string, string>; ok: boolean } | undefined;
+  const ready = async (): Promise<Response> => {
+    // Checked at most every 10 s: readiness probes must not hammer the upstream systems.
+    if (!readiness || Date.now() - readiness.at > 10_000) {
+      const body: Record<string, string> = {};
+      for (const { runtime: connector } of runtime.connectors) {
+        const checks = await connector.doctor(AbortSignal.timeout(5_000)).catch(() => [{ name: 'reachability', status: 'fail' as const, detail: '' }]);
+        body[connector.name] = checks.some((c) => c.status === 'fail') ? 'unavailable' : 'ok';
+      }
+      readiness = { at: Date.now(), body, ok: Object.values(body).every((v) => v === 'ok') };
+    }
+    return json(readiness.ok ? 200 : 503, { status: readiness.ok ? 'ready' : 'not ready', connectors: readiness.body });
+  };
+
+  let inFlight = 0;
+  let draining = false;
+  const fetchHandler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (url.pathname === '/healthz') return json(200, { status: 'ok' });
+    if (url.pathname === '/readyz') return ready();
+    if (url.pathname === '/.well-known/oauth-protected-resource/mcp' || url.pathname === '/.well-known/oauth-protected-resource') {
+      return json(200, {
+        resource: `${publicUrl}/mcp`,
+        ...(options.authenticator && 'issuer' in options.authenticator ? { authorization_servers: [(options.authenticator as { issuer: string }).issuer] } : {}),
+        bearer_methods_supported: ['header'],
+        scopes_supported: [SCOPES.read, SCOPES.write],
+        resource_name: 'Bastion MCP server',
+      });
+    }
+    if (url.pathname !== '/mcp' && url.pathname !== '/metrics') return json(404, { error: 'not_found' });
+
+    // DNS-rebinding protection: only the expected Host names and browser Origins.
+    const rejected = hostHeaderValidationResponse(request, options.allowedHosts) ?? originValidationResponse(request, options.allowedOrigins);
+    if (rejected) return rejected;
+    if (draining) return json(503, { error: 'shutting_down' }, { 'retry-after': '5', connection: 'close' });
+
+    let caller: Caller | undefined;
+    if (options.authenticator) {
+      const header = request.headers.get('authorization') ?? '';
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) return challenge(401, undefined, 'a bearer token is required');
+      try {
+        caller = await options.authenticator.authenticate(match[1]!);
+      } catch (error) {
+        if (error instanceof AuthenticationError) {
+          logger.info({ reason: error.message }, 'HTTP request refused');
+          return challenge(error.code === 'insufficient_scope' ? 403 : 401, error.code, error.message);
+        }
+        throw error;
+      }
+    }
+    if (url.pathname === '/metrics') {
+      if (options.metricsPort !== undefined) return json(404, { error: 'not_found' });
+      const rendered = await metrics.render();
+      return new Response(rendered.body, { status: 200, headers: { 'content-type': rendered.contentType } });
+    }
+
+    const callerName = caller?.name ?? 'anonymous';
+    const allowance = await options.rateLimiter.take(callerName);
+    if (!allowance.allowed) {
+      metrics.rateLimited(callerName);
+      return json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
+    }
+    // The caller's token is used here only; it is never passed to any upstream system.
+    const authInfo: AuthInfo | undefined = caller
+      ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
+      : undefined;
+    inFlight += 1;
+    try {
+      return await handler.fetch(request, { authInfo });
+    } finally {
+      inFlight -= 1;
+    }
+  };
+
+  const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    void Promise.resolve(nodeHandler(req, res)).catch((error: unknown) => {
+      logger.error({ err: error }, 'HTTP request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}');
+    });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), minVersion: 'TLSv1.2' }, listener)
+    : createHttpServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  publicUrl ??= `${scheme}://${hostForUrl}:${address.port}`;
+
+  let metricsServer: Server | undefined;
+  if (options.metricsPort !== undefined) {
+    metricsServer = createHttpServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      void metrics.render().then(({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body));
+    });
+    await new Promise<void>((resolve) => metricsServer!.listen(options.metricsPort, '127.0.0.1', () => resolve()));
+  }
+
+  logger.info({ url: `${publicUrl}/mcp`, auth: options.authenticator?.describe() ?? 'off', tls: Boolean(options.tls) }, 'serving MCP over HTTP');
+
+  const close = async (): Promise<void> => {
+    draining = true;
+    // Stop accepting connections, let in-flight calls finish (bounded), then close everything.
+    server.close();
+    server.closeIdleConnections();
+    const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
+    while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    server.closeAllConnections();
+    metricsServer?.close();
+    await handler.close();
+    HttpClient.observer = undefined;
+    await runtime.close();
+  };
+  return { url: publicUrl, close };
+}
