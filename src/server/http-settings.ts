@@ -38,9 +38,7 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     maxBodyBytes: g.BASTION_HTTP_MAX_BODY,
     metricsPort: g.BASTION_METRICS_PORT,
   });
-  // Tests and supervisors read the address from this line (the port may have been chosen by the system).
-  process.stderr.write(`bastion: listening on ${server.url}/mcp\n`);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       runtime.logger.info('shutting down: finishing calls in flight');
       void server.close().finally(resolve);
@@ -48,4 +46,9 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  // Tests and supervisors read the address from this line (the port may have been chosen by the system).
+  process.stderr.write(`bastion: listening on ${server.url}/mcp\n`);
+  await stopped;
+  // Everything is closed; leave without waiting for idle keep-alive timers of libraries.
+  process.exit(0);
 }
