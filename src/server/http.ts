@@ -161,16 +161,16 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     const authInfo: AuthInfo | undefined = caller
       ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
       : undefined;
-    inFlight += 1;
-    try {
-      return await handler.fetch(request, { authInfo });
-    } finally {
-      inFlight -= 1;
-    }
+    return handler.fetch(request, { authInfo });
   };
 
   const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    // A call is in flight until its response is fully sent (answers may stream), which is what shutdown waits for.
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
     void Promise.resolve(nodeHandler(req, res)).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}');

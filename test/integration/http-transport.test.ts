@@ -300,11 +300,76 @@ describe('TLS and every connector over HTTP', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('exits cleanly on SIGTERM', async () => {
-    const server = await serveHttp(redmineEnv({ BASTION_HTTP_TOKENS_FILE: tokensFile() }));
+  it('lets a call in flight finish on SIGTERM, refuses new ones, and exits cleanly', async () => {
+    const mosquitto = await ensureMosquitto();
+    const server = await serveHttp({
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      BASTION_HTTP_TOKENS_FILE: tokensFile(),
+      MQTT_BROKER: mosquitto.host,
+      MQTT_PORT: String(mosquitto.port),
+      MQTT_USER: mosquitto.user,
+      MQTT_PASSWORD: mosquitto.password,
+    });
+    const client = await connect(server.url, READ_TOKEN);
+    await expect.poll(async () => ((await client.callTool({ name: 'mqtt_broker_status', arguments: {} })) as { structuredContent: { state: string } }).structuredContent.state, { timeout: 10_000 }).toBe('connected');
+    // A read that waits 2 s for messages that never come: it is in flight when the signal arrives.
+    const inFlight = client.callTool({ name: 'mqtt_read_topic', arguments: { topic: 'bastion/shutdown/none', timeout_seconds: 2 } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
     server.child.kill('SIGTERM');
+    const result = (await inFlight) as { isError?: boolean; structuredContent: { messages: unknown[] } };
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent.messages).toEqual([]);
     expect(await exited).toBe(0);
     expect(server.stderr()).toContain('shutting down');
+    await client.close().catch(() => undefined);
+  });
+});
+
+describe('two instances on one Redis', () => {
+  it('share the rate limit and fetch one ETIM token between them', async () => {
+    const { startRedis } = await import('../helpers/redis.js');
+    const redis = await startRedis('canary-http-redis-pass');
+    const etim = await startEtimDouble();
+    try {
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        BASTION_HTTP_TOKENS_FILE: tokensFile(),
+        BASTION_RATE_LIMIT: '10/min',
+        REDIS_URL: redis.url,
+        REDIS_PASSWORD: redis.password,
+        ETIM_CLIENT_ID: ETIM_TEST_CLIENT_ID,
+        ETIM_CLIENT_SECRET: ETIM_TEST_CLIENT_SECRET,
+        ETIM_AUTH_URL: etim.authUrl,
+        ETIM_API_URL: etim.apiUrl,
+      };
+      const [a, b] = await Promise.all([serveHttp(env), serveHttp(env)]);
+      expect(a.url).not.toBe(b.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        statuses.push((await post(a.url, { authorization: `Bearer ${WRITE_TOKEN}` })).status);
+        statuses.push((await post(b.url, { authorization: `Bearer ${WRITE_TOKEN}` })).status);
+      }
+      // 10 per minute for the caller across both instances: the last two of twelve are refused.
+      expect(statuses.filter((s) => s === 429)).toHaveLength(2);
+
+      const [ca, cb] = await Promise.all([connect(a.url, READ_TOKEN), connect(b.url, READ_TOKEN)]);
+      try {
+        etim.setTokenDelay(300);
+        const results = await Promise.all([
+          ca.callTool({ name: 'etim_get_unit', arguments: { code: 'EU990001' } }),
+          cb.callTool({ name: 'etim_get_unit', arguments: { code: 'EU990002' } }),
+        ]);
+        expect(results.every((r) => !(r as { isError?: boolean }).isError)).toBe(true);
+        expect(etim.tokenRequests).toHaveLength(1);
+      } finally {
+        await Promise.all([ca.close(), cb.close()]);
+      }
+    } finally {
+      await etim.close();
+      await redis.stop();
+    }
   });
 });
