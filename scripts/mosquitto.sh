@@ -38,6 +38,8 @@
 
 set -euo pipefail
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 STATE_DIR=${MOSQUITTO_STATE_DIR:-/var/tmp/bastion-mosquitto}
 HOST=127.0.0.1
 START_TIMEOUT=${MOSQUITTO_START_TIMEOUT:-15}
@@ -86,18 +88,8 @@ require_root() {
 
 now() { date +%s; }
 
-# ensure_packages PKG...: apt-get install the packages that are not installed yet.
-ensure_packages() {
-  local pkg missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get to install them"
-  log "installing ${missing[*]} (apt-get)"
-  apt-get update >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2
-}
+# shellcheck source=lib/packages.sh
+source "$SCRIPT_DIR/lib/packages.sh"
 
 # Serialise up/down/restart so parallel callers (test workers) do not race.
 take_lock() {

@@ -97,18 +97,8 @@ lock_held_by_server() {
   return 1
 }
 
-# ensure_packages PKG...: apt-get install the packages that are not installed yet.
-ensure_packages() {
-  local pkg missing=()
-  for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get to install them"
-  log "installing ${missing[*]} (apt-get)"
-  apt-get update >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2
-}
+# shellcheck source=lib/packages.sh
+source "$SCRIPT_DIR/lib/packages.sh"
 
 load_keys() {
   [[ -r $KEYS_FILE ]] || die "cannot read $KEYS_FILE"
