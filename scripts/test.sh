@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The official MCP tools (conformance suite, Inspector) need Node 22; they live in their own package so that
+# their Node binary never shadows the project's Node on PATH.
+if [ ! -x test/e2e/tools/node_modules/.bin/conformance ] || [ ! -x test/e2e/tools/node_modules/.bin/mcp-inspector ]; then
+  npm ci --prefix test/e2e/tools --no-audit --no-fund >&2
+fi
+
 if [ -z "${BASTION_TEST_DBUS:-}" ]; then
   for tool in dbus-run-session gnome-keyring-daemon; do
     command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: run 'bash scripts/redmine.sh up' (as root) to install the test packages" >&2; exit 1; }

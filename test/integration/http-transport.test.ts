@@ -1,6 +1,6 @@
 // MCP over HTTP through the SDK's real HTTP client: authentication (named tokens and JWTs), scopes, Host and Origin
 // checks, rate limits, body cap, TLS, metrics, and every connector's read tools.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble } from '../doubles/etim.js';
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
+import { startHttpBastion, type HttpBastion } from '../helpers/http-server.js';
 import { ensureMosquitto } from '../helpers/mosquitto.js';
 import { makeSelfSignedCert } from '../unit/helpers/tls-cert.js';
 
@@ -21,9 +22,9 @@ const WRITE_TOKEN = 'canary-http-write-token-73y';
 const NO_SCOPE_TOKEN = 'canary-http-noscope-token-9q';
 const REDMINE_ONLY_TOKEN = 'canary-http-redmine-token-5z';
 
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
+const running: HttpBastion[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((server) => server.stop(2_000)));
 });
 
 function tokensFile(): string {
@@ -44,20 +45,11 @@ function tokensFile(): string {
   return path;
 }
 
-/** Starts `bastion serve --transport http` on a free port and resolves with its /mcp URL. */
-async function serveHttp(env: Record<string, string>): Promise<{ url: string; stderr: () => string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0'], { env: { BASTION_KEYRING: 'false', ...env } });
-  children.push(child);
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /bastion: listening on (\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`bastion exited (${code}): ${stderr}`)));
-  });
-  return { url, stderr: () => stderr, child };
+/** Starts `bastion serve --transport http` on a free port; every instance is stopped after the file. */
+async function serveHttp(env: Record<string, string>): Promise<HttpBastion> {
+  const server = await startHttpBastion({ env: { BASTION_KEYRING: 'false', ...env } });
+  running.push(server);
+  return server;
 }
 
 async function connect(url: string, token?: string, extra: RequestInit = {}): Promise<Client> {
