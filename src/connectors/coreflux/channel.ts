@@ -71,11 +71,13 @@ export class CommandChannel {
         return;
       }
       const plain = envelope ? (envelope.message ?? text) : text;
-      // Plain text carries no success flag: the usual wording of refusals decides.
-      const refused = /^(error|unknown command|permission denied|failed|usage:|invalid)|\bnot found\b|\bcannot\b/i.test(plain.trim());
+      // Without a success flag (plain text), the usual wording of refusals decides.
+      const refused =
+        typeof envelope?.success === 'boolean' ? !envelope.success : /^(error|unknown command|permission denied|failed|usage:|invalid)|\bnot found\b|\bcannot\b/i.test(plain.trim());
       settle({ success: !refused, message: plain, requestId, plainText: true });
     });
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
       await this.connection.publish(this.commandTopic, line, 1, false);
       const timeout = new Promise<never>((_, reject) => {
@@ -92,11 +94,13 @@ export class CommandChannel {
         );
       });
       const cancelled = new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(new UpstreamError(`-${verb} was cancelled while waiting for the broker's answer (it was sent once).`, 'cancelled')), { once: true });
+        onAbort = () => reject(new UpstreamError(`-${verb} was cancelled while waiting for the broker's answer (it was sent once).`, 'cancelled'));
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       return await Promise.race([answered, timeout, cancelled]);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
       await stop();
     }
   }

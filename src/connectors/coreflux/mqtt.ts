@@ -2,6 +2,7 @@
 // is down), reconnected with backoff, MQTT 5 with a fallback to 3.1.1, and failures described one by one
 // (wrong CA, expired or mismatched client certificate, refused credentials) without secrets.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ConfigError, UpstreamError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -77,7 +78,9 @@ export class MqttConnection {
   private protocolVersion: 5 | 4 = 5;
   private backoffMs = 1_000;
   private readonly listeners = new Set<{ filter: string; handler: (message: MqttMessage) => void }>();
-  private readonly subscriptions = new Map<string, number>();
+  /** One broker subscription per filter, shared by its listeners; `id` is its MQTT 5 subscription identifier. */
+  private readonly subscriptions = new Map<string, { id: number; count: number; subscribed: Promise<void> }>();
+  private nextSubscriptionId = 1;
   private readonly tlsMaterial: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
 
   constructor(
@@ -115,7 +118,8 @@ export class MqttConnection {
       connectTimeout: 10_000,
       reconnectPeriod: this.backoffMs,
       rejectUnauthorized: true,
-      servername: settings.host,
+      // SNI takes host names only; an IP address would only earn a deprecation warning.
+      ...(isIP(settings.host) === 0 ? { servername: settings.host } : {}),
       minVersion: 'TLSv1.2',
       ...this.tlsMaterial,
     } as IClientOptions);
@@ -149,7 +153,14 @@ export class MqttConnection {
     });
     client.on('message', (topic, payload, packet) => {
       const message = { topic, payload, retain: packet.retain, qos: packet.qos };
-      for (const listener of this.listeners) if (topicMatches(listener.filter, topic)) listener.handler(message);
+      // With MQTT 5 the broker says which subscriptions a copy is for, so overlapping filters get one copy each;
+      // MQTT 3.1.1 cannot tell copies apart, and every matching listener sees every copy.
+      const ids = packet.properties?.subscriptionIdentifier;
+      const forIds = ids === undefined ? undefined : new Set([ids].flat());
+      for (const listener of this.listeners) {
+        const delivered = forIds ? forIds.has(this.subscriptions.get(listener.filter)?.id ?? -1) : topicMatches(listener.filter, topic);
+        if (delivered) listener.handler(message);
+      }
     });
   }
 
@@ -202,34 +213,54 @@ export class MqttConnection {
     }
   }
 
-  /** Subscribes (shared between callers of the same filter) and routes matching messages to the handler. */
-  async listen(filter: string, qos: 0 | 1 | 2, handler: (message: MqttMessage) => void): Promise<() => Promise<void>> {
+  private async subscribe(client: MqttClient, filter: string, qos: 0 | 1 | 2, id: number): Promise<void> {
+    try {
+      const properties = this.protocolVersion === 5 ? { properties: { subscriptionIdentifier: id } } : {};
+      // MQTT.js skips a filter it already holds unless told to resubscribe; a fresh SUBSCRIBE is what makes
+      // the broker send the retained values again.
+      const topics = { [filter]: { qos }, resubscribe: true } as unknown as Parameters<MqttClient['subscribeAsync']>[0];
+      const grants = await client.subscribeAsync(topics, properties);
+      const refused = grants.find((grant) => grant.qos >= 0x80);
+      if (refused) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', refused.qos);
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      // MQTT.js rejects a failed SUBACK with the packet; its granted list holds 0x80 (3.1.1) or a reason code >= 0x80 (5).
+      const granted = (error as { packet?: { granted?: number[] } }).packet?.granted ?? [];
+      if (granted.some((code) => code >= 0x80)) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', 0x80);
+      throw new UpstreamError(`Subscribing to "${filter}" failed: ${(error as Error).message}`, 'network');
+    }
+  }
+
+  /**
+   * Routes messages matching a filter to the handler until the returned function is called. Listeners of one
+   * filter share the broker subscription; `fresh` subscribes again anyway, which makes the broker re-send the
+   * retained values (reads want them even when another read already holds the filter).
+   */
+  async listen(filter: string, qos: 0 | 1 | 2, handler: (message: MqttMessage) => void, options: { fresh?: boolean } = {}): Promise<() => Promise<void>> {
     const client = this.requireConnected();
+    let entry = this.subscriptions.get(filter);
+    const first = !entry;
+    entry ??= { id: this.nextSubscriptionId++, count: 0, subscribed: Promise.resolve() };
+    this.subscriptions.set(filter, entry);
+    entry.count += 1;
     const listener = { filter, handler };
     this.listeners.add(listener);
-    const count = this.subscriptions.get(filter) ?? 0;
-    this.subscriptions.set(filter, count + 1);
-    if (count === 0) {
-      try {
-        const grants = await client.subscribeAsync(filter, { qos });
-        const refused = grants.find((grant) => grant.qos >= 0x80);
-        if (refused) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', refused.qos);
-      } catch (error) {
-        this.listeners.delete(listener);
-        this.subscriptions.set(filter, (this.subscriptions.get(filter) ?? 1) - 1);
-        if (error instanceof UpstreamError) throw error;
-        // MQTT.js rejects a failed SUBACK with the packet; its granted list holds 0x80 (3.1.1) or a reason code >= 0x80 (5).
-        const granted = (error as { packet?: { granted?: number[] } }).packet?.granted ?? [];
-        if (granted.some((code) => code >= 0x80)) throw new UpstreamError(`The broker refused the subscription to "${filter}" (not authorized or invalid).`, 'http', 0x80);
-        throw new UpstreamError(`Subscribing to "${filter}" failed: ${(error as Error).message}`, 'network');
-      }
-    }
-    return async () => {
+    const release = async (): Promise<void> => {
       this.listeners.delete(listener);
-      const left = (this.subscriptions.get(filter) ?? 1) - 1;
-      this.subscriptions.set(filter, left);
-      if (left === 0 && this.client?.connected) await this.client.unsubscribeAsync(filter).catch(() => undefined);
+      entry.count -= 1;
+      if (entry.count === 0 && this.subscriptions.get(filter) === entry) {
+        this.subscriptions.delete(filter);
+        if (this.client?.connected) await this.client.unsubscribeAsync(filter).catch(() => undefined);
+      }
     };
+    if (first || options.fresh) entry.subscribed = this.subscribe(client, filter, qos, entry.id);
+    try {
+      await entry.subscribed;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return release;
   }
 
   async close(): Promise<void> {

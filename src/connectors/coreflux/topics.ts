@@ -1,5 +1,5 @@
 // MQTT topic names and filters: validation, matching, and which filters fall inside the allowed ones (MQTT_TOPICS).
-import { InputError, PolicyError } from '../../core/errors.js';
+import { ConfigError, InputError, PolicyError } from '../../core/errors.js';
 
 const MAX_TOPIC = 1024;
 
@@ -52,7 +52,12 @@ export function filterCovers(outer: string, inner: string): boolean {
 /** The topic filters tools may touch (MQTT_TOPICS): everything but $SYS by default. */
 export class TopicScope {
   constructor(readonly filters: readonly string[]) {
-    for (const filter of filters) checkTopicFilter(filter, 'MQTT_TOPICS');
+    try {
+      for (const filter of filters) checkTopicFilter(filter, 'MQTT_TOPICS');
+    } catch (error) {
+      // A bad setting stops start-up like any other invalid setting.
+      throw new ConfigError((error as Error).message);
+    }
   }
 
   allowsTopic(topic: string): boolean {

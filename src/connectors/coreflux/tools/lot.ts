@@ -155,6 +155,8 @@ export const brokerCommand = corefluxTool({
   annotations: acts,
   handler: async (input, ctx) => {
     if (/-requestId\b/i.test(input.args)) throw new InputError('args: -requestId is added by Bastion to match the answer; leave it out.');
+    // Definitions sent through any verb obey MQTT_TOPICS like those sent through the coreflux_add_* tools.
+    for (const topic of topicsInLot(input.args)) ctx.client.topics.assert(topic, 'The definition uses topic');
     return answerOf(await ctx.client.channel.runChecked(input.verb.replace(/^-+/, ''), input.args.trim(), ctx.signal));
   },
   render: renderAnswer,

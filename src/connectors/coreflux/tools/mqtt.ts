@@ -68,13 +68,23 @@ export const readTopic = corefluxTool({
     const started = Date.now();
     let done!: () => void;
     const enough = new Promise<void>((resolve) => (done = resolve));
-    const stop = await ctx.client.mqtt.listen(input.topic, 1, (message) => {
-      if (messages.length >= input.max_messages) return;
-      messages.push({ topic: message.topic, ...showPayload(message.payload, input.max_chars), retained: message.retain, qos: message.qos });
-      void ctx.progress(messages.length, input.max_messages, `${messages.length} of ${input.max_messages} messages`);
-      if (messages.length >= input.max_messages) done();
-    });
-    const ticker = setInterval(() => void ctx.progress(messages.length, input.max_messages, `waiting: ${Math.round((Date.now() - started) / 1000)} s`), 1_000);
+    // Progress is the time waited (it must only grow); the message says how many messages arrived.
+    const report = (): void => {
+      const waited = Math.min((Date.now() - started) / 1000, input.timeout_seconds);
+      void ctx.progress(waited, input.timeout_seconds, `${messages.length} of ${input.max_messages} messages after ${waited.toFixed(1)} s`);
+    };
+    const stop = await ctx.client.mqtt.listen(
+      input.topic,
+      1,
+      (message) => {
+        if (messages.length >= input.max_messages) return;
+        messages.push({ topic: message.topic, ...showPayload(message.payload, input.max_chars), retained: message.retain, qos: message.qos });
+        report();
+        if (messages.length >= input.max_messages) done();
+      },
+      { fresh: true },
+    );
+    const ticker = setInterval(report, 1_000);
     try {
       await Promise.race([
         enough,
@@ -107,11 +117,16 @@ export const readRetained = corefluxTool({
     checkTopicFilter(input.topic);
     ctx.client.topics.assert(input.topic, 'Topic filter');
     const messages: Array<z.input<typeof messageOutput>> = [];
-    const stop = await ctx.client.mqtt.listen(input.topic, 1, (message) => {
-      if (message.retain && messages.length < input.max_messages) {
-        messages.push({ topic: message.topic, ...showPayload(message.payload, input.max_chars), retained: true, qos: message.qos });
-      }
-    });
+    const stop = await ctx.client.mqtt.listen(
+      input.topic,
+      1,
+      (message) => {
+        if (message.retain && messages.length < input.max_messages) {
+          messages.push({ topic: message.topic, ...showPayload(message.payload, input.max_chars), retained: true, qos: message.qos });
+        }
+      },
+      { fresh: true },
+    );
     await new Promise((resolve) => setTimeout(resolve, input.wait_ms));
     await stop();
     return { topic: input.topic, messages };
