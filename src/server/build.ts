@@ -94,7 +94,8 @@ async function runTool(
       type: 'tool_call',
       tool: tool.name,
       connector: runtime.name,
-      caller: options.caller,
+      // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
+      caller: sdkContext.http?.authInfo?.clientId ?? options.caller,
       outcome,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       args: input,

@@ -2,7 +2,7 @@
 // checks, rate limits, body cap, TLS, metrics, and every connector's read tools.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +82,7 @@ async function post(url: string, headers: Record<string, string>, body = '{"json
 describe('named tokens, scopes, Host and Origin', () => {
   let server: Awaited<ReturnType<typeof serveHttp>>;
   beforeAll(async () => {
-    server = await serveHttp(redmineEnv({ BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_RATE_LIMIT: '1000/min' }));
+    server = await serveHttp(redmineEnv({ BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_RATE_LIMIT: '1000/min', BASTION_AUDIT_LOG: join(dir, 'http-audit.jsonl') }));
   });
 
   it('refuses a request without a token with 401 and RFC 9728 metadata', async () => {
@@ -119,6 +119,9 @@ describe('named tokens, scopes, Host and Origin', () => {
       await expect(reader.callTool({ name: 'redmine_delete_issue', arguments: { issue_id: 1 } })).rejects.toThrow(/redmine_delete_issue/);
       const me = (await reader.callTool({ name: 'redmine_get_current_user', arguments: {} })) as { structuredContent: { login: string } };
       expect(me.structuredContent.login).toBe('admin');
+      // The audit log names the caller by its token's name.
+      const calls = readFileSync(join(dir, 'http-audit.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((r) => r.type === 'tool_call');
+      expect(calls.at(-1)).toMatchObject({ tool: 'redmine_get_current_user', caller: 'reader', outcome: 'ok' });
     } finally {
       await reader.close();
     }
