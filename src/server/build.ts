@@ -49,7 +49,8 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
   const tools = enabledTools(options);
   return () => {
     const resources = options.connectors.flatMap((connector) => (connector.module.resources ?? []).map((resource) => ({ resource, connector })));
-    const capabilities = resources.length ? { tools: {}, resources: {} } : { tools: {} };
+    // The tool and resource lists are fixed for the life of the process: nothing to announce.
+    const capabilities = resources.length ? { tools: { listChanged: false }, resources: { listChanged: false } } : { tools: { listChanged: false } };
     const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities, instructions: INSTRUCTIONS });
     for (const { resource, connector } of resources) {
       server.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, ctx) => {
