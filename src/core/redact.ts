@@ -45,24 +45,31 @@ function secretsPattern(): RegExp | undefined {
 const SECRET_NAMES = 'api[ _-]?key|apikey|x-redmine-api-key|password|passwd|pwd|secret|client[_-]?secret|access[_-]?token|refresh[_-]?token|token|authorization';
 
 // Every repetition is bounded, so no pattern backtracks quadratically on long runs without spaces (base64 bodies).
-const PATTERNS: Array<[RegExp, string]> = [
+// A cheap test of whether a pattern can match at all, so most text skips the expensive ones.
+const MENTIONS_SECRET_NAME = /api|key|pass|pwd|secret|token|authoriz/i;
+const mentions = (needle: string) => (text: string) => text.includes(needle);
+const hasCredentialUrl = (text: string) => text.includes('://') && text.includes('@');
+const mentionsAuthScheme = (text: string) => /bearer|basic/i.test(text);
+const mentionsSecretName = (text: string) => MENTIONS_SECRET_NAME.test(text);
+
+const PATTERNS: Array<[(text: string) => boolean, RegExp, string]> = [
   // PEM private keys: the whole block, or, when its end line is missing, the key material up to the first other character.
-  [/-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g, REDACTED],
+  [mentions('-----BEGIN'), /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g, REDACTED],
   // An Authorization header's whole value, whatever its scheme.
-  [/\b(authorization["']?\s{0,8}[:=]\s{0,8})(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s"',;}]{1,4096}/gi, `$1${REDACTED}`],
+  [mentionsSecretName, /\b(authorization["']?\s{0,8}[:=]\s{0,8})(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s"',;}]{1,4096}/gi, `$1${REDACTED}`],
   // Bearer and Basic credentials: as written in headers ("Bearer xyz"), or, in any case, token-like values
   // (12+ characters with a digit or symbol), so that prose such as "the basic workflow" stays readable.
-  [/\b(Bearer|Basic) +[A-Za-z0-9._~+/=-]{8,4096}/g, `$1 ${REDACTED}`],
-  [/\b(Bearer|Basic)\s+(?=[A-Za-z]{0,4096}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,4096}/gi, `$1 ${REDACTED}`],
+  [mentionsAuthScheme, /\b(Bearer|Basic) +[A-Za-z0-9._~+/=-]{8,4096}/g, `$1 ${REDACTED}`],
+  [mentionsAuthScheme, /\b(Bearer|Basic)\s+(?=[A-Za-z]{0,4096}[0-9._~+/=-])[A-Za-z0-9._~+/=-]{12,4096}/gi, `$1 ${REDACTED}`],
   // URLs with credentials: scheme://user:pass@host (user and password cannot span quotes or commas of JSON).
-  [/\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/@:"',<>]{1,256}:[^\s/@"',<>]{1,256}@/gi, `$1${REDACTED}@`],
+  [hasCredentialUrl, /\b([a-z][a-z0-9+.-]{0,31}:\/\/)[^\s/@:"',<>]{1,256}:[^\s/@"',<>]{1,256}@/gi, `$1${REDACTED}@`],
   // "key": "quoted value" for credential-like names: the whole quoted value, spaces and commas included.
-  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})"(?:[^"\\\\\\n]|\\\\.){0,4096}"`, 'gi'), `$1"${REDACTED}"`],
-  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})'(?:[^'\\\\\\n]|\\\\.){0,4096}'`, 'gi'), `$1'${REDACTED}'`],
+  [mentionsSecretName, new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})"(?:[^"\\\\\\n]|\\\\.){0,4096}"`, 'gi'), `$1"${REDACTED}"`],
+  [mentionsSecretName, new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})'(?:[^'\\\\\\n]|\\\\.){0,4096}'`, 'gi'), `$1'${REDACTED}'`],
   // key: value, key=value (unquoted) for credential-like names.
-  [new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})(?!"\\[REDACTED\\]|'\\[REDACTED\\]|\\[REDACTED\\]|(?:Bearer|Basic)\\s)[^\\s"',&;}]{1,4096}`, 'gi'), `$1${REDACTED}`],
+  [mentionsSecretName, new RegExp(`((?<![\\w/.-])(?:${SECRET_NAMES})["']?\\s{0,8}[:=]\\s{0,8})(?!"\\[REDACTED\\]|'\\[REDACTED\\]|\\[REDACTED\\]|(?:Bearer|Basic)\\s)[^\\s"',&;}]{1,4096}`, 'gi'), `$1${REDACTED}`],
   // "api key <value>" with a space: only when the value looks like a key (long, with a digit).
-  [/\b(api[ _-]?key\s{1,8})(?=[A-Za-z._~+/=-]{0,4096}\d)[A-Za-z0-9._~+/=-]{16,4096}/gi, `$1${REDACTED}`],
+  [mentionsSecretName, /\b(api[ _-]?key\s{1,8})(?=[A-Za-z._~+/=-]{0,4096}\d)[A-Za-z0-9._~+/=-]{16,4096}/gi, `$1${REDACTED}`],
 ];
 
 /** Returns the text with every known secret and credential-shaped fragment replaced by [REDACTED]. */
@@ -70,7 +77,7 @@ export function redact(text: string): string {
   let out = text;
   const known = secretsPattern();
   if (known) out = out.replace(known, REDACTED);
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  for (const [applies, pattern, replacement] of PATTERNS) if (applies(out)) out = out.replace(pattern, replacement);
   return out;
 }
 
