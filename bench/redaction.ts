@@ -18,7 +18,7 @@ function rng(seed: number): () => number {
 
 const SECRETS = [
   'b7c1e0f4a9d2386e5f10c4b8a7d9e2f3c6a1b0d4', // Redmine API key
-  'perm:YWRtaW4=.YmFzdGlvbg==.X7kQ2mVb9RtL4pWz8NcJ', // YouTrack permanent token
+  'perm:YWRtaW4=.YmFzdGlvbg==.X7kQ2mVb9RtL4pWz8NcJ', // fake YouTrack permanent token (benchmark data)
   'canary-etim-secret-7Qp2Lx9',
   'coreflux-canary-Qm7tR2vX',
   'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib3QifQ.c2lnbmF0dXJlLXBhcnQ',
