@@ -71,16 +71,8 @@ PACKAGES=(mosquitto openssl)
 
 # ---------------------------------------------------------------- helpers
 
-log() { printf 'mosquitto.sh: %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
-usage() {
-  sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
 
 require_root() {
   [[ $EUID -eq 0 ]] || die "'$1' must run as root (it may install packages, and the broker drops from root to $RUN_USER)"
@@ -88,8 +80,6 @@ require_root() {
 
 now() { date +%s; }
 
-# shellcheck source=lib/packages.sh
-source "$SCRIPT_DIR/lib/packages.sh"
 
 # Serialise up/down/restart so parallel callers (test workers) do not race.
 take_lock() {

@@ -50,16 +50,8 @@ EXTRA_PACKAGES=(redis-server mosquitto openssl dbus gnome-keyring libsecret-tool
 
 # ---------------------------------------------------------------- helpers
 
-log() { printf 'redmine.sh: %s\n' "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
-usage() {
-  sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
 
 require_root() {
   [[ $EUID -eq 0 ]] || die "'$1' must run as root (it installs packages and runs Redmine as $RUN_USER)"
@@ -97,8 +89,6 @@ lock_held_by_server() {
   return 1
 }
 
-# shellcheck source=lib/packages.sh
-source "$SCRIPT_DIR/lib/packages.sh"
 
 load_keys() {
   [[ -r $KEYS_FILE ]] || die "cannot read $KEYS_FILE"

@@ -1,4 +1,17 @@
-# Shared by the scripts that set up test services. Expects log() and die() from the caller.
+# Shared by the scripts that set up test services (sourced, not run).
+
+# Messages go to stderr, prefixed with the calling script's name.
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# usage: prints the calling script's header comment (its usage text) and exits 2.
+usage() {
+  sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0" >&2
+  exit 2
+}
 
 # ensure_packages PKG...: apt-get install the packages that are not installed yet.
 ensure_packages() {
