@@ -85,12 +85,14 @@ describe('coreflux_generate_lot', () => {
     }
   });
 
-  it('returns a non-JSON answer as it came', async () => {
+  it('reports an HTML page instead of a completion as an error, without passing the page on', async () => {
     copilot.setMode('non-json');
     try {
       const result = await call(bastion, 'coreflux_generate_lot', { query: 'Blink a lamp' });
-      expect(result.isError, result.text).toBeFalsy();
-      expect(result.structured.answer).toBe(COPILOT_NON_JSON_BODY);
+      expect(result.isError).toBe(true);
+      expect(result.text).toContain('answered with a web page instead of a completion');
+      expect(result.text).not.toContain('<html');
+      expect(result.text).not.toContain(COPILOT_NON_JSON_BODY);
     } finally {
       copilot.setMode('ok');
     }

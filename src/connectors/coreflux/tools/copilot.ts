@@ -1,6 +1,6 @@
 // LoT generation through the Coreflux Copilot (chat completions) and checking LoT with the verifier service.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { clip } from '../../../core/untrusted.js';
 import { corefluxTool, readOnly } from './shared.js';
 
@@ -27,6 +27,14 @@ export const generateLot = corefluxTool({
       json: { messages: [{ role: 'user', content }], stream: false, include_functions_info: false, include_retrieval_info: true, include_guardrails_info: false },
       signal: ctx.signal,
     });
+    // A web page (a proxy's or a queue's) is not an answer: say so instead of handing its HTML to the model.
+    if (String(response.headers['content-type'] ?? '').includes('text/html') || /^\s*<(!doctype|html)\b/i.test(response.body.toString('utf8', 0, 200))) {
+      throw new UpstreamError(
+        'The Copilot answered with a web page instead of a completion (a busy queue or a proxy in front of it); try again later, and check COREFLUX_COPILOT_URL.',
+        'bad_response',
+        response.status,
+      );
+    }
     const text = response.body.toString('utf8');
     let answer = text;
     try {
