@@ -26,7 +26,7 @@ export interface CredentialContext {
   logger: Logger;
   /** Undefined when the keyring is turned off (BASTION_KEYRING=false). */
   keyring: KeyringStore | undefined;
-  allowInsecureFiles: boolean;
+  allowInsecureSecretFiles: boolean;
 }
 
 /** Credential events for one connector's credential, for the audit log. */
@@ -50,7 +50,7 @@ const LAYERS: Array<[SettingSource, SecretSource, SecretSource]> = [
 ];
 
 function fromFile(path: string, origin: string, source: SecretSource, ctx: CredentialContext): Secret {
-  const { value, insecureMode } = readSecretFile(path, { allowInsecureMode: ctx.allowInsecureFiles });
+  const { value, insecureMode } = readSecretFile(path, { allowInsecureMode: ctx.allowInsecureSecretFiles });
   if (insecureMode) ctx.logger.warn(`Secret file ${path} (${origin}) is readable by group or others; chmod 600 ${path} is advised.`);
   return new Secret(value, source, `${origin}=${path}`);
 }
@@ -88,6 +88,18 @@ function fromSettings(spec: CredentialSpec, ctx: CredentialContext): Secret | un
     }
   }
   return undefined;
+}
+
+/**
+ * A connector's required credential with its audit events; a clear ConfigError (saying what to set) when no
+ * source has it. Records client_initialization, since the connector's client is built next.
+ */
+export async function requireCredential(spec: CredentialSpec, ctx: CredentialContext, whatToSet: string) {
+  const secret = await resolveCredential(spec, ctx);
+  if (!secret) throw new ConfigError(whatToSet);
+  const events = credentialEvents(ctx.audit, spec.connector, secret);
+  events.initialized();
+  return { secret, events };
 }
 
 /**

@@ -52,7 +52,7 @@ async function createCache(
   if (!global.REDIS_URL) return new MemoryCache();
   const password = await resolveCredential(
     { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
-    { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
+    { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
   );
   return RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
 }

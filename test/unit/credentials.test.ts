@@ -69,7 +69,7 @@ function context(setup: Setup) {
       audit: { record: (event: AuditEvent) => void events.push(event) },
       logger,
       keyring: setup.keyring,
-      allowInsecureFiles: setup.allowInsecureFiles ?? false,
+      allowInsecureSecretFiles: setup.allowInsecureFiles ?? false,
     },
     events,
     lines,

@@ -64,9 +64,8 @@ export interface CorefluxClient {
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
-  const credentialContext = { ...context, allowInsecureFiles: context.allowInsecureSecretFiles };
-  const password = await resolveCredential(COREFLUX_CREDENTIAL, credentialContext);
-  const copilotKey = await resolveCredential({ connector: 'coreflux-copilot', variable: 'DO_AGENT_API_KEY' }, credentialContext);
+  const password = await resolveCredential(COREFLUX_CREDENTIAL, context);
+  const copilotKey = await resolveCredential({ connector: 'coreflux-copilot', variable: 'DO_AGENT_API_KEY' }, context);
   const mqtt = new MqttConnection(
     {
       host: settings.MQTT_BROKER,

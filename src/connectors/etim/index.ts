@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { NamespacedCache } from '../../core/cache.js';
 import { booleanSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
-import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
-import { ConfigError } from '../../core/errors.js';
+import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { HttpClient } from '../../core/http.js';
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
@@ -56,9 +55,7 @@ const SettingsSchema = z.object({
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
-  const secret = await resolveCredential(ETIM_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
-  if (!secret) throw new ConfigError('ETIM_CLIENT_ID is set but no secret: set ETIM_CLIENT_SECRET or ETIM_CLIENT_SECRET_FILE, or store it with "bastion secret set etim".');
-  const events = credentialEvents(context.audit, 'etim', secret);
+  const { secret, events } = await requireCredential(ETIM_CREDENTIAL, context, 'ETIM_CLIENT_ID is set but no secret: set ETIM_CLIENT_SECRET or ETIM_CLIENT_SECRET_FILE, or store it with "bastion secret set etim".');
   const tls = { verify: settings.ETIM_VERIFY_SSL, caFile: settings.ETIM_CA_CERT };
   const timeoutMs = settings.ETIM_TIMEOUT * 1000;
   // Keys are namespaced per connector and per credential, so two ETIM accounts never share tokens or answers.
@@ -97,7 +94,6 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     { search: settings.ETIM_CACHE_SEARCH_TTL, details: settings.ETIM_CACHE_DETAILS_TTL, reference: settings.ETIM_CACHE_REFERENCE_TTL },
     settings.ETIM_DEFAULT_LANGUAGE,
   );
-  events.initialized();
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const cache = context.cache.status();

@@ -4,7 +4,7 @@ import { booleanSetting, listSetting, parseSettings } from '../../core/config.js
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
-import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
 
@@ -38,11 +38,7 @@ const SettingsSchema = z.object({
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
-  const apiKey = await resolveCredential(REDMINE_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
-  if (!apiKey) {
-    throw new ConfigError('REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE, or store it with "bastion secret set redmine".');
-  }
-  const events = credentialEvents(context.audit, 'redmine', apiKey);
+  const { secret: apiKey, events } = await requireCredential(REDMINE_CREDENTIAL, context, 'REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE, or store it with "bastion secret set redmine".');
   if ((settings.REDMINE_CLIENT_CERT === undefined) !== (settings.REDMINE_CLIENT_KEY === undefined)) {
     throw new ConfigError('REDMINE_CLIENT_CERT and REDMINE_CLIENT_KEY go together: set both or neither.');
   }
@@ -61,7 +57,6 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     onAuthFailure: (request) => events.authenticationFailed(`Redmine answered 401 to ${request}`),
   });
   const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
-  events.initialized();
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [

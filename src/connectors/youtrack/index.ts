@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
-import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
@@ -43,16 +43,10 @@ const SettingsSchema = z.object({
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
-  const token = await resolveCredential(YOUTRACK_CREDENTIAL, { ...context, allowInsecureFiles: context.allowInsecureSecretFiles });
-  if (!token) {
-    throw new ConfigError(
-      'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".',
-    );
-  }
+  const { secret: token, events } = await requireCredential(YOUTRACK_CREDENTIAL, context, 'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".');
   if ((settings.YOUTRACK_CLIENT_CERT === undefined) !== (settings.YOUTRACK_CLIENT_KEY === undefined)) {
     throw new ConfigError('YOUTRACK_CLIENT_CERT and YOUTRACK_CLIENT_KEY go together: set both or neither.');
   }
-  const events = credentialEvents(context.audit, 'youtrack', token);
   const client = new YouTrackClient({
     url: settings.YOUTRACK_URL,
     token,
@@ -63,7 +57,6 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   });
   // Short names are matched regardless of case, as YouTrack itself does.
   const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS, true);
-  events.initialized();
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
