@@ -24,6 +24,7 @@ const SHARED_OPTIONS: Array<[flags: string, description: string, variable: strin
 /** Options of `serve` only: the transport and its listener. */
 const SERVE_OPTIONS: Array<[flags: string, description: string, variable: string]> = [
   ['--transport <kind>', 'stdio (default) or http (Streamable HTTP at /mcp)', 'BASTION_TRANSPORT'],
+  ['--tool-schemas <mode>', 'compact (default): lean tool list, text results; full: every schema rule, output schemas and structured results', 'BASTION_TOOL_SCHEMAS'],
   ['--host <address>', 'HTTP: address to bind (default 127.0.0.1)', 'BASTION_HTTP_HOST'],
   ['--port <number>', 'HTTP: port (default 3000)', 'BASTION_HTTP_PORT'],
   ['--tls-cert <file>', 'HTTP: PEM certificate to serve HTTPS (TLS >= 1.2)', 'BASTION_TLS_CERT'],

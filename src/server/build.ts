@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js';
 import type { ToolPolicy } from '../core/policy.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
+import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
 import { cleanDeep, cleanText } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
@@ -28,6 +29,8 @@ export interface PipelineOptions {
   caller: string;
   /** A caller's own limits (HTTP tokens and scopes): a reason to refuse a tool, or undefined. Only narrows. */
   callerRefusal?: (tool: AnyTool, connector: string) => string | undefined;
+  /** What tools/list advertises and whether results carry structured content (BASTION_TOOL_SCHEMAS). */
+  toolSchemas: ToolSchemaMode;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: 'ok' | 'error' | 'denied', seconds: number) => void;
 }
@@ -46,7 +49,9 @@ export function enabledTools(options: Pick<PipelineOptions, 'connectors' | 'poli
 }
 
 export function createServerFactory(options: PipelineOptions): () => McpServer {
-  const tools = enabledTools(options);
+  // Listed schemas are converted once here: over HTTP the factory runs for every request.
+  const tools = enabledTools(options).map((entry) => ({ ...entry, listedInput: listedInputSchema(entry.tool.inputSchema, options.toolSchemas) }));
+  const full = options.toolSchemas === 'full';
   return () => {
     const resources = options.connectors.flatMap((connector) => (connector.module.resources ?? []).map((resource) => ({ resource, connector })));
     // The tool and resource lists are fixed for the life of the process: nothing to announce.
@@ -63,15 +68,15 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
         }
       });
     }
-    for (const { tool, connector } of tools) {
+    for (const { tool, connector, listedInput } of tools) {
       server.registerTool(
         tool.name,
         {
           title: tool.title,
           description: tool.description,
-          inputSchema: tool.inputSchema,
-          outputSchema: tool.outputSchema,
-          annotations: { title: tool.title, ...tool.annotations },
+          inputSchema: listedInput,
+          ...(full ? { outputSchema: tool.outputSchema } : {}),
+          annotations: tool.annotations,
         },
         (input: unknown, ctx: ServerContext) => runTool(tool, connector, input as Record<string, unknown>, ctx, options),
       );
@@ -125,7 +130,8 @@ async function runTool(
     const output = redactDeep(cleanDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
     const text = redact(tool.render ? tool.render(output) : JSON.stringify(output));
     audit('ok');
-    return { content: [{ type: 'text', text }], structuredContent: output };
+    // The text is what a model reads; structured content repeats it for programs and is sent only when asked for.
+    return options.toolSchemas === 'full' ? { content: [{ type: 'text', text }], structuredContent: output } : { content: [{ type: 'text', text }] };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
     audit(error instanceof PolicyError ? 'denied' : 'error', message);

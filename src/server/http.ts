@@ -67,6 +67,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       factory = createServerFactory({
         ...runtime,
         caller: 'http',
+        toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS,
         callerRefusal: (tool, connector) => callerRefusal(scopes, tool, connector),
         onToolCall: (tool, connector, outcome, seconds) => metrics.toolCall(tool, connector, outcome, seconds),
       });

@@ -32,11 +32,19 @@ export function redmineEnv(extra: Record<string, string> = {}): Record<string, s
   };
 }
 
+/**
+ * Tests read results through their structured content, so they run with full tool schemas unless a test says
+ * otherwise; the compact default (text results, lean tools/list) has its own tests in tool-listing.test.ts.
+ */
+export function withToolSchemas(env: Record<string, string>): Record<string, string> {
+  return { BASTION_TOOL_SCHEMAS: 'full', ...env };
+}
+
 export async function startBastion(options: StartOptions = {}): Promise<Bastion> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'serve', ...(options.args ?? [])],
-    env: options.env ?? redmineEnv(),
+    env: withToolSchemas(options.env ?? redmineEnv()),
     stderr: 'pipe',
     cwd: options.cwd ?? resolve(import.meta.dirname, '../..'),
   });

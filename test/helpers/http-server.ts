@@ -2,7 +2,7 @@
 // from its stderr line `bastion: listening on <url>/mcp`, and stops it with SIGTERM as a supervisor would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { CLI } from './bastion.js';
+import { CLI, withToolSchemas } from './bastion.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const LISTENING = /^bastion: listening on (\S+)\/mcp$/m;
@@ -30,7 +30,7 @@ export interface HttpBastionOptions {
 
 export function startHttpBastion(options: HttpBastionOptions): Promise<HttpBastion> {
   const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', ...(options.args ?? [])], {
-    env: options.env,
+    env: withToolSchemas(options.env),
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
