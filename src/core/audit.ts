@@ -1,7 +1,7 @@
 // Append-only JSON-lines audit log. Each record carries the hash of the one before it,
 // so an edited, removed or reordered line breaks the chain and `bastion audit verify` finds it.
 import { createHash } from 'node:crypto';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync, writeSync } from 'node:fs';
 import { redactDeep } from './redact.js';
 import { safeSlice } from './untrusted.js';
 
@@ -67,6 +67,7 @@ function recordBody(record: Record<string, unknown>): string {
 export class AuditLog implements AuditSink {
   private lastHash: string;
   private seq: number;
+  private fd: number | undefined;
 
   constructor(readonly path: string) {
     const tail = existsSync(path) ? readLastRecord(path) : undefined;
@@ -78,8 +79,10 @@ export class AuditLog implements AuditSink {
     this.seq += 1;
     const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), prev: this.lastHash };
     const hash = hashOf(JSON.stringify(body));
-    // Synchronous append: records stay in call order and survive a crash right after the call.
-    appendFileSync(this.path, `${JSON.stringify({ ...body, hash })}\n`, { mode: 0o600 });
+    // Synchronous append: records stay in call order and survive a crash right after the call. The file is opened
+    // once, in append mode, so every write lands at the end even if another process appends too.
+    this.fd ??= openSync(this.path, 'a', 0o600);
+    writeSync(this.fd, `${JSON.stringify({ ...body, hash })}\n`);
     this.lastHash = hash;
   }
 }

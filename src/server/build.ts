@@ -127,11 +127,14 @@ async function runTool(
       },
     };
     const raw = await tool.handler(input, ctx);
-    const output = redactDeep(cleanDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
+    // Redacted before long text is clipped, so a clip cannot cut a secret into a piece the scrubber misses;
+    // the text is scrubbed once more as a whole, for a secret only a rendering puts together ("api_key: …").
+    const output = cleanDeep(redactDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
     const text = redact(tool.render ? tool.render(output) : JSON.stringify(output));
     audit('ok');
     // The text is what a model reads; structured content repeats it for programs and is sent only when asked for.
-    return options.toolSchemas === 'full' ? { content: [{ type: 'text', text }], structuredContent: output } : { content: [{ type: 'text', text }] };
+    if (options.toolSchemas !== 'full') return { content: [{ type: 'text', text }] };
+    return { content: [{ type: 'text', text }], structuredContent: output };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
     audit(error instanceof PolicyError ? 'denied' : 'error', message);
