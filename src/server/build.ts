@@ -10,7 +10,7 @@ import type { ToolPolicy } from '../core/policy.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
 import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
-import { cleanDeep, cleanText } from '../core/untrusted.js';
+import { cleanDeep, cleanText, neutralise, renderForModel } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
 export const SERVER_VERSION = '0.1.0';
@@ -127,10 +127,11 @@ async function runTool(
       },
     };
     const raw = await tool.handler(input, ctx);
-    // Redacted before long text is clipped, so a clip cannot cut a secret into a piece the scrubber misses;
-    // the text is scrubbed once more as a whole, for a secret only a rendering puts together ("api_key: …").
-    const output = cleanDeep(redactDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
-    const text = redact(tool.render ? tool.render(output) : JSON.stringify(output));
+    // Cleaned before redacted: hidden characters inside a secret must not hide it from the scrubber. The text is
+    // scrubbed once more as a whole, for a secret only a rendering puts together ("api_key: …").
+    const output = redactDeep(cleanDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
+    // Multi-line upstream text is fenced as data in the text; structured content keeps the cleaned values as they are.
+    const text = redact(renderForModel(output, (shown) => (tool.render ? tool.render(shown) : JSON.stringify(shown))));
     audit('ok');
     // The text is what a model reads; structured content repeats it for programs and is sent only when asked for.
     if (options.toolSchemas !== 'full') return { content: [{ type: 'text', text }] };
@@ -144,7 +145,8 @@ async function runTool(
 
 /** A readable, redacted message for the model. Unexpected errors are logged with detail and reported without it. */
 function describeError(error: unknown, toolName: string, logger: Logger): string {
-  if (isUserFacing(error)) return redact(error.message);
+  // Upstream error details are upstream text too.
+  if (isUserFacing(error)) return redact(neutralise(cleanText(error.message)));
   logger.error({ err: error, tool: toolName }, 'tool failed unexpectedly');
   return `${toolName} failed unexpectedly inside Bastion; the server log has the details.`;
 }
