@@ -228,7 +228,7 @@ export class RedisCache implements CacheStore {
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
     if (url.password) throw new ConfigError('REDIS_URL must not contain a password; use REDIS_PASSWORD or REDIS_PASSWORD_FILE.');
-    const { createClient } = await import('redis');
+    const { createClient } = await import('./redis-client.js');
     const tls = url.protocol === 'rediss:';
     const client = createClient({
       url: settings.url,
