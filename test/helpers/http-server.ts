@@ -24,14 +24,18 @@ export interface HttpBastionOptions {
   env: Record<string, string>;
   /** Extra `serve` arguments. */
   args?: string[];
+  /** The whole command after node, instead of `cli.js serve --transport http --port 0 ...args` (e.g. an image's entry command). */
+  command?: string[];
+  /** Working directory (default: the repository). */
+  cwd?: string;
   /** How long to wait for the listening line. */
   startTimeoutMs?: number;
 }
 
 export function startHttpBastion(options: HttpBastionOptions): Promise<HttpBastion> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, options.command ?? [CLI, 'serve', '--transport', 'http', '--port', '0', ...(options.args ?? [])], {
     env: withToolSchemas(options.env),
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
