@@ -103,8 +103,12 @@ addSharedOptions(
 addSharedOptions(
   program
     .command('doctor')
-    .description('check the configuration without serving: credentials and their sources, file modes, TLS, reachability, identity and privileges')
+    .description(
+      'check the configuration without serving: credentials and their sources, file modes, TLS, reachability, identity, privileges, ' +
+        'Redis, the keyring and (with --transport http) the HTTP listener; each warning says how to fix it',
+    )
     .option('--json', 'print the checks as JSON'),
+  SERVE_OPTIONS,
 ).action(async (options: Record<string, unknown>) => {
   try {
     const { runDoctor } = await import('./server/doctor.js');

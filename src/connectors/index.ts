@@ -6,6 +6,8 @@ export interface ConnectorEntry {
   title: string;
   /** Variables whose presence means "this connector is configured". */
   configuredBy: string[];
+  /** Variables that hold a credential: scrubbed from all output from the moment settings are read. */
+  credentials: string[];
   /** What to set to enable it, for the "no connector configured" message. */
   setupHint: string;
   load(): Promise<ConnectorModule>;
@@ -16,6 +18,7 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     name: 'redmine',
     title: 'Redmine',
     configuredBy: ['REDMINE_URL'],
+    credentials: ['REDMINE_API_KEY'],
     setupHint: 'REDMINE_URL and REDMINE_API_KEY (or REDMINE_API_KEY_FILE)',
     load: async () => (await import('./redmine/index.js')).redmineConnector,
   },
@@ -23,6 +26,7 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     name: 'youtrack',
     title: 'YouTrack',
     configuredBy: ['YOUTRACK_URL'],
+    credentials: ['YOUTRACK_API_TOKEN'],
     setupHint: 'YOUTRACK_URL and YOUTRACK_API_TOKEN (or YOUTRACK_API_TOKEN_FILE, YOUTRACK_TOKEN_FILE, or bastion secret set youtrack)',
     load: async () => (await import('./youtrack/index.js')).youtrackConnector,
   },
@@ -30,6 +34,7 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     name: 'etim',
     title: 'ETIM',
     configuredBy: ['ETIM_CLIENT_ID'],
+    credentials: ['ETIM_CLIENT_SECRET'],
     setupHint: 'ETIM_CLIENT_ID and ETIM_CLIENT_SECRET (or ETIM_CLIENT_SECRET_FILE, or bastion secret set etim)',
     load: async () => (await import('./etim/index.js')).etimConnector,
   },
@@ -37,6 +42,7 @@ export const CONNECTORS: readonly ConnectorEntry[] = [
     name: 'coreflux',
     title: 'Coreflux / MQTT',
     configuredBy: ['MQTT_BROKER'],
+    credentials: ['MQTT_PASSWORD', 'DO_AGENT_API_KEY'],
     setupHint: 'MQTT_BROKER (and MQTT_USER with MQTT_PASSWORD, MQTT_USE_TLS, MQTT_CA_CERT as the broker needs)',
     load: async () => (await import('./coreflux/index.js')).corefluxConnector,
   },

@@ -16,6 +16,8 @@ export interface Settings {
   sourceOf(name: string): SettingSource | undefined;
   /** The value of a variable in one source only (credentials are looked up source by source). */
   valueIn(source: SettingSource, name: string): string | undefined;
+  /** The .env and config files that were read, if any (doctor checks their modes when they hold a credential). */
+  files?: { dotenv?: string; config?: string };
 }
 
 export interface LoadOptions {
@@ -51,6 +53,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),
+  BASTION_ALLOW_LINK_LOCAL: booleanSetting.default(false),
   BASTION_KEYRING: booleanSetting.default(true),
   BASTION_TRANSPORT: z.enum(['stdio', 'http']).default('stdio'),
   BASTION_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -102,17 +105,19 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   const pick = (name: string): string | undefined => flags[name] ?? processEnv[name];
 
   const configPath = pick('BASTION_CONFIG');
-  const config = configPath ? readConfigFile(resolve(cwd, configPath)) : {};
+  const configFile = configPath ? resolve(cwd, configPath) : undefined;
+  const config = configFile ? readConfigFile(configFile) : {};
 
   const envFile = pick('BASTION_ENV_FILE');
   let dotenv: Record<string, string> = {};
+  let dotenvFile: string | undefined;
   if (envFile) {
-    const path = resolve(cwd, envFile);
-    if (!existsSync(path)) throw new ConfigError(`The env file ${path} (--env-file) does not exist.`);
-    dotenv = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+    dotenvFile = resolve(cwd, envFile);
+    if (!existsSync(dotenvFile)) throw new ConfigError(`The env file ${dotenvFile} (--env-file) does not exist.`);
   } else if (existsSync(resolve(cwd, '.env'))) {
-    dotenv = parseEnv(readFileSync(resolve(cwd, '.env'), 'utf8')) as Record<string, string>;
+    dotenvFile = resolve(cwd, '.env');
   }
+  if (dotenvFile) dotenv = parseEnv(readFileSync(dotenvFile, 'utf8')) as Record<string, string>;
 
   const layers: Array<[SettingSource, Record<string, string | undefined>]> = [
     ['flag', flags],
@@ -137,6 +142,7 @@ export function loadSettings(options: LoadOptions = {}): Settings {
       const value = bySource.get(source)?.[name];
       return value === '' ? undefined : value;
     },
+    files: { dotenv: dotenvFile, config: configFile },
   };
 }
 

@@ -22,6 +22,8 @@ export interface DoctorCheck {
   name: string;
   status: 'ok' | 'warn' | 'fail';
   detail: string;
+  /** What the operator does about a warning or failure (doctor appends it to the detail as well). */
+  fix?: string;
 }
 
 export interface ConnectorContext {

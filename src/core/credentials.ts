@@ -52,7 +52,7 @@ const LAYERS: Array<[SettingSource, SecretSource, SecretSource]> = [
 function fromFile(path: string, origin: string, source: SecretSource, ctx: CredentialContext): Secret {
   const { value, insecureMode } = readSecretFile(path, { allowInsecureMode: ctx.allowInsecureSecretFiles });
   if (insecureMode) ctx.logger.warn(`Secret file ${path} (${origin}) is readable by group or others; chmod 600 ${path} is advised.`);
-  return new Secret(value, source, `${origin}=${path}`);
+  return new Secret(value, source, `${origin}=${path}`, path);
 }
 
 async function fromKeyring(spec: CredentialSpec, ctx: CredentialContext): Promise<Secret | undefined> {
@@ -84,7 +84,9 @@ function fromSettings(spec: CredentialSpec, ctx: CredentialContext): Secret | un
     if (direct !== undefined) {
       const value = direct.trim();
       if (!value) throw new ConfigError(`${spec.variable} is set but blank.`);
-      return new Secret(value, valueSource, spec.variable);
+      // A value written in .env or the config file is only as private as that file.
+      const file = layer === 'dotenv' ? ctx.settings.files?.dotenv : layer === 'config' ? ctx.settings.files?.config : undefined;
+      return new Secret(value, valueSource, spec.variable, file);
     }
   }
   return undefined;

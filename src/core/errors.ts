@@ -3,6 +3,13 @@
 /** A setting is missing or invalid; Bastion refuses to start and says which. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  constructor(
+    message: string,
+    /** The remedy on its own, where one command or setting fixes it (shown by doctor). */
+    readonly fix?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The call is refused by policy (read-only, allow/deny lists, scope). Nothing was sent upstream. */
@@ -23,6 +30,8 @@ export type UpstreamErrorKind =
   | 'tls'
   | 'too_large'
   | 'redirect'
+  /** The destination is link-local or cloud metadata (BASTION_ALLOW_LINK_LOCAL): nothing was sent. */
+  | 'egress'
   | 'bad_response';
 
 /** The upstream system failed or refused; the message says what happened and, where known, what to do. */

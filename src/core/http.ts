@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as undiciRequest } from 'undici';
+import { isLoopbackHost } from './doctor.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { assertEgressUrl, EgressRefusedError, guardedLookup, type Resolver } from './egress.js';
 import { ConfigError, UpstreamError } from './errors.js';
 import { redact } from './redact.js';
 
@@ -44,6 +46,8 @@ export interface HttpClientOptions {
   /** Connector-specific advice per status, replacing the generic one. */
   statusHints?: Partial<Record<number, string>>;
   logger?: Logger;
+  /** DNS resolver behind the link-local/metadata check (default: the system's); tests pass their own. */
+  resolve?: Resolver;
 }
 
 export type QueryValue = string | number | boolean | undefined | null | ReadonlyArray<string | number>;
@@ -135,6 +139,8 @@ export class HttpClient {
         ca: tls.caFile ? readTlsFile(tls.caFile, 'CA certificate') : undefined,
         cert: tls.certFile ? readTlsFile(tls.certFile, 'client certificate') : undefined,
         key: tls.keyFile ? readTlsFile(tls.keyFile, 'client key') : undefined,
+        // Every connection's addresses are checked after DNS, not just the configured name at start.
+        lookup: guardedLookup(options.resolve),
       },
       keepAliveTimeout: 4_000,
       headersTimeout: this.options.timeoutMs,
@@ -146,17 +152,30 @@ export class HttpClient {
     await this.agent.close();
   }
 
-  /** A `doctor` line about transport security: verification state, CA, client certificate, or plain http. */
-  describeTransport(): { status: 'ok' | 'warn'; detail: string } {
+  /**
+   * A `doctor` line about transport security: verification state, the CA in use, client certificate, or plain http.
+   * `settings` names the connector's variables, for the fix of a warning.
+   */
+  describeTransport(settings: { url: string; verify?: string; ca?: string } = { url: 'the URL' }): {
+    status: 'ok' | 'warn';
+    detail: string;
+    fix?: string;
+  } {
     const { hostname, protocol } = this.baseUrl;
     const tls = this.options.tls ?? { verify: true };
     if (protocol === 'http:') {
-      return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
+      return isLoopbackHost(hostname)
         ? { status: 'ok', detail: 'plain http on loopback' }
-        : { status: 'warn', detail: `plain http to ${hostname}: credentials travel unencrypted; use https` };
+        : { status: 'warn', detail: `plain http to ${hostname}: credentials travel unencrypted; use https`, fix: `set ${settings.url} to an https:// URL` };
     }
-    if (!tls.verify) return { status: 'warn', detail: 'certificate verification is OFF: use a CA certificate setting instead' };
-    const extras = [tls.caFile && `CA ${tls.caFile}`, tls.certFile && 'client certificate', `minimum ${tls.minVersion ?? 'TLSv1.2'}`].filter(Boolean);
+    if (!tls.verify) {
+      return {
+        status: 'warn',
+        detail: 'certificate verification is OFF: use a CA certificate setting instead',
+        fix: `set ${settings.verify ?? 'certificate verification'}=true, and ${settings.ca ?? 'the CA setting'} to the CA file if the certificate is self-signed or from a private CA`,
+      };
+    }
+    const extras = [tls.caFile ? `CA ${tls.caFile}` : 'system CAs', tls.certFile && 'client certificate', `minimum ${tls.minVersion ?? 'TLSv1.2'}`].filter(Boolean);
     return { status: 'ok', detail: `certificate verification on (${extras.join(', ')})` };
   }
 
@@ -196,7 +215,8 @@ export class HttpClient {
           await this.backoff(attempt, undefined, options.signal, label, mapped.message);
           continue;
         }
-        if (!retryable && mapped.kind !== 'cancelled') mapped.message += notRepeated(options.method);
+        // Cancelled and refused calls sent nothing; anything else may have reached the server.
+        if (!retryable && mapped.kind !== 'cancelled' && mapped.kind !== 'egress') mapped.message += notRepeated(options.method);
         throw mapped;
       }
       observe(this.options.service, options.method, response.status, started);
@@ -350,6 +370,8 @@ export class HttpClient {
     if (error instanceof UpstreamError) return error;
     const service = this.options.service;
     if (signal?.aborted) return new UpstreamError(`The call to ${service} (${label}) was cancelled.`, 'cancelled');
+    const refused = [error, (error as { cause?: unknown }).cause].find((candidate) => candidate instanceof EgressRefusedError);
+    if (refused) return new UpstreamError(`Refused to connect to ${service} at ${this.baseUrl.origin}: ${(refused as Error).message}`, 'egress');
     const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = err.code ?? err.cause?.code ?? '';
     const name = err.name ?? '';
@@ -393,6 +415,7 @@ function parseBaseUrl(service: string, raw: string): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${service} URL must start with https:// or http://.`);
   if (url.username || url.password) throw new ConfigError(`${service} URL must not contain a user name or password; use the credential settings.`);
   if (url.search || url.hash) throw new ConfigError(`${service} URL must not contain a query or fragment.`);
+  assertEgressUrl(`The ${service} URL`, url);
   return url;
 }
 

@@ -17,11 +17,14 @@ export class Secret {
 
   /** Short, stable identifier of the credential for audit records: first 8 hex of its SHA-256. */
   readonly fingerprint: string;
+  /** The file the value was read from (a NAME_FILE, token file, .env or config file), for doctor's mode check. */
+  readonly file?: string;
 
-  constructor(value: string, source: SecretSource, origin: string) {
+  constructor(value: string, source: SecretSource, origin: string, file?: string) {
     this.#value = value;
     this.source = source;
     this.origin = origin;
+    this.file = file;
     this.fingerprint = fingerprint(value);
     registerSecret(value);
   }
@@ -68,10 +71,14 @@ export function readSecretFile(path: string, options: SecretFileOptions = {}): {
     mode = statSync(path).mode;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    // A *_FILE variable sometimes holds the secret itself: a value not shaped like a path is masked, not echoed.
+    const pathLike = /^(?:\/|\.{1,2}\/|~\/)|\.[A-Za-z0-9]{1,8}$/.test(path);
+    const shown = pathLike ? path : mask(path);
+    const hint = pathLike ? '' : ' A *_FILE variable names a file that holds the secret, not the secret itself.';
     throw new ConfigError(
       code === 'ENOENT'
-        ? `Secret file ${path} does not exist. Create it (with mode 600) or fix the path.`
-        : `Secret file ${path} cannot be read (${code ?? 'error'}). Check its path and permissions.`,
+        ? `Secret file ${shown} does not exist. Create it (with mode 600) or fix the path.${hint}`
+        : `Secret file ${shown} cannot be read (${code ?? 'error'}). Check its path and permissions.${hint}`,
     );
   }
   const insecureMode = (mode & 0o077) !== 0;
@@ -79,6 +86,7 @@ export function readSecretFile(path: string, options: SecretFileOptions = {}): {
     throw new ConfigError(
       `Secret file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}). ` +
         `Fix it with: chmod 600 ${path}  (or set BASTION_ALLOW_INSECURE_SECRET_FILES=true to accept it).`,
+      `chmod 600 ${path}`,
     );
   }
   let content: string;

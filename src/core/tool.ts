@@ -30,6 +30,10 @@ export interface ToolDefinition<Client, Input extends ObjectSchema, Output exten
   title: string;
   /** Written for a model: what it does, when to use it, what it returns. */
   description: string;
+  /**
+   * Advertised to clients as JSON Schema, which describes the arguments as sent: put limits (max, regex) before
+   * normalising steps (trim, toUpperCase), and spell case-insensitive patterns out (JSON Schema patterns have no flags).
+   */
   inputSchema: Input;
   outputSchema: Output;
   annotations: ToolAnnotations;

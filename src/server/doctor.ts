@@ -1,16 +1,122 @@
-// `bastion doctor`: checks everything a user would otherwise find out from a failing tool call.
+// `bastion doctor`: checks everything a user would otherwise find out from a failing tool call, and says how to
+// fix each problem: credential sources and file modes, TLS, reachability, identity, privileges, Redis, the HTTP
+// listener's exposure and the keyring.
 import type { DoctorCheck } from '../core/connector.js';
+import { credentialFileChecks, fail, fileModeCheck, isLoopbackHost, warn } from '../core/doctor.js';
+import { ConfigError } from '../core/errors.js';
 import { osKeyring } from '../core/keyring.js';
 import { redact } from '../core/redact.js';
-import { createRuntime, type FlagSettings } from './runtime.js';
+import { createRuntime, type FlagSettings, type Runtime } from './runtime.js';
 import { enabledTools } from './build.js';
+import { exposureGaps } from './http.js';
+import { httpSecurityFromSettings } from './http-settings.js';
 
 const MARK: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A part that could not be set up: the error, and its remedy where the error names one. */
+function setupFailure(name: string, error: unknown): DoctorCheck {
+  const fix = error instanceof ConfigError && error.fix ? error.fix : 'change the setting the message names, then run bastion doctor again';
+  return fail(name, message(error), fix);
+}
+
+async function keyringCheck(runtime: Runtime): Promise<DoctorCheck> {
+  if (!runtime.global.BASTION_KEYRING) return { name: 'keyring', status: 'ok', detail: 'not used (BASTION_KEYRING=false)' };
+  const keyring = await osKeyring.describe();
+  return keyring.available
+    ? { name: 'keyring', status: 'ok', detail: keyring.detail }
+    : warn(
+        'keyring',
+        keyring.detail,
+        'run Bastion in a D-Bus session with a Secret Service (e.g. gnome-keyring) to keep credentials in the keyring, or set BASTION_KEYRING=false and keep them in mode-600 files',
+      );
+}
+
+/** Redis: reachable, password, TLS; or why it could not be set up. */
+async function cacheChecks(runtime: Runtime, setupError: unknown): Promise<DoctorCheck[]> {
+  if (setupError !== undefined) return [setupFailure('shared cache', setupError)];
+  await runtime.cache.ready(3_000);
+  const cache = runtime.cache.status();
+  const checks: DoctorCheck[] = [
+    cache.healthy
+      ? { name: 'shared cache', status: 'ok', detail: cache.detail }
+      : warn('shared cache', cache.detail, 'start Redis or correct REDIS_URL, REDIS_PASSWORD and REDIS_CA_CERT; Bastion serves from memory meanwhile'),
+  ];
+  if (!runtime.redis) return checks;
+  const url = new URL(runtime.redis.url);
+  const { password } = runtime.redis;
+  checks.push(
+    password
+      ? { name: 'redis credential', status: 'ok', detail: `REDIS_PASSWORD from ${password.origin} (${password.source}), fingerprint ${password.fingerprint}` }
+      : warn(
+          'redis credential',
+          `Redis has no password set, so every client that reaches ${url.host} can read and change the shared tokens and cached answers`,
+          'require a password on Redis (requirepass or an ACL user) and set REDIS_PASSWORD or REDIS_PASSWORD_FILE',
+        ),
+    ...credentialFileChecks('REDIS_PASSWORD', password, 'redis password file'),
+  );
+  if (url.protocol === 'rediss:') {
+    checks.push({ name: 'redis tls', status: 'ok', detail: `TLS with ${runtime.global.REDIS_CA_CERT ? `CA ${runtime.global.REDIS_CA_CERT}` : 'the system CAs'}` });
+  } else if (isLoopbackHost(url.hostname)) {
+    checks.push({ name: 'redis tls', status: 'ok', detail: 'plain connection to a Redis on this machine' });
+  } else {
+    checks.push(
+      warn('redis tls', `plain redis:// to ${url.hostname}: the password and the shared tokens travel unencrypted`, 'use a rediss:// URL (Redis with TLS), with REDIS_CA_CERT if its certificate is from a private CA'),
+    );
+  }
+  return checks;
+}
+
+/** The HTTP listener as `serve --transport http` would open it with these settings. */
+function httpChecks(runtime: Runtime): DoctorCheck[] {
+  const g = runtime.global;
+  if (g.BASTION_TRANSPORT !== 'http') {
+    return [{ name: 'http', status: 'ok', detail: 'not served (stdio transport); doctor --transport http checks the HTTP listener settings' }];
+  }
+  let security: ReturnType<typeof httpSecurityFromSettings>;
+  try {
+    security = httpSecurityFromSettings(g);
+  } catch (error) {
+    return [setupFailure('http', error)];
+  }
+  const { host, tls, authenticator } = security;
+  const where = `${tls ? 'https' : 'http'}://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${g.BASTION_HTTP_PORT}`;
+  const files: DoctorCheck[] = [
+    ...(g.BASTION_HTTP_TOKENS_FILE ? [fileModeCheck('http tokens file', g.BASTION_HTTP_TOKENS_FILE, 'BASTION_HTTP_TOKENS_FILE')] : []),
+    ...(tls ? [fileModeCheck('http tls key', tls.keyFile, 'the TLS private key (--tls-key)')] : []),
+  ];
+  const auth = authenticator ? authenticator.describe() : 'authentication OFF';
+  const addAuth = 'set BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER';
+  if (isLoopbackHost(host)) {
+    const check = authenticator
+      ? { name: 'http', status: 'ok' as const, detail: `${where}, ${auth}` }
+      : warn('http', `${where} with authentication OFF: any local process can call every enabled tool`, `${addAuth} (BASTION_HTTP_AUTH=false is for local testing only)`);
+    return [check, ...files];
+  }
+  const gaps = exposureGaps(security);
+  if (!gaps.length) return [{ name: 'http', status: 'ok', detail: `${where}, ${auth}` }, ...files];
+  const fix = `add ${gaps.join(' and ')}, or bind to 127.0.0.1 (--host) behind a reverse proxy that terminates TLS and authenticates`;
+  const exposed = `${where} without ${gaps.join(' and ')} exposes every enabled tool to the network`;
+  const check = g.BASTION_HTTP_FORCE
+    ? warn('http', `${exposed}; serve accepts this only because BASTION_HTTP_FORCE=true`, `${fix}, then remove BASTION_HTTP_FORCE`)
+    : fail('http', `${exposed}; serve refuses to start`, `${fix} (BASTION_HTTP_FORCE=true accepts the risk)`);
+  return [check, ...files];
+}
+
+/** A non-ok check's detail ends with its fix, so that the text output and `detail` in JSON both say what to do. */
+function withFix(check: DoctorCheck): DoctorCheck {
+  if (check.status === 'ok' || !check.fix) return check;
+  return { ...check, detail: `${check.detail.replace(/[.\s]+$/, '')}. Fix: ${check.fix}` };
+}
+
 /** Runs every check and prints them; returns the exit code (0 only when nothing failed or warned). */
 export async function runDoctor(flags: FlagSettings, options: { json: boolean }): Promise<number> {
+  const setupErrors = new Map<string, unknown>();
   // Doctor's own output goes to stdout; logs stay on stderr and only show warnings.
-  const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'warn', ...flags });
+  const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'warn', ...flags }, { onSetupError: (part, error) => setupErrors.set(part, error) });
   const sections: Array<{ connector: string; checks: DoctorCheck[] }> = [];
   const general: DoctorCheck[] = [
     {
@@ -20,17 +126,11 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     },
     runtime.global.BASTION_AUDIT_LOG
       ? { name: 'audit log', status: 'ok', detail: runtime.global.BASTION_AUDIT_LOG }
-      : { name: 'audit log', status: 'warn', detail: 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)' },
+      : warn('audit log', 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)', 'set --audit-log or BASTION_AUDIT_LOG to a file, e.g. ~/.local/state/bastion/audit.jsonl'),
+    await keyringCheck(runtime),
+    ...(await cacheChecks(runtime, setupErrors.get('redis'))),
+    ...httpChecks(runtime),
   ];
-  if (runtime.global.BASTION_KEYRING) {
-    const keyring = await osKeyring.describe();
-    general.push({ name: 'keyring', status: keyring.available ? 'ok' : 'warn', detail: keyring.detail });
-  } else {
-    general.push({ name: 'keyring', status: 'ok', detail: 'not used (BASTION_KEYRING=false)' });
-  }
-  await runtime.cache.ready(3_000);
-  const cache = runtime.cache.status();
-  general.push({ name: 'shared cache', status: cache.healthy ? 'ok' : 'warn', detail: cache.detail });
   sections.push({ connector: 'bastion', checks: general });
   for (const { runtime: connector } of runtime.connectors) {
     const signal = AbortSignal.timeout(20_000);
@@ -38,23 +138,25 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     try {
       checks = await connector.doctor(signal);
     } catch (error) {
-      checks = [{ name: 'checks', status: 'fail', detail: error instanceof Error ? error.message : String(error) }];
+      checks = [fail('checks', message(error), 'run bastion doctor --log-level debug and correct what the log names')];
     }
     sections.push({ connector: connector.name, checks });
   }
+  for (const [part, error] of setupErrors) if (part !== 'redis') sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
   await runtime.close();
 
-  const all = sections.flatMap((section) => section.checks);
+  const shown = sections.map((section) => ({ connector: section.connector, checks: section.checks.map(withFix) }));
+  const all = shown.flatMap((section) => section.checks);
+  const failed = all.filter((c) => c.status === 'fail').length;
+  const warned = all.filter((c) => c.status === 'warn').length;
   if (options.json) {
-    process.stdout.write(`${redact(JSON.stringify({ sections }, null, 2))}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ sections: shown, summary: { failed, warnings: warned } }, null, 2))}\n`);
   } else {
-    for (const section of sections) {
+    for (const section of shown) {
       process.stdout.write(`${section.connector}\n`);
       for (const check of section.checks) process.stdout.write(redact(`  [${MARK[check.status]}] ${check.name}: ${check.detail}\n`));
     }
-    const failed = all.filter((c) => c.status === 'fail').length;
-    const warned = all.filter((c) => c.status === 'warn').length;
     process.stdout.write(failed || warned ? `\n${failed} failed, ${warned} warnings.\n` : '\nAll checks passed.\n');
   }
-  return all.some((check) => check.status !== 'ok') ? 1 : 0;
+  return failed || warned ? 1 : 0;
 }

@@ -2,7 +2,9 @@
 // verified against an issuer's JWKS. The caller's scopes can only narrow what the operator enabled.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { z } from 'zod';
+import { assertEgressUrl, guardedLookup } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
 import type { AnyTool } from '../core/tool.js';
@@ -76,7 +78,7 @@ export class StaticTokens implements Authenticator {
     } catch {
       throw new ConfigError(`The tokens file ${path} (BASTION_HTTP_TOKENS_FILE) does not exist.`);
     }
-    if ((mode & 0o077) !== 0) throw new ConfigError(`The tokens file ${path} is readable by group or others. Fix it with: chmod 600 ${path}`);
+    if ((mode & 0o077) !== 0) throw new ConfigError(`The tokens file ${path} is readable by group or others. Fix it with: chmod 600 ${path}`, `chmod 600 ${path}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -107,16 +109,24 @@ export class StaticTokens implements Authenticator {
 /** JWTs signed by an issuer, checked for issuer, audience, expiry and scopes. */
 export class JwtAuthenticator implements Authenticator {
   private jwks: ReturnType<typeof import('jose').createRemoteJWKSet> | undefined;
+  private readonly keyServer = new Agent({ connect: { lookup: guardedLookup() } });
 
   constructor(
     readonly issuer: string,
     private readonly audience: string,
     private readonly jwksUrl: string,
-  ) {}
+  ) {
+    assertEgressUrl('The JWKS URL (BASTION_OAUTH_JWKS_URL, or BASTION_OAUTH_ISSUER/.well-known/jwks.json)', new URL(jwksUrl));
+  }
 
   async authenticate(token: string): Promise<Caller> {
-    const { createRemoteJWKSet, jwtVerify, errors } = await import('jose');
-    this.jwks ??= createRemoteJWKSet(new URL(this.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    const { createRemoteJWKSet, customFetch, jwtVerify, errors } = await import('jose');
+    this.jwks ??= createRemoteJWKSet(new URL(this.jwksUrl), {
+      timeoutDuration: 5_000,
+      cooldownDuration: 30_000,
+      // The key server's name is checked after DNS like every upstream's.
+      [customFetch]: (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: this.keyServer }),
+    });
     try {
       const { payload } = await jwtVerify(token, this.jwks, { issuer: this.issuer, audience: this.audience, clockTolerance: 30 });
       registerSecret(token);

@@ -38,13 +38,19 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
 
+/** What a listener on a non-loopback address lacks of TLS and authentication (nothing on loopback). */
+export function exposureGaps(options: Pick<HttpServeOptions, 'host' | 'tls' | 'authenticator'>): string[] {
+  if (LOOPBACK.has(options.host)) return [];
+  return [!options.tls && 'TLS (--tls-cert/--tls-key)', !options.authenticator && 'authentication (BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER)'].filter((gap) => gap !== false);
+}
+
 /** Checks the bind address against TLS and authentication: a remote listener needs both, unless forced. */
 export function checkExposure(options: Pick<HttpServeOptions, 'host' | 'tls' | 'authenticator'>, force: boolean, warn: (message: string) => void): void {
   if (LOOPBACK.has(options.host)) {
     if (!options.authenticator) warn('HTTP authentication is OFF: any local process can call every enabled tool. Use this for local testing only.');
     return;
   }
-  const missing = [!options.tls && 'TLS (--tls-cert/--tls-key)', !options.authenticator && 'authentication (BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER)'].filter(Boolean);
+  const missing = exposureGaps(options);
   if (!missing.length) return;
   const message = `Listening on ${options.host} without ${missing.join(' and ')} exposes every enabled tool to the network.`;
   if (!force) throw new ConfigError(`${message} Add them, bind to 127.0.0.1, or set BASTION_HTTP_FORCE=true to accept the risk.`);

@@ -2,11 +2,14 @@
 import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
 import { MemoryCache, RedisCache, type CacheStore } from '../core/cache.js';
 import { resolveCredential } from '../core/credentials.js';
+import { configureEgress } from '../core/egress.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
+import { registerSecret } from '../core/redact.js';
+import type { Secret } from '../core/secrets.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
 
@@ -18,7 +21,18 @@ export interface Runtime {
   cache: CacheStore;
   connectors: LoadedConnector[];
   policy: ToolPolicy;
+  /** REDIS_URL and its password, when Redis is configured (for doctor). */
+  redis?: { url: string; password?: Secret };
   close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logDestination?: NodeJS.WritableStream | number;
+  /**
+   * Doctor's mode: a connector (or Redis) that cannot be set up is reported here and left out, instead of stopping
+   * everything. `part` is the connector's name, or "redis".
+   */
+  onSetupError?: (part: string, error: unknown) => void;
 }
 
 /** Flags of `serve` and `doctor`, named as their BASTION_* variables. */
@@ -48,37 +62,58 @@ async function createCache(
   settings: Settings,
   global: GlobalSettings,
   context: { logger: Logger; audit: AuditSink; keyring: KeyringStore | undefined },
-): Promise<CacheStore> {
-  if (!global.REDIS_URL) return new MemoryCache();
+): Promise<{ cache: CacheStore; redis?: Runtime['redis'] }> {
+  if (!global.REDIS_URL) return { cache: new MemoryCache() };
   const password = await resolveCredential(
     { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
     { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
   );
-  return RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
+  const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
+  return { cache, redis: { url: global.REDIS_URL, password } };
 }
 
-export async function createRuntime(flags: FlagSettings, options: { logDestination?: NodeJS.WritableStream | number } = {}): Promise<Runtime> {
+export async function createRuntime(flags: FlagSettings, options: RuntimeOptions = {}): Promise<Runtime> {
   const settings = loadSettings({ flags });
+  // Known before anything can fail, so that no error (say, about a setting a key was pasted into) can show them.
+  for (const name of ['REDIS_PASSWORD', ...CONNECTORS.flatMap((entry) => entry.credentials)]) {
+    const value = settings.values[name]?.trim();
+    if (value) registerSecret(value);
+  }
   const global = parseSettings(GlobalSettingsSchema, settings.values);
+  // Before any connector builds a client: their URLs are checked as they are built.
+  configureEgress({ allowLinkLocal: global.BASTION_ALLOW_LINK_LOCAL });
   const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
   const audit = auditPath ? new AuditLog(auditPath) : noAudit;
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
-  const cache = await createCache(settings, global, { logger, audit, keyring });
+  let shared: Awaited<ReturnType<typeof createCache>>;
+  try {
+    shared = await createCache(settings, global, { logger, audit, keyring });
+  } catch (error) {
+    if (!options.onSetupError) throw error;
+    options.onSetupError('redis', error);
+    shared = { cache: new MemoryCache() };
+  }
+  const { cache, redis } = shared;
 
   const connectors: LoadedConnector[] = [];
   for (const entry of entries) {
-    const module = await entry.load();
-    const runtime = await module.create({
-      settings,
-      logger,
-      audit,
-      allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES,
-      keyring,
-      cache,
-    });
-    connectors.push({ module, runtime });
+    try {
+      const module = await entry.load();
+      const runtime = await module.create({
+        settings,
+        logger,
+        audit,
+        allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES,
+        keyring,
+        cache,
+      });
+      connectors.push({ module, runtime });
+    } catch (error) {
+      if (!options.onSetupError) throw error;
+      options.onSetupError(entry.name, error);
+    }
   }
   const policy = new ToolPolicy(
     { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS },
@@ -92,6 +127,7 @@ export async function createRuntime(flags: FlagSettings, options: { logDestinati
     cache,
     connectors,
     policy,
+    redis,
     close: async () => {
       await Promise.all(connectors.map((connector) => connector.runtime.close()));
       await cache.close();

@@ -1,7 +1,7 @@
-// Spawns the built CLI as a user's MCP client would, over stdio, and keeps everything it writes to stderr.
+// Spawns the built CLI as a user's MCP client would, over stdio, and keeps everything it writes to stdout and stderr.
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ADMIN_KEY, REDMINE_URL } from './redmine.js';
 
@@ -11,6 +11,8 @@ export interface Bastion {
   client: Client;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /** Everything the server wrote to stdout so far: the raw JSON-RPC stream. */
+  stdout(): string;
   close(): Promise<void>;
 }
 
@@ -40,8 +42,22 @@ export function withToolSchemas(env: Record<string, string>): Record<string, str
   return { BASTION_TOOL_SCHEMAS: 'full', ...env };
 }
 
+/** The SDK's stdio transport, also keeping a copy of the server's raw stdout. */
+class RecordingStdioTransport extends StdioClientTransport {
+  stdout = '';
+
+  override async start(): Promise<void> {
+    await super.start();
+    // The SDK keeps the child private; it exists once start() resolves, before anything was sent to it.
+    const child = (this as unknown as { _process?: ChildProcess })._process;
+    child?.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString('utf8');
+    });
+  }
+}
+
 export async function startBastion(options: StartOptions = {}): Promise<Bastion> {
-  const transport = new StdioClientTransport({
+  const transport = new RecordingStdioTransport({
     command: process.execPath,
     args: [CLI, 'serve', ...(options.args ?? [])],
     env: withToolSchemas(options.env ?? redmineEnv()),
@@ -57,6 +73,7 @@ export async function startBastion(options: StartOptions = {}): Promise<Bastion>
   return {
     client,
     stderr: () => stderr,
+    stdout: () => transport.stdout,
     close: () => client.close(),
   };
 }

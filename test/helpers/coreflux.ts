@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { COREFLUX_TEST_PASSWORD, COREFLUX_TEST_USER, startCorefluxBroker, type CorefluxBroker, type CorefluxBrokerOptions } from '../doubles/coreflux.js';
 import { call, startBastion, type Bastion, type StartOptions, type ToolResult } from './bastion.js';
+import { secretForms } from './canary.js';
 import type { MosquittoEnv } from './mosquitto.js';
 
 export { COREFLUX_TEST_PASSWORD, COREFLUX_TEST_USER };
@@ -213,13 +214,12 @@ export async function callWithProgress(
   return { isError: result.isError, text, structured: result.structuredContent, progress };
 }
 
-/** Which secrets (plain, URL-encoded or base64) appear in which of the texts (by index). */
+/** Which secrets (in any of their secretForms) appear in which of the texts (by index). */
 export function leaks(texts: readonly string[], secrets: readonly string[]): Array<{ secret: string; where: number }> {
   const found: Array<{ secret: string; where: number }> = [];
   texts.forEach((text, where) => {
     for (const secret of secrets) {
-      const forms = new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')]);
-      for (const form of forms) if (text.includes(form)) found.push({ secret, where });
+      for (const form of secretForms(secret)) if (text.includes(form)) found.push({ secret, where });
     }
   });
   return found;

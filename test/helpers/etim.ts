@@ -2,6 +2,8 @@
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble, type EtimDoubleOptions } from '../doubles/etim.js';
 import { startBastion, type Bastion, type StartOptions } from './bastion.js';
 
+export { secretForms } from './canary.js';
+
 export { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET };
 
 export function etimEnv(double: EtimDouble, extra: Record<string, string> = {}): Record<string, string> {
@@ -41,9 +43,4 @@ export function lastBody(double: EtimDouble, endpoint: string): Record<string, u
 /** Every access token the double saw presented (the issued ones Bastion used). */
 export function presentedTokens(double: EtimDouble): string[] {
   return [...new Set(double.apiRequests.map((request) => request.token).filter((token): token is string => Boolean(token)))];
-}
-
-/** The forms a leaked secret could take: plain, URL-encoded, base64 and base64url. */
-export function secretForms(secret: string): string[] {
-  return [...new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')])];
 }

@@ -1,6 +1,8 @@
 // Starts the built CLI as `bastion serve --transport http --port 0` in a child process, reads the address it chose
 // from its stderr line `bastion: listening on <url>/mcp`, and stops it with SIGTERM as a supervisor would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CLI, withToolSchemas } from './bastion.js';
 
@@ -87,4 +89,12 @@ export function startHttpBastion(options: HttpBastionOptions): Promise<HttpBasti
     child.once('exit', onExit);
     child.once('error', onError);
   });
+}
+
+/** Writes a BASTION_HTTP_TOKENS_FILE (mode 600): each token by name, as the SHA-256 Bastion compares against. */
+export function writeTokensFile(path: string, tokens: Array<{ name: string; token: string; scopes: string[] }>): string {
+  const entries = tokens.map(({ name, token, scopes }) => ({ name, sha256: createHash('sha256').update(token).digest('hex'), scopes }));
+  writeFileSync(path, JSON.stringify({ tokens: entries }));
+  chmodSync(path, 0o600);
+  return path;
 }

@@ -1,8 +1,7 @@
 // MCP over HTTP through the SDK's real HTTP client: authentication (named tokens and JWTs), scopes, Host and Origin
 // checks, rate limits, body cap, TLS, metrics, and every connector's read tools.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble } from '../doubles/etim.js';
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
-import { startHttpBastion, type HttpBastion } from '../helpers/http-server.js';
+import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { ensureMosquitto } from '../helpers/mosquitto.js';
 import { makeSelfSignedCert } from '../unit/helpers/tls-cert.js';
 
@@ -28,21 +27,12 @@ afterAll(async () => {
 });
 
 function tokensFile(): string {
-  const path = join(dir, 'tokens.json');
-  const entry = (name: string, token: string, scopes: string[]) => ({ name, sha256: createHash('sha256').update(token).digest('hex'), scopes });
-  writeFileSync(
-    path,
-    JSON.stringify({
-      tokens: [
-        entry('reader', READ_TOKEN, ['bastion:read']),
-        entry('writer', WRITE_TOKEN, ['bastion:write']),
-        entry('nobody', NO_SCOPE_TOKEN, ['profile']),
-        entry('redmine-only', REDMINE_ONLY_TOKEN, ['bastion:write', 'bastion:connector:redmine']),
-      ],
-    }),
-  );
-  chmodSync(path, 0o600);
-  return path;
+  return writeTokensFile(join(dir, 'tokens.json'), [
+    { name: 'reader', token: READ_TOKEN, scopes: ['bastion:read'] },
+    { name: 'writer', token: WRITE_TOKEN, scopes: ['bastion:write'] },
+    { name: 'nobody', token: NO_SCOPE_TOKEN, scopes: ['profile'] },
+    { name: 'redmine-only', token: REDMINE_ONLY_TOKEN, scopes: ['bastion:write', 'bastion:connector:redmine'] },
+  ]);
 }
 
 /** Starts `bastion serve --transport http` on a free port; every instance is stopped after the file. */

@@ -1,5 +1,6 @@
 // Wiki and file tools through the real MCP client against the real Redmine: a success and a bad-input case per tool.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATA_OPEN } from '../../src/core/untrusted.js';
 import { call, startBastion, type Bastion } from '../helpers/bastion.js';
 import { ADMIN_KEY, REDMINE_URL, issueIdBySubject, redmine } from '../helpers/redmine.js';
 
@@ -360,7 +361,7 @@ describe('redmine_get_attachment', () => {
       url: `${REDMINE_URL}/attachments/${direct.id}`,
       content: 'hello from redmine\n',
     });
-    expect(result.text).toContain('---\nhello from redmine');
+    expect(result.text).toContain(`---\n${DATA_OPEN}\nhello from redmine`);
 
     const viaIssue = await call(bastion, 'redmine_get_attachment', { attachment_id: direct.id, issue_id: issue1, include_content: false });
     expect(viaIssue.structured).toMatchObject({ id: direct.id, filename: 'notes.txt', content_note: 'not requested' });

@@ -6,19 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, call, redmineEnv, startBastion, type Bastion, type ToolResult } from '../helpers/bastion.js';
+import { secretForms } from '../helpers/canary.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { ADMIN_KEY, REDMINE_URL, issueIdBySubject, redmine } from '../helpers/redmine.js';
 
 const WRONG_KEY = 'canary-wrong-key-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'bastion-security-'));
 
-/** The canary and the encodings a careless log line or error might carry it in. */
-function forms(secret: string): string[] {
-  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret), secret.toUpperCase()];
-}
-
 function expectNoCanary(where: string, text: string): void {
-  for (const form of [...forms(ADMIN_KEY), ...forms(WRONG_KEY)]) {
+  for (const form of [...secretForms(ADMIN_KEY), ...secretForms(WRONG_KEY)]) {
     expect(text.includes(form), `${where} contains a form of a canary credential`).toBe(false);
   }
 }

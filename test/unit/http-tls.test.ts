@@ -53,7 +53,7 @@ describe('HttpClient: TLS', () => {
     const log = captureLogger('info');
     const client = new HttpClient({ service: 'Redmine', baseUrl: 'https://127.0.0.1:9/', logger: log.logger });
     expect(log.lines()).toEqual([]);
-    expect(client.describeTransport()).toEqual({ status: 'ok', detail: 'certificate verification on (minimum TLSv1.2)' });
+    expect(client.describeTransport()).toEqual({ status: 'ok', detail: 'certificate verification on (system CAs, minimum TLSv1.2)' });
   });
 
   it('refuses a CA file that cannot be read, naming it', () => {

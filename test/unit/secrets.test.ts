@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { clearRegisteredSecrets, redact } from '../../src/core/redact.js';
-import { Secret, fingerprint, mask } from '../../src/core/secrets.js';
+import { Secret, fingerprint, mask, readSecretFile } from '../../src/core/secrets.js';
 
 const VALUE = 'canary-secret-value-1234567890';
 
@@ -55,5 +55,21 @@ describe('mask', () => {
     ['canary-secret-value-1234567890', '***7890'],
   ])('mask(%j) is %j', (value, expected) => {
     expect(mask(value)).toBe(expected);
+  });
+});
+
+describe('readSecretFile', () => {
+  it('names a missing file by its path, but masks a value that is the secret itself rather than a path', () => {
+    expect(() => readSecretFile('/run/secrets/redmine-key-missing')).toThrow('Secret file /run/secrets/redmine-key-missing does not exist');
+    expect(() => readSecretFile('redmine-missing.key')).toThrow('Secret file redmine-missing.key does not exist');
+    let message = '';
+    try {
+      readSecretFile(VALUE);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('Secret file ***7890 does not exist');
+    expect(message).toContain('names a file that holds the secret, not the secret itself');
+    expect(message).not.toContain(VALUE);
   });
 });

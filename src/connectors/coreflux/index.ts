@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
+import { credentialFileChecks, fail, isLoopbackHost, warn } from '../../core/doctor.js';
+import { UpstreamError } from '../../core/errors.js';
 import { HttpClient } from '../../core/http.js';
 import { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
@@ -113,23 +115,77 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   if (password) credentialEvents(context.audit, 'coreflux', password).initialized();
   mqtt.start();
 
+  const who = settings.MQTT_USER ?? (settings.MQTT_CLIENT_CERT ? 'the client certificate\'s identity' : 'an anonymous client');
   const doctor = async (): Promise<DoctorCheck[]> => {
     // Give the background connection a moment: doctor runs right after start.
     for (let waited = 0; mqtt.status().state !== 'connected' && waited < 5_000 && !mqtt.status().last_error; waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const status = mqtt.status();
+    const connected = status.state === 'connected';
+    const loopback = isLoopbackHost(settings.MQTT_BROKER);
     return [
       { name: 'broker', status: 'ok', detail: `${status.broker} as ${settings.MQTT_USER ?? '(no user)'}${password ? `, password from ${password.origin} (${password.source})` : ''}` },
+      ...credentialFileChecks('MQTT_PASSWORD', password, 'password file'),
       settings.MQTT_USE_TLS
         ? { name: 'tls', status: 'ok', detail: `TLS with ${settings.MQTT_CA_CERT ? `CA ${settings.MQTT_CA_CERT}` : 'the system CAs'}${settings.MQTT_CLIENT_CERT ? ', client certificate set' : ''}` }
-        : { name: 'tls', status: ['127.0.0.1', 'localhost', '::1'].includes(settings.MQTT_BROKER) ? 'ok' : 'warn', detail: 'plain MQTT: the password travels unencrypted unless the broker is on this machine' },
-      { name: 'connection', status: status.state === 'connected' ? 'ok' : 'fail', detail: status.state === 'connected' ? `connected (${status.protocol})` : `${status.state}${status.last_error ? `: ${status.last_error}` : ''}` },
+        : loopback
+          ? { name: 'tls', status: 'ok', detail: 'plain MQTT to a broker on this machine' }
+          : warn('tls', `plain MQTT to ${settings.MQTT_BROKER}: the password and every message travel unencrypted`, 'set MQTT_USE_TLS=true (the broker\'s TLS port, usually 8883), with MQTT_CA_CERT if its certificate is from a private CA'),
+      connected
+        ? { name: 'connection', status: 'ok', detail: `connected (${status.protocol}) as ${who}` }
+        : fail('connection', `${status.state}${status.last_error ? `: ${status.last_error}` : ''}`, 'check MQTT_BROKER, MQTT_PORT, MQTT_USE_TLS and the credentials against the broker\'s listener'),
+      ...(connected ? [await wildcardCheck()] : []),
       { name: 'topics', status: 'ok', detail: `tools may use ${client.topics.filters.join(', ')}; commands go to ${settings.MQTT_COMMAND_TOPIC}` },
-      client.copilot
-        ? { name: 'copilot', status: copilotKey ? 'ok' : 'warn', detail: `${settings.COREFLUX_COPILOT_URL}${copilotKey ? `, key from ${copilotKey.origin}` : ', no DO_AGENT_API_KEY'}` }
-        : { name: 'copilot', status: 'ok', detail: 'not configured (COREFLUX_COPILOT_URL)' },
+      ...copilotChecks(),
     ];
+  };
+
+  const copilotChecks = (): DoctorCheck[] => {
+    if (!client.copilot) return [{ name: 'copilot', status: 'ok', detail: 'not configured (COREFLUX_COPILOT_URL)' }];
+    return [
+      copilotKey
+        ? { name: 'copilot', status: 'ok', detail: `${settings.COREFLUX_COPILOT_URL}, key from ${copilotKey.origin} (${copilotKey.source})` }
+        : warn('copilot', `${settings.COREFLUX_COPILOT_URL}, no DO_AGENT_API_KEY`, 'set DO_AGENT_API_KEY (or DO_AGENT_API_KEY_FILE) to the Copilot\'s API key'),
+      ...credentialFileChecks('DO_AGENT_API_KEY', copilotKey, 'copilot key file'),
+      { name: 'copilot tls', ...client.copilot.http.describeTransport({ url: 'COREFLUX_COPILOT_URL' }) },
+    ];
+  };
+
+  /**
+   * Whether the user may read every topic. Mosquitto grants a SUBSCRIBE to "#" to anyone and filters each delivery
+   * by the ACL, so the SUBACK alone proves nothing: a non-retained probe is published on a fresh top-level topic
+   * that no narrow ACL names, and counts only if it comes back through "#". Messages from topics outside
+   * MQTT_TOPICS arriving on "#" (retained ones come at once) prove the same.
+   */
+  const wildcardCheck = async (): Promise<DoctorCheck> => {
+    const fix = `limit the broker's ACL for ${who} to the topics in MQTT_TOPICS${client.topics.filters.includes('#') ? ' (and set MQTT_TOPICS to the topics the tools need)' : ''}`;
+    const probe = `bastion-probe-${randomBytes(6).toString('hex')}/doctor`;
+    let echoed = false;
+    const outside = new Set<string>();
+    let release: () => Promise<void>;
+    try {
+      release = await mqtt.listen('#', 1, (message) => {
+        if (message.topic === probe) echoed = true;
+        else if (!client.topics.allowsTopic(message.topic)) outside.add(message.topic);
+      });
+    } catch (error) {
+      if (error instanceof UpstreamError && error.kind === 'http') return { name: 'privileges', status: 'ok', detail: `the broker refuses ${who} a subscription to #` };
+      return warn('privileges', `cannot probe the subscription to #: ${(error as Error).message}`, `check that the broker's ACL for ${who} is limited to MQTT_TOPICS`);
+    }
+    try {
+      // A refused publish (a read-only user) is expected: then only retained messages from elsewhere can show up.
+      const published = await mqtt.publish(probe, 'bastion doctor: probe of the subscription rights', 1, false).then(
+        () => true,
+        () => false,
+      );
+      for (let waited = 0; !echoed && waited < (published ? 2_000 : 500); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await release();
+    }
+    if (echoed) return warn('privileges', `${who} may subscribe to # and receives messages on any topic (a probe on ${probe} came back)`, fix);
+    if (outside.size) return warn('privileges', `${who} receives messages outside MQTT_TOPICS through # (e.g. ${[...outside][0]})`, fix);
+    return { name: 'privileges', status: 'ok', detail: `the broker accepts a subscription to # from ${who} but delivered neither the probe nor any message outside MQTT_TOPICS: its ACL filters what # receives` };
   };
 
   return {

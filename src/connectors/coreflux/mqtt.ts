@@ -2,8 +2,10 @@
 // is down), reconnected with backoff, MQTT 5 with a fallback to 3.1.1, and failures described one by one
 // (wrong CA, expired or mismatched client certificate, refused credentials) without secrets.
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { connect as netConnect, isIP, type LookupFunction } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { MqttClient, type IClientOptions } from 'mqtt';
+import { assertEgressHost, guardedLookup, type Resolver } from '../../core/egress.js';
 import { ConfigError, UpstreamError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Secret } from '../../core/secrets.js';
@@ -19,6 +21,8 @@ export interface MqttSettings {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** DNS resolver behind the link-local/metadata check (default: the system's); tests pass their own. */
+  resolve?: Resolver;
 }
 
 export interface MqttMessage {
@@ -82,6 +86,7 @@ export class MqttConnection {
   private readonly subscriptions = new Map<string, { id: number; count: number; subscribed: Promise<void> }>();
   private nextSubscriptionId = 1;
   private readonly tlsMaterial: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+  private readonly lookup: LookupFunction;
 
   constructor(
     readonly settings: MqttSettings,
@@ -91,6 +96,8 @@ export class MqttConnection {
       throw new ConfigError('MQTT_CLIENT_CERT and MQTT_CLIENT_KEY go together: set both or neither.');
     }
     if ((settings.certFile || settings.caFile) && !settings.tls) throw new ConfigError('MQTT_CA_CERT and MQTT_CLIENT_CERT need MQTT_USE_TLS=true.');
+    assertEgressHost('MQTT_BROKER', settings.host);
+    this.lookup = guardedLookup(settings.resolve);
     this.tlsMaterial = {
       ca: settings.caFile ? readPem(settings.caFile, 'CA certificate') : undefined,
       cert: settings.certFile ? readPem(settings.certFile, 'client certificate') : undefined,
@@ -105,7 +112,9 @@ export class MqttConnection {
 
   private connect(): void {
     const { settings } = this;
-    const client = mqtt.connect({
+    // Sockets are opened here rather than by MQTT.js so that every (re)connection's DNS answer passes the
+    // link-local/metadata check.
+    const client = new MqttClient((mqttClient) => this.openSocket(mqttClient), {
       host: settings.host,
       port: settings.port,
       protocol: settings.tls ? 'mqtts' : 'mqtt',
@@ -117,11 +126,6 @@ export class MqttConnection {
       keepalive: 60,
       connectTimeout: 10_000,
       reconnectPeriod: this.backoffMs,
-      rejectUnauthorized: true,
-      // SNI takes host names only; an IP address would only earn a deprecation warning.
-      ...(isIP(settings.host) === 0 ? { servername: settings.host } : {}),
-      minVersion: 'TLSv1.2',
-      ...this.tlsMaterial,
     } as IClientOptions);
     this.client = client;
     client.on('connect', () => {
@@ -162,6 +166,30 @@ export class MqttConnection {
         if (delivered) listener.handler(message);
       }
     });
+  }
+
+  private openSocket(client: MqttClient): ReturnType<typeof netConnect> {
+    const { settings } = this;
+    const host = settings.host.replace(/^\[|\]$/g, '');
+    if (!settings.tls) return netConnect({ host, port: settings.port, lookup: this.lookup });
+    const socket = tlsConnect({
+      host,
+      port: settings.port,
+      lookup: this.lookup,
+      rejectUnauthorized: true,
+      // SNI takes host names only; an IP address would only earn a deprecation warning.
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      minVersion: 'TLSv1.2',
+      ...this.tlsMaterial,
+    });
+    // As MQTT.js does: a failed handshake reaches the client's error handler (where it is described) and ends the socket.
+    const handshakeFailed = (error: Error): void => {
+      client.emit('error', error);
+      socket.end();
+    };
+    socket.on('error', handshakeFailed);
+    socket.once('secureConnect', () => socket.off('error', handshakeFailed));
+    return socket;
   }
 
   private setState(state: State): void {

@@ -14,6 +14,8 @@ export function checkTopicName(topic: string, field = 'topic'): string {
 /** A subscription filter: "+" fills a whole level, "#" only as the whole last level. */
 export function checkTopicFilter(filter: string, field = 'topic'): string {
   if (!filter || filter.length > MAX_TOPIC) throw new InputError(`${field}: a topic filter has 1 to ${MAX_TOPIC} characters.`);
+  // MQTT forbids NUL in filters too; a broker drops the whole connection over one.
+  if (filter.includes('\u0000')) throw new InputError(`${field}: a topic filter cannot contain NUL.`);
   const levels = filter.split('/');
   levels.forEach((level, index) => {
     if (level.includes('#') && (level !== '#' || index !== levels.length - 1)) throw new InputError(`${field}: "#" must be a whole level at the end of "${filter}".`);
@@ -75,7 +77,36 @@ export class TopicScope {
   }
 }
 
-/** Topics named inside a LoT definition (`TOPIC "..."`), to check them against the scope where they can be parsed. */
+/** A LoT string literal's text with escapes resolved ("\\$SYS" is "$SYS"). */
+function unescapeLot(text: string): string {
+  return text.replace(/\\(.)/gs, (_, character: string) => (character === 'n' ? '\n' : character === 't' ? '\t' : character));
+}
+
+/**
+ * The topics a LoT definition names after TOPIC, to check them against the scope. A literal extended at run time
+ * ("plant/" + x) stands for everything below it (plant/#); any other computed topic cannot be checked and is refused,
+ * as is a literal extended without a "/" ("plant" + x could be "plant2/x"). TOPIC POSITION reads the triggering topic.
+ */
 export function topicsInLot(source: string): string[] {
-  return [...source.matchAll(/\bTOPIC\s+"([^"]+)"/gi)].map((match) => match[1]!);
+  // Tokens: string literals (group 1), words (group 2), single other characters (group 3).
+  const tokens = [...source.matchAll(/"((?:[^"\\]|\\.)*)"|([\p{L}\p{N}_]+)|(\S)/gu)];
+  const topics: string[] = [];
+  tokens.forEach((token, index) => {
+    if (token[2]?.toUpperCase() !== 'TOPIC') return;
+    const next = tokens[index + 1];
+    if (next?.[2]?.toUpperCase() === 'POSITION') return;
+    if (next?.[1] === undefined) {
+      throw new PolicyError('Every TOPIC in a definition must be a quoted topic ("plant/led"), or start with one ending in "/": a computed topic cannot be checked against MQTT_TOPICS.');
+    }
+    const forms = [...new Set([next[1], unescapeLot(next[1])])];
+    if (tokens[index + 2]?.[3] === '+') {
+      if (!forms.every((form) => form.endsWith('/'))) {
+        throw new PolicyError(`The topic "${next[1]}" + ... could become any topic starting with "${next[1]}": end the quoted part with "/" so that MQTT_TOPICS can be checked.`);
+      }
+      topics.push(...forms.map((form) => `${form}#`));
+    } else {
+      topics.push(...forms);
+    }
+  });
+  return topics;
 }

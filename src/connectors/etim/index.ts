@@ -4,6 +4,7 @@ import { NamespacedCache } from '../../core/cache.js';
 import { booleanSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
+import { credentialFileChecks, fail, requestFix } from '../../core/doctor.js';
 import { HttpClient } from '../../core/http.js';
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
@@ -97,26 +98,34 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const cache = context.cache.status();
+    const tlsNames = { verify: 'ETIM_VERIFY_SSL', ca: 'ETIM_CA_CERT' };
     const checks: DoctorCheck[] = [
       { name: 'urls', status: 'ok', detail: `token service ${tokenHttp.baseUrl.origin}, API ${client.http.baseUrl.toString()}` },
       { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${secret.origin} (${secret.source}), fingerprint ${secret.fingerprint}` },
-      { name: 'tls', ...client.http.describeTransport() },
+      ...credentialFileChecks('ETIM_CLIENT_SECRET', secret),
+      { name: 'tls', ...client.http.describeTransport({ url: 'ETIM_API_URL', ...tlsNames }) },
+      { name: 'token service tls', ...tokenHttp.describeTransport({ url: 'ETIM_AUTH_URL', ...tlsNames }) },
       // The shared store's health is one of Bastion's own checks; this line says what ETIM keeps in it.
       { name: 'cache', status: 'ok', detail: `${settings.ETIM_CACHE ? 'answers and tokens' : 'tokens only (ETIM_CACHE=off)'} in the ${cache.kind === 'redis' ? 'shared Redis' : 'in-memory'} store` },
     ];
     try {
       await tokens.accessToken();
-      checks.push({ name: 'token service', status: 'ok', detail: 'issued an access token for the client' });
+      checks.push({ name: 'token service', status: 'ok', detail: `issued an access token to client ${settings.ETIM_CLIENT_ID} (scope ${settings.ETIM_SCOPE})` });
+    } catch (error) {
+      checks.push(fail('token service', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' })));
+      return checks;
+    }
+    try {
       const languages = await client.get<Array<{ code: string }>>('/Misc/LanguagesAllowed', 'reference', signal);
       const codes = languages.map((l) => l.code);
       checks.push({ name: 'reachability', status: 'ok', detail: `ETIM API answered; languages allowed for this account: ${codes.join(', ')}` });
       checks.push(
         codes.some((code) => code.toLowerCase() === settings.ETIM_DEFAULT_LANGUAGE.toLowerCase())
           ? { name: 'default language', status: 'ok', detail: settings.ETIM_DEFAULT_LANGUAGE }
-          : { name: 'default language', status: 'fail', detail: `${settings.ETIM_DEFAULT_LANGUAGE} is not allowed for this account; set ETIM_DEFAULT_LANGUAGE to one of ${codes.join(', ')}` },
+          : fail('default language', `${settings.ETIM_DEFAULT_LANGUAGE} is not allowed for this account`, `set ETIM_DEFAULT_LANGUAGE to one of ${codes.join(', ')}`),
       );
     } catch (error) {
-      checks.push({ name: 'reachability', status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_API_URL', credential: 'ETIM_CLIENT_ID' })));
     }
     return checks;
   };

@@ -5,6 +5,7 @@ import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, 
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
+import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
 
@@ -62,7 +63,8 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
       { name: 'credential', status: 'ok', detail: `REDMINE_API_KEY from ${apiKey.origin} (${apiKey.source}), fingerprint ${apiKey.fingerprint}` },
-      { name: 'tls', ...client.http.describeTransport() },
+      ...credentialFileChecks('REDMINE_API_KEY', apiKey),
+      { name: 'tls', ...client.http.describeTransport({ url: 'REDMINE_URL', verify: 'REDMINE_VERIFY_SSL', ca: 'REDMINE_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
     ];
     try {
@@ -71,7 +73,11 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       checks.push({ name: 'identity', status: 'ok', detail: `the key belongs to ${user.login} (id ${user.id})` });
       checks.push(
         user.admin
-          ? { name: 'privileges', status: 'warn', detail: `${user.login} is a Redmine administrator: a key of a user with only the needed project roles limits the damage of a leak` }
+          ? warn(
+              'privileges',
+              `${user.login} is a Redmine administrator: a key of a user with only the needed project roles limits the damage of a leak`,
+              'create a dedicated user without the administrator flag, add it as a member of the projects Bastion needs (with a role granting only the needed permissions), and use its API key',
+            )
           : { name: 'privileges', status: 'ok', detail: 'not an administrator' },
       );
       if (scope.active) {
@@ -80,13 +86,15 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
             await client.get(`/projects/${encodeURIComponent(project)}.json`, undefined, signal);
             checks.push({ name: `project ${project}`, status: 'ok', detail: 'visible' });
           } catch (error) {
-            checks.push({ name: `project ${project}`, status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+            checks.push(
+              fail(`project ${project}`, error instanceof Error ? error.message : String(error), `add ${user.login} as a member of ${project}, or remove it from REDMINE_PROJECTS`),
+            );
           }
         }
       }
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      checks.push({ name: 'reachability', status: 'fail', detail });
+      checks.push(fail('reachability', detail, requestFix(error, { url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' })));
     }
     return checks;
   };

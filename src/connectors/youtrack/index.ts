@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
+import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
@@ -30,6 +31,14 @@ export const YOUTRACK_CREDENTIAL: CredentialSpec = {
   keyringUsernameVariable: 'YOUTRACK_KEYRING_USERNAME',
   validate: youtrackTokenProblem,
 };
+
+/** Hub's key for Low-level Admin Write, held globally by the System Admin role only (by default). */
+const LOW_LEVEL_ADMIN_WRITE = 'jetbrains.jetpass.low-level';
+
+interface PermissionCacheEntry {
+  global?: boolean;
+  permission?: { key?: string };
+}
 
 const SettingsSchema = z.object({
   YOUTRACK_URL: z.string().url('must be a URL like https://example.youtrack.cloud'),
@@ -62,25 +71,45 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
       { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${token.origin} (${token.source}), fingerprint ${token.fingerprint}` },
-      { name: 'tls', ...client.http.describeTransport() },
+      ...credentialFileChecks('YOUTRACK_API_TOKEN', token),
+      { name: 'tls', ...client.http.describeTransport({ url: 'YOUTRACK_URL', verify: 'YOUTRACK_VERIFY_SSL', ca: 'YOUTRACK_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the token can see' },
     ];
     try {
       const me = await client.get<{ login: string; fullName?: string; guest?: boolean; banned?: boolean }>('/users/me', 'login,fullName,guest,banned', undefined, signal);
       checks.push({ name: 'reachability', status: 'ok', detail: 'YouTrack answered' });
-      checks.push({ name: 'identity', status: me.banned || me.guest ? 'warn' : 'ok', detail: `the token belongs to ${me.login}${me.fullName ? ` (${me.fullName})` : ''}${me.guest ? ', a guest' : ''}${me.banned ? ', banned' : ''}` });
+      const identity = `the token belongs to ${me.login}${me.fullName ? ` (${me.fullName})` : ''}${me.guest ? ', a guest' : ''}${me.banned ? ', banned' : ''}`;
+      checks.push(me.banned || me.guest ? warn('identity', identity, 'use a permanent token of an active, non-guest user') : { name: 'identity', status: 'ok', detail: identity });
+      checks.push(await privilegesCheck(me.login, signal));
       for (const shortName of scope.values) {
         try {
           await client.project(shortName, signal);
           checks.push({ name: `project ${shortName}`, status: 'ok', detail: 'visible' });
         } catch (error) {
-          checks.push({ name: `project ${shortName}`, status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+          checks.push(
+            fail(`project ${shortName}`, error instanceof Error ? error.message : String(error), `give ${me.login} access to ${shortName}, or remove it from YOUTRACK_PROJECTS`),
+          );
         }
       }
     } catch (error) {
-      checks.push({ name: 'reachability', status: 'fail', detail: error instanceof Error ? error.message : String(error) });
+      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' })));
     }
     return checks;
+  };
+
+  /** Whether the token's user holds YouTrack's global Low-level Admin Write permission (System Admin role). */
+  const privilegesCheck = async (login: string, signal: AbortSignal): Promise<DoctorCheck> => {
+    const fix = `create a dedicated user without the System Admin role, grant it a project role (e.g. Developer) in the projects Bastion needs only, and use its permanent token`;
+    try {
+      // The current user's permissions as YouTrack's own apps read them; $top=-1 for all (the default is 42).
+      const cache = await client.get<PermissionCacheEntry[]>('/permissions/cache', 'global,permission(key)', { $top: -1 }, signal);
+      const admin = cache.some((entry) => entry.global && entry.permission?.key === LOW_LEVEL_ADMIN_WRITE);
+      return admin
+        ? warn('privileges', `${login} is a YouTrack administrator (global Low-level Admin Write): a leaked token could change every setting, user and project`, fix)
+        : { name: 'privileges', status: 'ok', detail: 'not an administrator' };
+    } catch (error) {
+      return warn('privileges', `cannot tell whether ${login} is an administrator: ${error instanceof Error ? error.message : String(error)}`, `check in Administration > Users that ${login} has no System Admin role; ${fix}`);
+    }
   };
 
   return { name: 'youtrack', client, scope, credential: token, doctor, close: () => client.close() };

@@ -125,6 +125,7 @@ export const catalogRoutes: Route[] = [
   },
 
   { method: 'GET', pattern: '/users/me', handler: (c) => entity(c, c.views.me()) },
+  { method: 'GET', pattern: '/permissions/cache', handler: (c) => page(c, c.views.permissionCache()) },
   {
     method: 'GET',
     pattern: '/users',

@@ -53,6 +53,26 @@ export function issueFieldType(field: ProjectField): string {
   return field.multi ? multi : single;
 }
 
+/** Per-project permissions of a project role such as Developer (Read Issue first: a guest holds only that one). */
+const PROJECT_PERMISSIONS: Array<[key: string, name: string]> = [
+  ['JetBrains.YouTrack.READ_ISSUE', 'Read Issue'],
+  ['JetBrains.YouTrack.CREATE_ISSUE', 'Create Issue'],
+  ['JetBrains.YouTrack.UPDATE_ISSUE', 'Update Issue'],
+  ['JetBrains.YouTrack.CREATE_COMMENT', 'Create Comment'],
+  ['jetbrains.jetpass.project-read-basic', 'Read Project Basic'],
+];
+
+/** Some of what the System Admin role holds globally; Low-level Admin Write is what marks an administrator. */
+const SYSTEM_ADMIN_PERMISSIONS: Array<[key: string, name: string]> = [
+  ...PROJECT_PERMISSIONS,
+  ['JetBrains.YouTrack.DELETE_ISSUE', 'Delete Issue'],
+  ['jetbrains.jetpass.project-create', 'Create Project'],
+  ['jetbrains.jetpass.project-update', 'Update Project'],
+  ['jetbrains.jetpass.user-update', 'Update User'],
+  ['jetbrains.jetpass.low-level-read', 'Low-level Admin Read'],
+  ['jetbrains.jetpass.low-level', 'Low-level Admin Write'],
+];
+
 export class Views {
   constructor(
     private readonly state: YouTrackState,
@@ -77,6 +97,24 @@ export class Views {
 
   me(): View {
     return this.user(this.caller, 'Me');
+  }
+
+  /**
+   * The caller's permission cache (GET /api/permissions/cache), as YouTrack's own apps read it: one entry per
+   * permission, global or with the projects it holds in. The System Admin role holds every permission globally,
+   * Hub's Low-level Admin Write (jetbrains.jetpass.low-level) among them; other users hold project roles only.
+   */
+  permissionCache(): View[] {
+    const entry = (key: string, name: string, projects: ProjectRecord[] | null) =>
+      view('CachedPermission', {
+        permission: () => view('Permission', { id: () => key, key: () => key, name: () => name }),
+        global: () => projects === null,
+        projects: () => (projects ?? []).map((project) => this.project(project)),
+      });
+    const everywhere = this.state.projects;
+    if (this.caller.admin) return SYSTEM_ADMIN_PERMISSIONS.map(([key, name]) => entry(key, name, null));
+    const held = this.caller.guest ? PROJECT_PERMISSIONS.slice(0, 1) : PROJECT_PERMISSIONS;
+    return held.map(([key, name]) => entry(key, name, everywhere));
   }
 
   userById(id: string | null): View | null {

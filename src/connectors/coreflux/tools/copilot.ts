@@ -8,11 +8,10 @@ export const generateLot = corefluxTool({
   name: 'coreflux_generate_lot',
   title: 'Generate LoT with the Coreflux Copilot',
   description:
-    'Asks the Coreflux Copilot to write LoT (models, actions, rules, routes) for a request, with optional context. Returns the Copilot\'s answer. ' +
-    'Nothing is deployed: check the code with coreflux_verify_lot, then add it with the coreflux_add_* tools.',
+    'Ask the Coreflux Copilot to write LoT code. Nothing is deployed: check it with coreflux_verify_lot, then use coreflux_add_*.',
   inputSchema: z.object({
     query: z.string().min(3).max(4_000).describe('What the LoT should do'),
-    context: z.string().max(8_000).default('').describe('Existing models, topics or constraints to respect'),
+    context: z.string().max(8_000).default('').describe('Existing models, topics or constraints'),
   }),
   outputSchema: z.object({ answer: z.string() }),
   annotations: readOnly,
@@ -62,9 +61,9 @@ interface Verdict {
 export const verifyLot = corefluxTool({
   name: 'coreflux_verify_lot',
   title: 'Verify LoT code',
-  description: 'Checks LoT code with the LoT verifier before it is deployed: whether it is valid, errors with line numbers, warnings, suggestions and complexity.',
+  description: 'Check LoT code before deploying it: validity, errors with line numbers, warnings and suggestions.',
   inputSchema: z.object({
-    code: z.string().min(1).max(100_000).describe('The LoT source'),
+    code: z.string().min(1).max(100_000),
     description: z.string().regex(/^[A-Za-z0-9 _-]{1,60}$/, 'letters, digits, space, _ and - only (it names the file)').optional(),
   }),
   outputSchema: z.object({

@@ -44,9 +44,8 @@ function addTool(kind: Kind) {
     name: `coreflux_add_${kind}`,
     title: `Add a Coreflux ${kind}`,
     description:
-      `Adds (or replaces) a LoT ${kind} on the Coreflux broker from its definition, which starts with "DEFINE ${kind.toUpperCase()} <Name>". ` +
-      'Topics named in it must be within MQTT_TOPICS. Returns the broker\'s answer; a definition the broker rejects comes back as an error with line and column.',
-    inputSchema: z.object({ definition: z.string().min(10).max(50_000).describe(`The LoT source, starting with DEFINE ${kind.toUpperCase()} <Name>`) }),
+      `Add or replace a LoT ${kind} on the Coreflux broker; its topics must be within MQTT_TOPICS.`,
+    inputSchema: z.object({ definition: z.string().min(10).max(50_000).describe(`LoT source: DEFINE ${kind.toUpperCase()} <Name> ...`) }),
     outputSchema: answerOutput,
     annotations: changes,
     handler: async (input, ctx) => {
@@ -62,8 +61,8 @@ function removeTool(kind: Kind) {
   return corefluxTool({
     name: `coreflux_remove_${kind}`,
     title: `Remove a Coreflux ${kind}`,
-    description: `Removes a LoT ${kind} from the Coreflux broker by name. The broker answers with an error if there is no such ${kind}.`,
-    inputSchema: z.object({ name: entityNameSchema(capital(kind)) }),
+    description: `Remove a LoT ${kind} from the Coreflux broker by name.`,
+    inputSchema: z.object({ name: entityNameSchema }),
     outputSchema: answerOutput,
     annotations: changes,
     handler: async (input, ctx) => answerOf(await ctx.client.channel.runChecked(`remove${capital(kind)}`, input.name, ctx.signal)),
@@ -75,11 +74,10 @@ export const runAction = corefluxTool({
   name: 'coreflux_run_action',
   title: 'Run a Coreflux action',
   description:
-    'Runs a LoT action on the broker now, optionally with a JSON object as input. Returns the broker\'s answer with the trace id and what the action published. ' +
-    'Actions act on real devices: run one only when asked to.',
+    'Run a LoT action now, with an optional JSON input. It may drive real devices: run one only when asked to.',
   inputSchema: z.object({
-    name: entityNameSchema('Action'),
-    input: z.record(z.string().max(100), z.unknown()).optional().describe('JSON object passed to the action'),
+    name: entityNameSchema,
+    input: z.record(z.string().max(100), z.unknown()).optional(),
   }),
   outputSchema: answerOutput,
   annotations: acts,
@@ -94,8 +92,8 @@ export const runAction = corefluxTool({
 export const lotDiagnostic = corefluxTool({
   name: 'coreflux_lot_diagnostic',
   title: 'Diagnose a Coreflux LoT entity',
-  description: 'Asks the broker for the state of one LoT entity (model, action, route or rule): its definition and any errors. Read-only.',
-  inputSchema: z.object({ kind: z.enum(KINDS as [Kind, ...Kind[]]), name: entityNameSchema('Entity') }),
+  description: 'The definition and any errors of one LoT entity, as the broker reports them.',
+  inputSchema: z.object({ kind: z.enum(KINDS as [Kind, ...Kind[]]), name: entityNameSchema }),
   outputSchema: answerOutput,
   annotations: readOnly,
   handler: async (input, ctx) => answerOf(await ctx.client.channel.runChecked('lotDiagnostic', `${input.kind} ${input.name}`, ctx.signal)),
@@ -106,9 +104,8 @@ export const listActions = corefluxTool({
   name: 'coreflux_list_actions',
   title: 'List Coreflux actions',
   description:
-    'Lists the LoT actions the broker holds, with their descriptions, discovered from the broker\'s retained $SYS/Coreflux/Actions topics. ' +
-    'Run one with coreflux_run_action.',
-  inputSchema: z.object({ wait_ms: z.number().int().min(100).max(5_000).default(700).describe('How long to collect the retained topics') }),
+    'List the LoT actions on the broker with their descriptions; run one with coreflux_run_action.',
+  inputSchema: z.object({ wait_ms: z.number().int().min(100).max(5_000).default(700) }),
   outputSchema: z.object({ actions: z.array(z.object({ name: z.string(), description: z.string().optional() })) }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -145,11 +142,10 @@ export const brokerCommand = corefluxTool({
   name: 'coreflux_broker_command',
   title: 'Send any Coreflux command',
   description:
-    'Sends any command verb to the Coreflux broker (e.g. "listProjects", "removeAllRoutes") with its arguments, and returns the broker\'s answer. ' +
-    'Some verbs delete many entities, users or projects at once: use the specific tools where they exist and send this only when explicitly asked.',
+    'Send any command verb (e.g. "listProjects") to the broker. Some delete many entities at once: only when explicitly asked.',
   inputSchema: z.object({
     verb: z.string().regex(/^-{0,2}[A-Za-z][A-Za-z0-9-]{0,59}$/, 'must be a command verb like "listProjects" (with or without the leading dash)'),
-    args: z.string().max(50_000).default('').describe('The command\'s arguments, as the broker reads them'),
+    args: z.string().max(50_000).default(''),
   }),
   outputSchema: answerOutput,
   annotations: acts,

@@ -20,13 +20,12 @@ export const publish = corefluxTool({
   name: 'mqtt_publish',
   title: 'Publish an MQTT message',
   description:
-    'Publishes a message to one topic (no wildcards; within MQTT_TOPICS). payload is text, or JSON when format is "json" (checked before sending). ' +
-    'With QoS 1 or 2 success is reported only after the broker acknowledged; retain keeps the value for later subscribers. Messages can drive real devices.',
+    'Publish a message to one topic (no wildcards, within MQTT_TOPICS). Messages can drive real devices.',
   inputSchema: z.object({
-    topic: z.string().min(1).max(1024).describe('Topic, e.g. "sensors/room1/setpoint"'),
-    payload: z.string().max(262_144).describe('Message text (or JSON text with format "json")'),
+    topic: z.string().min(1).max(1024).describe('e.g. "sensors/room1/setpoint"'),
+    payload: z.string().max(262_144).describe('JSON text when format is "json"'),
     format: z.enum(['text', 'json']).default('text'),
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1).describe('0, 1 (default) or 2'),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     retain: z.boolean().default(false),
   }),
   outputSchema: z.object({ topic: z.string(), bytes: z.number(), qos: z.number(), retained: z.boolean(), acknowledged: z.boolean() }),
@@ -51,13 +50,12 @@ export const readTopic = corefluxTool({
   name: 'mqtt_read_topic',
   title: 'Read MQTT messages',
   description:
-    'Subscribes to a topic or filter (+ and # allowed; within MQTT_TOPICS), collects messages until max_messages arrive or timeout_seconds pass, then unsubscribes. ' +
-    'Retained values arrive at once. Reports progress while waiting. Returns the messages, payloads cut at max_chars.',
+    'Collect the messages on a topic or filter until max_messages arrive or timeout_seconds pass; retained ones come first.',
   inputSchema: z.object({
-    topic: z.string().min(1).max(1024).describe('Topic or filter, e.g. "sensors/+/temperature"'),
+    topic: z.string().min(1).max(1024).describe('e.g. "sensors/+/temperature"'),
     max_messages: z.number().int().min(1).max(100).default(10),
     timeout_seconds: z.number().min(0.1).max(120).default(5),
-    max_chars: z.number().int().min(10).max(10_000).default(500).describe('Longest payload shown per message'),
+    max_chars: z.number().int().min(10).max(10_000).default(500),
   }),
   outputSchema: z.object({ topic: z.string(), messages: z.array(messageOutput), complete: z.boolean(), waited_seconds: z.number() }),
   annotations: readOnly,
@@ -104,12 +102,12 @@ export const readTopic = corefluxTool({
 export const readRetained = corefluxTool({
   name: 'mqtt_read_retained',
   title: 'Read retained MQTT values',
-  description: 'Returns the retained value of a topic, or of every topic matching a filter, without waiting for new messages. An empty list means nothing is retained there.',
+  description: 'The retained values of a topic or of every topic matching a filter, without waiting for new messages.',
   inputSchema: z.object({
-    topic: z.string().min(1).max(1024).describe('Topic or filter'),
+    topic: z.string().min(1).max(1024).describe('Topic or filter (+, #)'),
     max_messages: z.number().int().min(1).max(500).default(50),
     max_chars: z.number().int().min(10).max(10_000).default(500),
-    wait_ms: z.number().int().min(50).max(5_000).default(500).describe('How long to collect retained values'),
+    wait_ms: z.number().int().min(50).max(5_000).default(500),
   }),
   outputSchema: z.object({ topic: z.string(), messages: z.array(messageOutput) }),
   annotations: readOnly,
@@ -137,7 +135,7 @@ export const readRetained = corefluxTool({
 export const brokerStatus = corefluxTool({
   name: 'mqtt_broker_status',
   title: 'MQTT broker status',
-  description: 'Returns the connection state (and the last connection problem), the protocol in use, the broker\'s version where it publishes one, and a round-trip latency.',
+  description: 'Connection state and last problem, protocol, broker version and round-trip latency.',
   inputSchema: z.object({}),
   outputSchema: z.object({
     state: z.string(),

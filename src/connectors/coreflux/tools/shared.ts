@@ -11,8 +11,7 @@ export function corefluxTool<Input extends ObjectSchema, Output extends ObjectSc
   return defineTool(definition);
 }
 
-export const entityNameSchema = (what: string) =>
-  z.string().min(1).max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a LoT name: letters, digits and _, not starting with a digit').describe(`${what} name`);
+export const entityNameSchema = z.string().min(1).max(100).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a LoT name: letters, digits and _, not starting with a digit');
 
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 /** Replaces or removes broker entities, or acts on devices: destructive; repeating gives the same state. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InputError } from '../../../core/errors.js';
 
 import {
-  codeSchema, etimTool, fromSchema, language, languageSchema, nextFrom, readOnly, releaseSchema, searchTextSchema,
+  anyCase, codeSchema, etimTool, fromSchema, language, languageSchema, nextFrom, readOnly, releaseSchema, searchTextSchema,
   sizeSchema, type EtimContext,
 } from './shared.js';
 
@@ -108,17 +108,15 @@ export const searchClasses = etimTool({
   name: 'etim_search_classes',
   title: 'Search ETIM classes',
   description:
-    'Finds ETIM product classes by text (code, description or synonym), optionally filtered by release, group, feature or value codes, paged with from/size. ' +
-    'Returns code, version, description and group per class and the total count. Regular classes only unless modelling says otherwise. ' +
-    'Use etim_get_class for a class\'s features.',
+    'Find ETIM product classes by code, description or synonym, with optional filters; features: etim_get_class.',
   inputSchema: z.object({
     text: searchTextSchema,
     language: languageSchema,
-    releases: z.array(releaseSchema).max(10).default([]).describe('Only classes in these releases'),
-    groups: z.array(codeSchema('group')).max(20).default([]).describe('Only classes in these groups'),
-    features: z.array(codeSchema('feature')).max(20).default([]).describe('Only classes with these features'),
-    values: z.array(codeSchema('value')).max(20).default([]).describe('Only classes offering these values'),
-    modelling: z.enum(['regular', 'modelling', 'both']).default('regular').describe('regular (EC) classes, modelling (BIM, MC) classes, or both'),
+    releases: z.array(releaseSchema).max(10).default([]),
+    groups: z.array(codeSchema('group')).max(20).default([]),
+    features: z.array(codeSchema('feature')).max(20).default([]),
+    values: z.array(codeSchema('value')).max(20).default([]),
+    modelling: z.enum(['regular', 'modelling', 'both']).default('regular').describe('regular: EC classes; modelling: MC (BIM)'),
     from: fromSchema,
     size: sizeSchema,
   }),
@@ -174,16 +172,14 @@ export const getClass = etimTool({
   name: 'etim_get_class',
   title: 'Get an ETIM class',
   description:
-    'Returns one ETIM class (latest version unless version is given): description, synonyms, group, releases and its features. ' +
-    'features: none, count, summary (code, name, type, unit; default) or full (also the allowed values). Features are paged with ' +
-    'feature_offset/feature_limit; the answer says where the next page starts.',
+    'One ETIM class (latest version by default) with its synonyms, group, releases and features, paged.',
   inputSchema: z.object({
     code: classCodeSchema,
-    version: z.number().int().min(1).max(1000).optional().describe('Class version; default the latest'),
+    version: z.number().int().min(1).max(1000).optional(),
     language: languageSchema,
-    features: z.enum(FEATURE_MODES).default('summary'),
+    features: z.enum(FEATURE_MODES).default('summary').describe('full adds the allowed values'),
     feature_offset: z.number().int().min(0).max(10_000).default(0),
-    feature_limit: z.number().int().min(1).max(200).default(50).describe('Features per page (1-200, default 50)'),
+    feature_limit: z.number().int().min(1).max(200).default(50),
   }),
   outputSchema: classDetails,
   annotations: readOnly,
@@ -227,14 +223,13 @@ export const getClasses = etimTool({
   name: 'etim_get_classes',
   title: 'Get several ETIM classes',
   description:
-    'Returns several ETIM classes in one call (latest versions, or the versions given as "EC001744:10"): description, group, releases and the number of features. ' +
-    'Codes that ETIM does not know are listed as missing.',
+    'Several ETIM classes in one call, latest versions by default; unknown codes come back as missing.',
   inputSchema: z.object({
     codes: z
-      .array(z.string().trim().toUpperCase().regex(/^(EC|MC)\d{6}(:[1-9]\d{0,3})?$/, 'must be a class code like EC001744, optionally with a version (1 or more) as EC001744:10'))
+      .array(z.string().regex(anyCase(/^(EC|MC)\d{6}(:[1-9]\d{0,3})?$/), 'must be a class code like EC001744, optionally with a version (1 or more) as EC001744:10').toUpperCase())
       .min(1)
       .max(50)
-      .describe('Class codes, optionally with ":version"'),
+      .describe('e.g. EC001744, or EC001744:10 for version 10'),
     language: languageSchema,
   }),
   outputSchema: z.object({ classes: z.array(classSummary.extend({ feature_count: z.number() })), missing: z.array(z.string()) }),
@@ -263,7 +258,7 @@ export const getClasses = etimTool({
 export const getClassVersions = etimTool({
   name: 'etim_get_class_versions',
   title: 'List the versions of an ETIM class',
-  description: 'Lists every version of an ETIM class, oldest first, with status, date, releases and the number of features of each.',
+  description: 'Every version of an ETIM class, oldest first, with its status, date and releases.',
   inputSchema: z.object({ code: classCodeSchema, language: languageSchema }),
   outputSchema: z.object({ code: z.string(), versions: z.array(classSummary.extend({ feature_count: z.number(), mutation_date: z.string().optional() })) }),
   annotations: readOnly,
@@ -285,7 +280,7 @@ export const getClassVersions = etimTool({
 export const getClassForRelease = etimTool({
   name: 'etim_get_class_for_release',
   title: 'Get an ETIM class as of a release',
-  description: 'Returns the version of an ETIM class that is valid in a release (e.g. ETIM-9.0), with its features in the summary form. Useful when a catalogue is on an older release.',
+  description: 'The version of an ETIM class valid in a release, with its features: for a catalogue on an older release.',
   inputSchema: z.object({ code: classCodeSchema, release: releaseSchema, language: languageSchema }),
   outputSchema: classSummary.extend({ feature_count: z.number(), features: z.array(featureOutput) }),
   annotations: readOnly,
@@ -314,10 +309,9 @@ export const compareClasses = etimTool({
   name: 'etim_compare_classes',
   title: 'Compare ETIM classes',
   description:
-    'Compares 2 to 10 ETIM classes (every one requested, none dropped): the features they all share and the features only some of them have. ' +
-    'Returns per class its description and feature count, the shared feature codes, and for each class the features unique to it.',
+    'Compare 2 to 10 ETIM classes: the features they all share and those unique to each.',
   inputSchema: z.object({
-    codes: z.array(classCodeSchema).min(2).max(10).describe('2 to 10 class codes'),
+    codes: z.array(classCodeSchema).min(2).max(10),
     language: languageSchema,
   }),
   outputSchema: z.object({
@@ -364,11 +358,10 @@ export const diffClassReleases = etimTool({
   name: 'etim_diff_class_releases',
   title: 'What changed in an ETIM class version',
   description:
-    'Lists what changed in a version of an ETIM class compared with the version before it: features and values added, changed and deleted. ' +
-    'Default: the latest version. Use etim_get_class_versions to see which version belongs to which release.',
+    'What changed in an ETIM class version (default the latest) since the one before: features and values added, changed, deleted.',
   inputSchema: z.object({
     code: classCodeSchema,
-    version: z.number().int().min(1).max(1000).optional().describe('The version to compare with its predecessor; default the latest'),
+    version: z.number().int().min(1).max(1000).optional(),
     language: languageSchema,
   }),
   outputSchema: z.object({

@@ -10,7 +10,7 @@ interface EntitySpec {
   /** Tool name part: etim_search_<plural>, etim_get_<singular>. */
   singular: string;
   plural: string;
-  /** Words for descriptions. */
+  /** What the search finds, in the plural, for its description. */
   label: string;
   code: keyof typeof CODE_PATTERNS;
   /** API entity path, e.g. "FeatureGroup". */
@@ -34,11 +34,11 @@ interface EtimEntity {
 }
 
 const SPECS: EntitySpec[] = [
-  { singular: 'feature', plural: 'features', label: 'feature (a property such as "Colour" or "Rated voltage")', code: 'feature', path: 'Feature', hitsKey: 'features', deprecation: true, example: 'voltage' },
-  { singular: 'value', plural: 'values', label: 'value (a predefined answer for alphanumeric features, such as "Red")', code: 'value', path: 'Value', hitsKey: 'values', deprecation: true, example: 'red' },
-  { singular: 'unit', plural: 'units', label: 'unit of measure', code: 'unit', path: 'Unit', hitsKey: 'units', deprecation: true, example: 'millimetre' },
-  { singular: 'group', plural: 'groups', label: 'product group (classes are grouped in these)', code: 'group', path: 'Group', hitsKey: 'groups', deprecation: false, example: 'lamps' },
-  { singular: 'feature_group', plural: 'feature_groups', label: 'feature group (features are grouped in these)', code: 'featureGroup', path: 'FeatureGroup', hitsKey: 'featureGroups', deprecation: false, example: 'electrical' },
+  { singular: 'feature', plural: 'features', label: 'features (properties such as "Colour")', code: 'feature', path: 'Feature', hitsKey: 'features', deprecation: true, example: 'voltage' },
+  { singular: 'value', plural: 'values', label: 'values (predefined answers such as "Red")', code: 'value', path: 'Value', hitsKey: 'values', deprecation: true, example: 'red' },
+  { singular: 'unit', plural: 'units', label: 'units of measure', code: 'unit', path: 'Unit', hitsKey: 'units', deprecation: true, example: 'millimetre' },
+  { singular: 'group', plural: 'groups', label: 'product groups (of classes)', code: 'group', path: 'Group', hitsKey: 'groups', deprecation: false, example: 'lamps' },
+  { singular: 'feature_group', plural: 'feature_groups', label: 'feature groups', code: 'featureGroup', path: 'FeatureGroup', hitsKey: 'featureGroups', deprecation: false, example: 'electrical' },
 ];
 
 const TYPE_NAMES: Record<string, string> = { A: 'alphanumeric', L: 'logical', N: 'numeric', R: 'range' };
@@ -70,14 +70,12 @@ function searchTool(spec: EntitySpec) {
     name: `etim_search_${spec.plural}`,
     title: `Search ETIM ${spec.plural.replace('_', ' ')}`,
     description:
-      `Finds ETIM ${spec.label} by text in the code or description, paged with from/size. ` +
-      `Returns code and description per hit and the total count${spec.deprecation ? '; deprecated ones are left out unless asked for' : ''}. ` +
-      `Use etim_get_${spec.singular} for details and translations.`,
+      `Find ETIM ${spec.label} by text in code or description; details: etim_get_${spec.singular}.`,
     inputSchema: z.object({
       text: searchTextSchema,
       language: languageSchema,
       ...(spec.deprecation
-        ? { deprecated: z.enum(['exclude', 'include', 'only']).default('exclude').describe('Deprecated entries: exclude (default), include, or only those') }
+        ? { deprecated: z.enum(['exclude', 'include', 'only']).default('exclude') }
         : {}),
       from: fromSchema,
       size: sizeSchema,
@@ -111,11 +109,11 @@ function detailsTool(spec: EntitySpec) {
   return etimTool({
     name: `etim_get_${spec.singular}`,
     title: `Get an ETIM ${spec.singular.replace('_', ' ')}`,
-    description: `Returns one ETIM ${spec.label} by code: its description, and translations in the languages the account may use${spec.code === 'group' ? ', and the releases it is in' : ''}.`,
+    description: `One ETIM ${spec.singular.replace('_', ' ')} by code, with its description${spec.code === 'group' ? ', translations and releases' : ' and translations'}.`,
     inputSchema: z.object({
       code: codeSchema(spec.code),
       language: languageSchema,
-      translations: z.boolean().default(true).describe('Include translations'),
+      translations: z.boolean().default(true),
     }),
     outputSchema: hitOutput.extend({
       description_en: z.string().optional(),

@@ -29,8 +29,8 @@ export async function releases(client: EtimClient, signal: AbortSignal): Promise
 export const listLanguages = etimTool({
   name: 'etim_list_languages',
   title: 'List ETIM languages',
-  description: 'Lists the ETIM languages and whether this account may use each one. Give a language code (e.g. de-DE) to other ETIM tools to get descriptions in it.',
-  inputSchema: z.object({ allowed_only: z.boolean().default(false).describe('Only the languages this account may use') }),
+  description: 'The ETIM languages and whether this account may use each; other tools take the code as language.',
+  inputSchema: z.object({ allowed_only: z.boolean().default(false) }),
   outputSchema: z.object({ languages: z.array(z.object({ code: z.string(), description: z.string().optional(), allowed: z.boolean() })), default_language: z.string() }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -44,7 +44,7 @@ export const listLanguages = etimTool({
 export const listReleases = etimTool({
   name: 'etim_list_releases',
   title: 'List ETIM releases',
-  description: 'Lists the ETIM releases (e.g. ETIM-9.0, ETIM-10.0, DYNAMIC) that class filters and etim_get_class_for_release accept.',
+  description: 'The ETIM release names (e.g. ETIM-9.0, DYNAMIC) that release filters accept.',
   inputSchema: z.object({}),
   outputSchema: z.object({ releases: z.array(z.string()) }),
   annotations: readOnly,

@@ -30,32 +30,39 @@ const EXAMPLES: Record<keyof typeof CODE_PATTERNS, string> = {
   featureGroup: 'EFG00007',
 };
 
+/**
+ * The pattern with every letter matching either case, spelt out (a JSON Schema pattern has no flags), so that the
+ * advertised schema accepts what the tool accepts.
+ */
+export function anyCase(pattern: RegExp): RegExp {
+  return new RegExp(pattern.source.replace(/\\.|[A-Za-z]/g, (token) => (token.length > 1 ? token : `[${token.toUpperCase()}${token.toLowerCase()}]`)));
+}
+
 export function codeSchema(kind: keyof typeof CODE_PATTERNS) {
   return z
     .string()
-    .trim()
-    .toUpperCase()
     .max(10)
-    .regex(CODE_PATTERNS[kind], `must be an ETIM ${kind === 'featureGroup' ? 'feature group' : kind} code like ${EXAMPLES[kind]}`)
-    .describe(`ETIM ${kind === 'featureGroup' ? 'feature group' : kind} code, e.g. ${EXAMPLES[kind]}`);
+    .regex(anyCase(CODE_PATTERNS[kind]), `must be an ETIM ${kind === 'featureGroup' ? 'feature group' : kind} code like ${EXAMPLES[kind]}`)
+    .toUpperCase()
+    .describe(`e.g. ${EXAMPLES[kind]}`);
 }
 
 export const languageSchema = z
   .string()
   .regex(/^[A-Za-z]{2}(-[A-Za-z]{2})?$/, 'must be a language code like EN, de-DE or nl-NL')
   .optional()
-  .describe('Language code (EN, de-DE, nl-NL...); default ETIM_DEFAULT_LANGUAGE. etim_list_languages shows the allowed ones');
+  .describe('e.g. EN or de-DE');
 
 export const releaseSchema = z
   .string()
   .regex(/^(DYNAMIC|ETIM-\d{1,2}\.\d)$/, 'must be a release name like ETIM-9.0 or DYNAMIC')
-  .describe('Release name, e.g. ETIM-9.0 or DYNAMIC');
+  .describe('e.g. ETIM-9.0 or DYNAMIC');
 
-export const searchTextSchema = z.string().max(200).default('').describe('Text to find in codes and descriptions; empty matches all');
+export const searchTextSchema = z.string().max(200).default('');
 
 /** ETIM allows from <= 19000 and from + size <= 20000; pages here are at most 100. */
-export const fromSchema = z.number().int().min(0).max(19_000).default(0).describe('Results to skip (at most 19000)');
-export const sizeSchema = z.number().int().min(1).max(100).default(20).describe('Results per page (1-100, default 20)');
+export const fromSchema = z.number().int().min(0).max(19_000).default(0);
+export const sizeSchema = z.number().int().min(1).max(100).default(20);
 
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 

@@ -22,8 +22,7 @@ export const getCurrentUser = redmineTool({
   name: 'redmine_get_current_user',
   title: 'Get current Redmine user',
   description:
-    'Returns the Redmine user the API key belongs to: id, login, name, whether it is an administrator, and its project memberships with roles. ' +
-    'Use it to learn "me" before filtering by assignee or to check what the key may do.',
+    'The user the API key belongs to ("me"): id, admin flag, project memberships and roles.',
   inputSchema: z.object({}),
   outputSchema: z.object({
     id: z.number(),
@@ -57,13 +56,11 @@ export const listUsers = redmineTool({
   name: 'redmine_list_users',
   title: 'List Redmine users',
   description:
-    'Lists Redmine user accounts (administrator API key only): id, login, name, e-mail, admin flag and last login. ' +
-    'Filter by status, a name fragment (matches login, first or last name, e-mail) or group. ' +
-    'Without an administrator key, use redmine_get_project with include ["memberships"] to see a project\'s members.',
+    'List user accounts (administrator key only; otherwise redmine_get_project with "memberships").',
   inputSchema: z.object({
-    status: z.enum(['active', 'locked', 'registered', 'all']).default('active').describe('Account status (default active)'),
-    name: z.string().trim().min(1).max(100).optional().describe('Part of a login, first name, last name or e-mail'),
-    group_id: idSchema('Only members of this group').optional(),
+    status: z.enum(['active', 'locked', 'registered', 'all']).default('active'),
+    name: z.string().max(100).trim().min(1).optional().describe('Part of a login, name or e-mail'),
+    group_id: idSchema().optional(),
     offset: offsetSchema,
     limit: limitSchema(25),
   }),
@@ -242,13 +239,10 @@ export const lookup = redmineTool({
   name: 'redmine_lookup',
   title: 'Look up Redmine values',
   description:
-    'Lists the values Redmine accepts for a field, as {id, name, extra}: trackers, statuses (extra "closed"), priorities ("default"), ' +
-    'time-entry activities, custom fields (format, allowed values, required), saved queries, issue categories or roles. ' +
-    'Use it before creating or filtering issues and logging time. project narrows trackers and activities to that project, ' +
-    'is required for issue_categories, and lets non-administrators list a project\'s custom fields.',
+    'The ids and names Redmine accepts for a field, before creating or filtering issues and logging time.',
   inputSchema: z.object({
-    kind: z.enum(LOOKUP_KINDS).describe('Which list'),
-    project: projectSchema.optional(),
+    kind: z.enum(LOOKUP_KINDS),
+    project: projectSchema.optional().describe('Needed for issue_categories'),
   }),
   outputSchema: z.object({
     kind: z.string(),
@@ -306,17 +300,15 @@ export const search = redmineTool({
   name: 'redmine_search',
   title: 'Search Redmine',
   description:
-    'Full-text search over issues, wiki pages, news, documents, changesets, forum messages and projects, in one project or everywhere the key can see. ' +
-    'Use it when you know words but not ids. Returns matches (type, id, title, link, date, short excerpt) and total_count; ' +
-    'all words must match unless all_words is false.',
+    'Full-text search across issues, wiki, news, documents and more, when you know words but not ids.',
   inputSchema: z.object({
-    q: z.string().trim().min(1).max(255).describe('Words to search for'),
-    project: projectSchema.optional().describe('Search this project only (identifier or id)'),
-    include_subprojects: z.boolean().default(false).describe('With project: also search its subprojects'),
-    types: z.array(z.enum(SEARCH_TYPES)).max(SEARCH_TYPES.length).optional().describe('Kinds of objects to search (default all)'),
-    titles_only: z.boolean().default(false).describe('Match titles only, not descriptions or text'),
-    all_words: z.boolean().default(true).describe('true: every word must match; false: any word'),
-    open_issues: z.boolean().default(false).describe('Issues: open ones only'),
+    q: z.string().max(255).trim().min(1),
+    project: projectSchema.optional(),
+    include_subprojects: z.boolean().default(false),
+    types: z.array(z.enum(SEARCH_TYPES)).max(SEARCH_TYPES.length).optional(),
+    titles_only: z.boolean().default(false),
+    all_words: z.boolean().default(true).describe('false: any word may match'),
+    open_issues: z.boolean().default(false),
     offset: offsetSchema,
     limit: limitSchema(25),
   }),

@@ -41,25 +41,22 @@ export const uploadAttachment = redmineTool({
   name: 'redmine_upload_attachment',
   title: 'Upload a file to Redmine',
   description:
-    'Uploads a file (plain text, or base64 for binary files; at most 5 MiB) and returns an upload_token. ' +
-    'The file is not visible anywhere yet: pass the upload_token and filename in the uploads of redmine_create_issue, ' +
-    'redmine_update_issue or redmine_put_wiki_page to attach it. Each token can be used once.',
+    'Upload a file (at most 5 MiB); attach it by passing the upload_token once in the uploads of an issue or wiki page tool.',
   inputSchema: z.object({
     filename: z
       .string()
+      .max(255)
       .trim()
       .min(1)
-      .max(255)
-      .regex(/^[^/\\]+$/, 'must be a file name without / or \\')
-      .describe('File name, e.g. "report.csv"'),
-    content: z.string().min(1).max(7_340_032).describe('File content: the text itself, or base64 when encoding is "base64"'),
-    encoding: z.enum(['text', 'base64']).default('text').describe('text (UTF-8) or base64 (for binary files)'),
+      .regex(/^[^/\\]+$/, 'must be a file name without / or \\'),
+    content: z.string().min(1).max(7_340_032),
+    encoding: z.enum(['text', 'base64']).default('text').describe('base64 for binary files'),
     content_type: z
       .string()
       .max(255)
       .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type like "text/csv"')
       .optional()
-      .describe('MIME type; Redmine guesses it from the file name when left out'),
+      .describe('Default: guessed from the file name'),
   }),
   outputSchema: z.object({
     upload_token: z.string(),
@@ -113,14 +110,12 @@ export const getAttachment = redmineTool({
   name: 'redmine_get_attachment',
   title: 'Get a Redmine attachment',
   description:
-    'Returns an attachment\'s details (file name, size, type, description, author, date, link) and, for text files up to 1 MiB ' +
-    '(text/*, JSON, XML, YAML, .txt/.md/.csv/.log), its content cut at max_chars. Binary files are described, not returned. ' +
-    'Attachment ids are listed by redmine_get_issue and redmine_get_wiki_page; pass issue_id too (required when Bastion is limited to projects).',
+    'An attachment\'s details and, for a text file up to 1 MiB, its content. Ids: redmine_get_issue, redmine_get_wiki_page.',
   inputSchema: z.object({
-    attachment_id: idSchema('Attachment id'),
-    issue_id: idSchema('Issue the attachment belongs to').optional(),
-    include_content: z.boolean().default(true).describe('Return the content of text files'),
-    max_chars: z.number().int().min(100).max(100_000).default(4000).describe('Longest content returned, in characters (default 4000)'),
+    attachment_id: idSchema(),
+    issue_id: idSchema('Its issue; needed if limited to projects').optional(),
+    include_content: z.boolean().default(true),
+    max_chars: z.number().int().min(100).max(100_000).default(4000),
   }),
   outputSchema: z.object({
     id: z.number(),

@@ -9,8 +9,8 @@ const RELATION_TYPES = ['relates', 'duplicates', 'duplicated', 'blocks', 'blocke
 export const addWatcher = redmineTool({
   name: 'redmine_add_watcher',
   title: 'Add a watcher to a Redmine issue',
-  description: 'Adds a user as a watcher of an issue, so they are notified of changes. Adding an existing watcher changes nothing.',
-  inputSchema: z.object({ issue_id: idSchema('Issue id'), user_id: idSchema('User id') }),
+  description: 'Make a user watch an issue, so they are notified of its changes.',
+  inputSchema: z.object({ issue_id: idSchema(), user_id: idSchema() }),
   outputSchema: z.object({ issue_id: z.number(), user_id: z.number(), watching: z.boolean() }),
   annotations: adds,
   handler: async (input, ctx) => {
@@ -24,8 +24,8 @@ export const addWatcher = redmineTool({
 export const removeWatcher = redmineTool({
   name: 'redmine_remove_watcher',
   title: 'Remove a watcher from a Redmine issue',
-  description: 'Removes a user from the watchers of an issue.',
-  inputSchema: z.object({ issue_id: idSchema('Issue id'), user_id: idSchema('User id') }),
+  description: 'Remove a user from the watchers of an issue.',
+  inputSchema: z.object({ issue_id: idSchema(), user_id: idSchema() }),
   outputSchema: z.object({ issue_id: z.number(), user_id: z.number(), watching: z.boolean() }),
   annotations: deletes,
   handler: async (input, ctx) => {
@@ -42,13 +42,12 @@ export const createRelation = redmineTool({
   name: 'redmine_create_relation',
   title: 'Relate two Redmine issues',
   description:
-    'Creates a relation from one issue to another: relates, duplicates, duplicated, blocks, blocked, precedes, follows, copied_to, copied_from. ' +
-    'delay (days) applies to precedes/follows only. Returns the relation id (needed to delete it).',
+    'Relate one issue to another (e.g. issue_id blocks issue_to_id); the relation id it returns is needed to delete it.',
   inputSchema: z.object({
-    issue_id: idSchema('Issue the relation starts from'),
-    issue_to_id: idSchema('Related issue'),
+    issue_id: idSchema(),
+    issue_to_id: idSchema(),
     relation_type: z.enum(RELATION_TYPES),
-    delay: z.number().int().min(0).max(3650).optional().describe('Days between the issues (precedes/follows only)'),
+    delay: z.number().int().min(0).max(3650).optional().describe('Days; precedes/follows only'),
   }),
   outputSchema: relationOutput,
   annotations: adds,
@@ -72,8 +71,8 @@ export const createRelation = redmineTool({
 export const deleteRelation = redmineTool({
   name: 'redmine_delete_relation',
   title: 'Delete a relation between Redmine issues',
-  description: 'Deletes an issue relation by its id (see the relations of redmine_get_issue). Returns what was removed.',
-  inputSchema: z.object({ relation_id: idSchema('Relation id') }),
+  description: 'Delete a relation between issues by its id (listed by redmine_get_issue).',
+  inputSchema: z.object({ relation_id: idSchema() }),
   outputSchema: relationOutput.extend({ deleted: z.boolean() }),
   annotations: deletes,
   handler: async (input, ctx) => {
@@ -90,12 +89,11 @@ export const updateJournal = redmineTool({
   name: 'redmine_update_journal',
   title: 'Edit a note in a Redmine issue\'s history',
   description:
-    'Replaces the text of an existing note (journal) on an issue, or changes whether it is private. Give the issue id too: ' +
-    'Bastion checks the note belongs to that issue. Needs the "edit notes" permission.',
+    'Edit the text or privacy of an existing note on an issue. Needs the "edit notes" permission.',
   inputSchema: z.object({
-    issue_id: idSchema('Issue the note belongs to'),
-    journal_id: idSchema('Journal id (from redmine_get_issue history)'),
-    notes: z.string().min(1).max(100_000).optional().describe('New note text'),
+    issue_id: idSchema(),
+    journal_id: idSchema('From redmine_get_issue history'),
+    notes: z.string().min(1).max(100_000).optional().describe('New text'),
     private_notes: z.boolean().optional(),
   }),
   outputSchema: z.object({ issue_id: z.number(), journal_id: z.number(), changed: z.array(z.string()) }),

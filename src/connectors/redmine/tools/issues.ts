@@ -52,20 +52,20 @@ interface RedmineJournal {
 const uploadsSchema = z
   .array(
     z.object({
-      upload_token: z.string().min(1).max(200).describe('Token returned by redmine_upload_attachment'),
+      upload_token: z.string().min(1).max(200),
       filename: z.string().min(1).max(255),
       content_type: z.string().max(100).optional(),
       description: z.string().max(255).optional(),
     }),
   )
   .max(10)
-  .describe('Files uploaded with redmine_upload_attachment, to attach');
+  .describe('Files from redmine_upload_attachment');
 
 const customFieldsInput = z
   .array(
     z.object({
-      field: z.string().min(1).max(100).describe('Custom field name (e.g. "Department") or numeric id'),
-      value: z.array(z.string().max(10_000)).max(50).describe('Value(s); one element for single-value fields, [] to clear'),
+      field: z.string().min(1).max(100).describe('Field name or id'),
+      value: z.array(z.string().max(10_000)).max(50).describe('One item if single-value; [] clears'),
     }),
   )
   .max(50);
@@ -120,8 +120,8 @@ const issueSummary = z.object({
 });
 
 /** A user filter: "me" or a numeric user id. */
-const userFilter = (what: string) =>
-  z.string().regex(/^(?:me|\d{1,10})$/, 'must be "me" or a numeric user id').describe(`${what}: "me" or a user id`);
+const userFilter = () =>
+  z.string().regex(/^(?:me|\d{1,10})$/, 'must be "me" or a numeric user id').describe('"me" or a user id');
 
 function dateRange(from: string | undefined, to: string | undefined): string | undefined {
   if (from && to) return `><${from}|${to}`;
@@ -134,30 +134,28 @@ export const searchIssues = redmineTool({
   name: 'redmine_search_issues',
   title: 'Search Redmine issues',
   description:
-    'Lists issues matching filters (project, status, tracker, assignee, author, priority, version, parent, custom fields, date ranges, text in the subject), ' +
-    'sorted and paged. Returns one line per issue (id, subject, tracker, status, priority, assignee, last update) and the total count; ' +
-    'use redmine_get_issue for an issue\'s description and history. Status defaults to open issues.',
+    'Find issues by filters, one line each (open ones by default); details: redmine_get_issue.',
   inputSchema: z.object({
     project: projectSchema.optional(),
-    status: z.string().min(1).max(50).default('open').describe('"open" (default), "closed", "all", or a status name or id'),
-    tracker: nameOrIdSchema('Tracker').optional(),
-    assignee: userFilter('Assigned to').optional(),
-    author: userFilter('Author').optional(),
-    priority: nameOrIdSchema('Priority').optional(),
-    version_id: idSchema('Target version id').optional(),
-    category_id: idSchema('Issue category id').optional(),
-    parent_id: idSchema('Parent issue id').optional(),
+    status: z.string().min(1).max(50).default('open').describe('"open", "closed", "all", or a status name or id'),
+    tracker: nameOrIdSchema().optional(),
+    assignee: userFilter().optional(),
+    author: userFilter().optional(),
+    priority: nameOrIdSchema().optional(),
+    version_id: idSchema().optional(),
+    category_id: idSchema().optional(),
+    parent_id: idSchema().optional(),
     custom_fields: z
-      .array(z.object({ id: idSchema('Custom field id'), value: z.string().min(1).max(255) }))
+      .array(z.object({ id: idSchema(), value: z.string().min(1).max(255) }))
       .max(10)
       .optional()
-      .describe('Filter by custom field values (only fields marked "used as a filter" in Redmine filter; others are ignored by Redmine)'),
-    text: z.string().min(1).max(255).optional().describe('Text the subject contains'),
+      .describe('Only fields marked "used as a filter"'),
+    text: z.string().min(1).max(255).optional().describe('Text in the subject'),
     created_from: dateSchema.optional(),
     created_to: dateSchema.optional(),
     updated_from: dateSchema.optional(),
     updated_to: dateSchema.optional(),
-    query_id: idSchema('Saved query id (see redmine_lookup kind "queries")').optional(),
+    query_id: idSchema('Saved query (redmine_lookup "queries")').optional(),
     sort: z.enum(SORT_FIELDS).default('updated_on'),
     direction: z.enum(['asc', 'desc']).default('desc'),
     offset: offsetSchema,
@@ -289,15 +287,14 @@ export const getIssue = redmineTool({
   name: 'redmine_get_issue',
   title: 'Get a Redmine issue',
   description:
-    'Returns one issue with its fields, description, custom fields and history (journals, newest first, paged; field changes summarised in one line each). ' +
-    'Optionally attachments, relations, children, watchers and the statuses the workflow allows next (use those before changing the status).',
+    'An issue with its fields, description and history (newest first). Include allowed_statuses before changing the status.',
   inputSchema: z.object({
-    issue_id: idSchema('Issue id'),
+    issue_id: idSchema(),
     include: z.array(z.enum(ISSUE_INCLUDES)).max(ISSUE_INCLUDES.length).default(['attachments', 'relations', 'children']),
     journals: z.boolean().default(true).describe('Include the history'),
-    journal_offset: z.number().int().min(0).max(100_000).default(0).describe('Journals to skip, newest first'),
-    journal_limit: z.number().int().min(1).max(100).default(10).describe('Journals to return (1-100, default 10)'),
-    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description and note text returned'),
+    journal_offset: z.number().int().min(0).max(100_000).default(0),
+    journal_limit: z.number().int().min(1).max(100).default(10),
+    max_chars: z.number().int().min(100).max(100_000).default(2000),
   }),
   outputSchema: z.object({
     id: z.number(),
@@ -434,18 +431,18 @@ export const getIssue = redmineTool({
 
 const editableFields = {
   subject: z.string().min(1).max(255),
-  description: z.string().max(100_000).describe('Textile or Markdown, as the Redmine instance is configured'),
-  tracker: nameOrIdSchema('Tracker'),
-  status: nameOrIdSchema('Status'),
-  priority: nameOrIdSchema('Priority'),
-  assigned_to_id: idSchema('User id to assign (see redmine_get_project memberships)'),
-  category_id: idSchema('Issue category id'),
+  description: z.string().max(100_000).describe('Textile or Markdown, as configured'),
+  tracker: nameOrIdSchema(),
+  status: nameOrIdSchema(),
+  priority: nameOrIdSchema(),
+  assigned_to_id: idSchema('User id (members: redmine_get_project)'),
+  category_id: idSchema(),
   fixed_version_id: idSchema('Target version id'),
-  parent_issue_id: idSchema('Parent issue id'),
+  parent_issue_id: idSchema(),
   start_date: dateSchema,
   due_date: dateSchema,
   estimated_hours: z.number().min(0).max(100_000),
-  done_ratio: z.number().int().min(0).max(100).describe('Percent done, in steps of 10'),
+  done_ratio: z.number().int().min(0).max(100).describe('Percent, in steps of 10'),
   is_private: z.boolean(),
   custom_fields: customFieldsInput,
   uploads: uploadsSchema,
@@ -485,14 +482,12 @@ export const createIssue = redmineTool({
   name: 'redmine_create_issue',
   title: 'Create a Redmine issue',
   description:
-    'Creates an issue in a project. Tracker, status and priority take names or ids; custom fields take names or ids; ' +
-    'watchers by user id; files by upload token from redmine_upload_attachment. Returns the new issue id and link. ' +
-    'Use redmine_get_project first to see trackers, categories and required custom fields.',
+    'Create an issue. See redmine_get_project first for its trackers, categories and required custom fields.',
   inputSchema: z.object({
     project: projectSchema,
     ...editableFields,
     subject: editableFields.subject,
-    watcher_user_ids: z.array(idSchema('User id')).max(50).optional(),
+    watcher_user_ids: z.array(idSchema()).max(50).optional(),
   }).partial({
     description: true, tracker: true, status: true, priority: true, assigned_to_id: true, category_id: true, fixed_version_id: true,
     parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true, is_private: true,
@@ -502,6 +497,8 @@ export const createIssue = redmineTool({
   annotations: creates,
   handler: async (input, ctx) => {
     await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
+    // A parent in another project would tie this issue to it and change the parent's derived fields.
+    if (input.parent_issue_id !== undefined) await ctx.client.assertIssueInScope(ctx.scope, input.parent_issue_id, ctx.signal);
     const payload = { project_id: input.project, ...(await issuePayload(input, input.project, [], ctx)), watcher_user_ids: input.watcher_user_ids };
     const { issue } = await ctx.client.post<{ issue: RedmineIssue }>('/issues.json', { issue: payload }, ctx.signal);
     return {
@@ -520,16 +517,14 @@ export const updateIssue = redmineTool({
   name: 'redmine_update_issue',
   title: 'Update a Redmine issue',
   description:
-    'Changes any fields of an issue and/or adds a note (private_notes makes the note private). Names or ids for tracker, status, priority and custom fields. ' +
-    'Status changes follow the workflow: Redmine may silently refuse one, so the result reports a change that did not take effect. ' +
-    'Set unassign to remove the assignee; project moves the issue. Returns the fields changed.',
+    'Change an issue\'s fields and/or add a note; warns when the workflow refused a status change.',
   inputSchema: z.object({
-    issue_id: idSchema('Issue id'),
+    issue_id: idSchema(),
     ...editableFields,
-    project: projectSchema.describe('Move the issue to this project (identifier or id)'),
-    unassign: z.boolean().describe('Remove the assignee'),
-    notes: z.string().min(1).max(100_000).describe('A comment added to the history'),
-    private_notes: z.boolean().describe('Make the note private'),
+    project: projectSchema.describe('Move the issue to this project'),
+    unassign: z.boolean(),
+    notes: z.string().min(1).max(100_000).describe('Comment added to the history'),
+    private_notes: z.boolean(),
   }).partial({
     subject: true, description: true, tracker: true, status: true, priority: true, assigned_to_id: true, category_id: true,
     fixed_version_id: true, parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true,
@@ -558,6 +553,7 @@ export const updateIssue = redmineTool({
     const { issue: before } = await ctx.client.get<{ issue: RedmineIssue }>(path, undefined, ctx.signal);
     await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${issue_id}`, ctx.signal);
     if (project) await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
+    if (fields.parent_issue_id !== undefined) await ctx.client.assertIssueInScope(ctx.scope, fields.parent_issue_id, ctx.signal);
 
     const fieldPayload = await issuePayload(fields, project ?? before.project.id, before.custom_fields ?? [], ctx);
     const payload = {
@@ -592,9 +588,8 @@ export const deleteIssue = redmineTool({
   name: 'redmine_delete_issue',
   title: 'Delete a Redmine issue',
   description:
-    'Permanently deletes an issue with its history, time entries and attachments. It cannot be undone: prefer closing the issue with redmine_update_issue. ' +
-    'Returns the id and subject of the deleted issue.',
-  inputSchema: z.object({ issue_id: idSchema('Issue id') }),
+    'Permanently delete an issue with its history, time entries and files; cannot be undone, prefer closing it.',
+  inputSchema: z.object({ issue_id: idSchema() }),
   outputSchema: z.object({ id: z.number(), subject: z.string(), project: z.string(), deleted: z.boolean() }),
   annotations: deletes,
   handler: async (input, ctx) => {

@@ -28,8 +28,7 @@ function projectStatus(code: number | undefined): 'closed' | 'archived' | undefi
   return status === 'active' ? undefined : status;
 }
 
-const maxCharsSchema = (defaultChars: number) =>
-  z.number().int().min(100).max(100_000).default(defaultChars).describe(`Longest text returned per field, in characters (default ${defaultChars})`);
+const maxCharsSchema = (defaultChars: number) => z.number().int().min(100).max(100_000).default(defaultChars);
 
 // ---------------------------------------------------------------- redmine_list_projects
 
@@ -77,11 +76,9 @@ export const listProjects = redmineTool({
   name: 'redmine_list_projects',
   title: 'List Redmine projects',
   description:
-    'Lists the Redmine projects the API key can see, one page at a time: id, identifier, name, parent and a short description. ' +
-    'Use it to find the project identifier other tools take. Active projects only unless include_closed is true; ' +
-    'page with offset until offset + returned items reaches total_count.',
+    'List the projects the key can see, to find the project identifier other tools take.',
   inputSchema: z.object({
-    include_closed: z.boolean().default(false).describe('Also list closed (read-only) projects'),
+    include_closed: z.boolean().default(false),
     offset: offsetSchema,
     limit: limitSchema(25),
   }),
@@ -156,17 +153,13 @@ export const getProject = redmineTool({
   name: 'redmine_get_project',
   title: 'Get a Redmine project',
   description:
-    'Returns one project with what a model needs before writing to it: trackers, issue categories, enabled modules, ' +
-    'time-entry activities and issue custom fields (by default), and members with their roles when include has "memberships". ' +
-    'Custom fields carry format, required flag and allowed values when the key is an administrator\'s; Redmine 5.0 lists only the fields ' +
-    'enabled for this project specifically, not those enabled for all projects (see redmine_lookup kind custom_fields).',
+    'A project\'s trackers, categories, activities, custom fields (for all projects: redmine_lookup) and, on request, members.',
   inputSchema: z.object({
     project: projectSchema,
     include: z
       .array(z.enum(PROJECT_INCLUDES))
       .max(PROJECT_INCLUDES.length)
-      .default([...DEFAULT_INCLUDES])
-      .describe('Lists to add; default all except memberships'),
+      .default([...DEFAULT_INCLUDES]),
     max_chars: maxCharsSchema(2000),
   }),
   outputSchema: z.object({
@@ -287,24 +280,20 @@ interface RedmineVersion {
   wiki_page_title?: string | null;
 }
 
-const versionNameSchema = z.string().trim().min(1).max(60).describe('Version name, unique within the project (at most 60 characters)');
+const versionNameSchema = z.string().max(60).trim().min(1);
 const versionFields = {
-  status: z.enum(VERSION_STATUSES).describe('open: issues can be assigned; locked: no new assignments; closed: done'),
-  due_date: dateSchema.describe('Due date YYYY-MM-DD'),
-  sharing: z
-    .enum(VERSION_SHARINGS)
-    .describe('Which other projects may use it: none, descendants (subprojects), hierarchy, tree, system (all projects)'),
-  description: z.string().max(255).describe('Short description (at most 255 characters)'),
-  wiki_page_title: z.string().max(255).describe('Title of the wiki page describing the version'),
+  status: z.enum(VERSION_STATUSES).describe('locked: no new issues can target it'),
+  due_date: dateSchema,
+  sharing: z.enum(VERSION_SHARINGS).describe('Who may use it; system: all projects'),
+  description: z.string().max(255),
+  wiki_page_title: z.string().max(255),
 };
 
 export const listVersions = redmineTool({
   name: 'redmine_list_versions',
   title: 'List versions of a Redmine project',
   description:
-    'Lists the versions (milestones, releases) usable in a project, including versions shared from other projects: ' +
-    'id, name, status, due date, sharing and a short description. Use it to find the version id for an issue\'s target version ' +
-    'or before creating or updating a version.',
+    'List the versions (milestones) a project can use, shared ones included: the ids issues target.',
   inputSchema: z.object({ project: projectSchema }),
   outputSchema: z.object({
     total_count: z.number(),
@@ -356,16 +345,13 @@ export const createVersion = redmineTool({
   name: 'redmine_create_version',
   title: 'Create a Redmine version',
   description:
-    'Creates a version (milestone or release) in a project, which issues can then target. ' +
-    'Check redmine_list_versions first: names are unique per project. Returns the new version\'s id, name and link.',
+    'Create a version (milestone, release) that issues can target; names are unique per project.',
   inputSchema: z.object({
     project: projectSchema,
     name: versionNameSchema,
-    status: versionFields.status.optional().describe('open (default): issues can be assigned; locked: no new assignments; closed: done'),
+    status: versionFields.status.optional(),
     due_date: versionFields.due_date.optional(),
-    sharing: versionFields.sharing
-      .optional()
-      .describe('Which other projects may use it: none (default), descendants (subprojects), hierarchy, tree, system (all projects)'),
+    sharing: versionFields.sharing.optional(),
     description: versionFields.description.optional(),
     wiki_page_title: versionFields.wiki_page_title.optional(),
   }),
@@ -415,10 +401,9 @@ export const updateVersion = redmineTool({
   name: 'redmine_update_version',
   title: 'Update a Redmine version',
   description:
-    'Changes a version\'s name, status, due date, sharing, description or wiki page; fields left out stay as they are. ' +
-    'Typical use: close a released version or move its due date. Returns each changed field with its old and new value.',
+    'Change a version, e.g. close it or move its due date; fields left out stay as they are.',
   inputSchema: z.object({
-    version_id: idSchema('Version id (see redmine_list_versions)'),
+    version_id: idSchema(),
     name: versionNameSchema.optional(),
     status: versionFields.status.optional(),
     due_date: versionFields.due_date.optional(),

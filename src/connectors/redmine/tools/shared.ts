@@ -14,23 +14,28 @@ export function redmineTool<Input extends ObjectSchema, Output extends ObjectSch
 
 export const MAX_ID = 2_147_483_647;
 
-export const idSchema = (what: string) => z.number().int().min(1).max(MAX_ID).describe(what);
+/** A positive id; described only when its name does not say what it is. */
+export const idSchema = (what?: string) => {
+  const schema = z.number().int().min(1).max(MAX_ID);
+  return what ? schema.describe(what) : schema;
+};
 
 export const projectSchema = z
   .string()
   .min(1)
   .max(100)
   .regex(/^(?:[a-z][a-z0-9_-]*|\d+)$/, 'must be a project identifier (lowercase letters, digits, - and _) or a numeric id')
-  .describe('Project identifier (e.g. "alpha") or numeric id');
+  .describe('Project identifier or id');
 
 export const dateSchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
 
 /** A name or numeric id given as text ("Bug" or "1"), resolved against Redmine's lookup lists. */
-export const nameOrIdSchema = (what: string) => z.string().min(1).max(100).describe(`${what}: name or numeric id`);
+export const nameOrIdSchema = (example?: string) =>
+  z.string().min(1).max(100).describe(example ? `Name or id, e.g. "${example}"` : 'Name or id');
 
-export const offsetSchema = z.number().int().min(0).max(1_000_000).default(0).describe('Items to skip (paging)');
-export const limitSchema = (defaultLimit: number) =>
-  z.number().int().min(1).max(100).default(defaultLimit).describe(`Items per page (1-100, default ${defaultLimit})`);
+// Paging needs no description: the name, default and bounds say it all.
+export const offsetSchema = z.number().int().min(0).max(1_000_000).default(0);
+export const limitSchema = (defaultLimit: number) => z.number().int().min(1).max(100).default(defaultLimit);
 
 export const refOutput = z.object({ id: z.number(), name: z.string() });
 

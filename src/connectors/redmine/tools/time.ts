@@ -31,9 +31,9 @@ interface RedmineTimeEntry {
   spent_on: string;
 }
 
-const hoursSchema = z.number().gt(0).max(24).multipleOf(0.01).describe('Hours spent, more than 0 and at most 24, up to 2 decimals (1.5 = 1 h 30 min)');
-const commentsSchema = z.string().max(1024).describe('Short note on what was done (at most 1024 characters)');
-const activitySchema = nameOrIdSchema('Activity, e.g. "Development"');
+const hoursSchema = z.number().gt(0).max(24).multipleOf(0.01).describe('Decimal, e.g. 1.5 = 1 h 30 min');
+const commentsSchema = z.string().max(1024);
+const activitySchema = nameOrIdSchema('Development');
 
 const isId = (value: string) => /^\d+$/.test(value);
 
@@ -127,18 +127,16 @@ export const listTimeEntries = redmineTool({
   name: 'redmine_list_time_entries',
   title: 'List Redmine time entries',
   description:
-    'Lists logged time, newest first by default, filtered by project, issue, user (or only your own with me=true), date range and activity. ' +
-    'Use it for timesheets and to find the id of an entry to correct or delete. ' +
-    'Returns entries (id, date, hours, project, issue, user, activity, comments), total_count and the hours on this page.',
+    'List logged time, for timesheets or to find the id of an entry to correct or delete.',
   inputSchema: z.object({
     project: projectSchema.optional(),
-    issue_id: idSchema('Only time logged on this issue').optional(),
-    user_id: idSchema('Only time logged by this user').optional(),
-    me: z.boolean().default(false).describe('Only time logged by the API key\'s own user'),
-    from: dateSchema.optional().describe('Earliest date spent, YYYY-MM-DD'),
-    to: dateSchema.optional().describe('Latest date spent, YYYY-MM-DD'),
+    issue_id: idSchema().optional(),
+    user_id: idSchema().optional(),
+    me: z.boolean().default(false).describe('Only the key\'s own entries'),
+    from: dateSchema.optional(),
+    to: dateSchema.optional(),
     activity: activitySchema.optional(),
-    sort: z.enum(TIME_SORTS).default('spent_on:desc').describe('Order of entries'),
+    sort: z.enum(TIME_SORTS).default('spent_on:desc'),
     offset: offsetSchema,
     limit: limitSchema(25),
   }),
@@ -214,14 +212,12 @@ export const logTime = redmineTool({
   name: 'redmine_log_time',
   title: 'Log time in Redmine',
   description:
-    'Logs time spent on an issue (issue_id) or on a project without an issue (project); give exactly one of them. ' +
-    'activity takes a name or id (see redmine_lookup kind activities); leave it out only if Redmine has a default activity. ' +
-    'spent_on defaults to today on the server. Returns the new entry\'s id, hours, date, issue and project.',
+    'Log time spent on an issue or, without one, on a project: give exactly one of issue_id and project.',
   inputSchema: z.object({
-    issue_id: idSchema('Issue the time was spent on').optional(),
-    project: projectSchema.optional().describe('Project, when the time is not for a particular issue'),
+    issue_id: idSchema().optional(),
+    project: projectSchema.optional(),
     hours: hoursSchema,
-    spent_on: dateSchema.optional().describe('Day the time was spent, YYYY-MM-DD (default today)'),
+    spent_on: dateSchema.optional().describe('Default today'),
     activity: activitySchema.optional(),
     comments: commentsSchema.optional(),
   }),
@@ -283,13 +279,12 @@ export const updateTimeEntry = redmineTool({
   name: 'redmine_update_time_entry',
   title: 'Update a Redmine time entry',
   description:
-    'Corrects a logged time entry: hours, activity, date, comments, or the issue it is booked on; fields left out stay as they are. ' +
-    'Find the entry id with redmine_list_time_entries. Returns each changed field with its old and new value.',
+    'Correct a logged time entry; fields left out stay as they are.',
   inputSchema: z.object({
-    time_entry_id: idSchema('Time entry id'),
+    time_entry_id: idSchema(),
     hours: hoursSchema.optional(),
     activity: activitySchema.optional(),
-    spent_on: dateSchema.optional().describe('Day the time was spent, YYYY-MM-DD'),
+    spent_on: dateSchema.optional(),
     comments: commentsSchema.optional(),
     issue_id: idSchema('Move the entry to this issue').optional(),
   }),
@@ -353,9 +348,8 @@ export const deleteTimeEntry = redmineTool({
   name: 'redmine_delete_time_entry',
   title: 'Delete a Redmine time entry',
   description:
-    'Deletes one logged time entry permanently (Redmine keeps no history of it). Use it for entries logged by mistake; ' +
-    'to correct hours or date use redmine_update_time_entry instead. Returns what was deleted.',
-  inputSchema: z.object({ time_entry_id: idSchema('Time entry id') }),
+    'Permanently delete a time entry logged by mistake (no history is kept); to correct one use redmine_update_time_entry.',
+  inputSchema: z.object({ time_entry_id: idSchema() }),
   outputSchema: z.object({ deleted: entryOutput }),
   annotations: deletes,
   handler: async (input, ctx) => {

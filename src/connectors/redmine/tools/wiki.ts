@@ -21,11 +21,10 @@ interface RedmineWikiPage {
 // Redmine strips , . / ? ; | : from titles; rejecting them keeps the page name and the URL unambiguous.
 const titleSchema = z
   .string()
+  .max(255)
   .trim()
   .min(1)
-  .max(255)
-  .regex(/^[^,./?;|:]+$/, 'must not contain , . / ? ; | or :')
-  .describe('Wiki page title, e.g. "Runbook" (spaces become underscores)');
+  .regex(/^[^,./?;|:]+$/, 'must not contain , . / ? ; | or :');
 
 /** Redmine's own normalisation (Wiki.titleize): whitespace to "_", first letter upper case. It also keeps "index" off the index route. */
 function wikiTitle(title: string): string {
@@ -42,8 +41,7 @@ export const listWikiPages = redmineTool({
   name: 'redmine_list_wiki_pages',
   title: 'List wiki pages of a Redmine project',
   description:
-    'Lists the pages of a project\'s wiki: title, parent page, current version and last update, sorted by title. ' +
-    'Use it to find a page title before reading or editing it with redmine_get_wiki_page / redmine_put_wiki_page.',
+    'List the pages of a project\'s wiki (titles, parents, versions).',
   inputSchema: z.object({
     project: projectSchema,
     offset: offsetSchema,
@@ -90,15 +88,13 @@ export const getWikiPage = redmineTool({
   name: 'redmine_get_wiki_page',
   title: 'Read a Redmine wiki page',
   description:
-    'Returns a wiki page: its text (cut at max_chars; read a long page in parts with text_offset), version, author, ' +
-    'change comment, parent and attachments. Pass version to read an older version. ' +
-    'Keep the returned version: give it to redmine_put_wiki_page so an edit cannot overwrite someone else\'s newer change.',
+    'Read a wiki page, a long one in parts (text_offset). Keep its version for redmine_put_wiki_page.',
   inputSchema: z.object({
     project: projectSchema,
     title: titleSchema,
-    version: z.number().int().min(1).max(MAX_ID).optional().describe('Version to read (default the current one)'),
-    max_chars: z.number().int().min(100).max(100_000).default(4000).describe('Longest text returned, in characters (default 4000)'),
-    text_offset: z.number().int().min(0).max(10_000_000).default(0).describe('Character position the returned text starts at'),
+    version: z.number().int().min(1).max(MAX_ID).optional().describe('Older version to read'),
+    max_chars: z.number().int().min(100).max(100_000).default(4000),
+    text_offset: z.number().int().min(0).max(10_000_000).default(0),
   }),
   outputSchema: z.object({
     title: z.string(),
@@ -172,29 +168,26 @@ export const putWikiPage = redmineTool({
   name: 'redmine_put_wiki_page',
   title: 'Create or update a Redmine wiki page',
   description:
-    'Creates the page if it does not exist, otherwise saves a new version with the full text given (the text replaces the page; it is not appended). ' +
-    'Pass version = the version you read with redmine_get_wiki_page: if someone saved a newer version since, nothing is written and you are told to re-read, ' +
-    'so their edit is not overwritten. Files uploaded with redmine_upload_attachment are attached through uploads. ' +
-    'Returns whether the page was created, its new version and link.',
+    'Create a wiki page or replace its whole text. Pass the version you read, so a newer edit is not overwritten.',
   inputSchema: z.object({
     project: projectSchema,
     title: titleSchema,
-    text: z.string().max(500_000).regex(/\S/, 'must not be blank (Redmine requires text, even when only attaching files)').describe('The complete new page text (Textile or Markdown, as the Redmine instance is set up)'),
-    comments: z.string().max(1024).optional().describe('Change note shown in the page history (at most 1024 characters)'),
-    version: z.number().int().min(1).max(MAX_ID).optional().describe('The page version your text is based on (from redmine_get_wiki_page); protects against overwriting a newer edit'),
-    parent_title: titleSchema.optional().describe('Title of the parent page'),
+    text: z.string().max(500_000).regex(/\S/, 'must not be blank (Redmine requires text, even when only attaching files)').describe('Complete text; Textile or Markdown, as configured'),
+    comments: z.string().max(1024).optional().describe('Change note'),
+    version: z.number().int().min(1).max(MAX_ID).optional().describe('Version your text is based on'),
+    parent_title: titleSchema.optional(),
     uploads: z
       .array(
         z.object({
-          upload_token: z.string().min(1).max(200).describe('upload_token from redmine_upload_attachment'),
-          filename: z.string().min(1).max(255).describe('File name shown on the page'),
-          content_type: z.string().max(255).optional().describe('MIME type, e.g. "image/png"'),
+          upload_token: z.string().min(1).max(200),
+          filename: z.string().min(1).max(255),
+          content_type: z.string().max(255).optional(),
           description: z.string().max(255).optional(),
         }),
       )
       .max(10)
       .optional()
-      .describe('Files to attach to the page (at most 10)'),
+      .describe('Files from redmine_upload_attachment'),
   }),
   outputSchema: z.object({
     title: z.string(),

@@ -48,8 +48,7 @@ export const listAgileBoards = youtrackTool({
   name: 'youtrack_list_agile_boards',
   title: 'List YouTrack agile boards',
   description:
-    'Lists agile boards: id, name, projects, current sprint and the sprints that are not archived (with a count of archived ones). ' +
-    'Boards with none of the allowed projects are left out. Use youtrack_get_sprint to see a sprint\'s issues.',
+    'List agile boards with their current and open sprints; a sprint\'s issues: youtrack_get_sprint.',
   inputSchema: z.object({ skip: skipSchema, top: topSchema(20) }),
   outputSchema: z.object({
     boards: z.array(
@@ -133,12 +132,11 @@ export const getSprint = youtrackTool({
   name: 'youtrack_get_sprint',
   title: 'Get a YouTrack sprint',
   description:
-    'Returns a sprint of an agile board (by board id or exact name; sprint by id, name, or "current", the default): name, goal, dates, ' +
-    'and its issues with state, priority and assignee. Issues outside the allowed projects are left out; at most `top` issues are listed, with a count of the rest.',
+    'A sprint of an agile board with its goal, dates and issues.',
   inputSchema: z.object({
-    board: z.string().trim().min(1).max(200).describe('Board id (e.g. "120-1") or exact board name'),
-    sprint: z.string().trim().min(1).max(200).default('current').describe('Sprint id, name, or "current" (default)'),
-    top: z.number().int().min(1).max(200).default(50).describe('Most issues listed (1-200, default 50)'),
+    board: z.string().max(200).trim().min(1).describe('Board id (e.g. "120-1") or exact name'),
+    sprint: z.string().max(200).trim().min(1).default('current').describe('Sprint id, name or "current"'),
+    top: z.number().int().min(1).max(200).default(50).describe('Most issues listed'),
   }),
   outputSchema: z.object({
     board: z.object({ id: z.string(), name: z.string() }),

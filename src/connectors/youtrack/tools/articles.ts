@@ -25,11 +25,10 @@ export const searchArticles = youtrackTool({
   name: 'youtrack_search_articles',
   title: 'Search YouTrack articles',
   description:
-    'Searches the YouTrack knowledge base by text (empty lists all articles), optionally in one project. ' +
-    'Returns article keys (e.g. "DEMO-A-1"), titles, projects and last update, paged with skip/top. Use youtrack_get_article to read one.',
+    'Search the knowledge base by text; read an article with youtrack_get_article.',
   inputSchema: z.object({
-    query: z.string().max(500).default('').describe('Words to search for; empty lists every article'),
-    project: projectSchema.optional().describe('Only articles of this project (short name)'),
+    query: z.string().max(500).default('').describe('Empty lists every article'),
+    project: projectSchema.optional(),
     skip: skipSchema,
     top: topSchema(20),
   }),
@@ -74,16 +73,15 @@ export const getArticle = youtrackTool({
   name: 'youtrack_get_article',
   title: 'Get a YouTrack article',
   description:
-    'Returns one knowledge-base article by key (e.g. "DEMO-A-1"): title, content (Markdown), project, author, created and updated times, ' +
-    'and the keys of its parent and sub-articles.',
+    'A knowledge-base article with its Markdown content and the keys of its parent and sub-articles.',
   inputSchema: z.object({
     article_id: z
       .string()
       .min(1)
       .max(60)
       .regex(/^(?:[A-Za-z][A-Za-z0-9_]*-[Aa]-\d+|\d+-\d+)$/, 'must be an article key like "DEMO-A-1" (or a database id like "9-1")')
-      .describe('Article key, e.g. "DEMO-A-1"'),
-    max_chars: z.number().int().min(100).max(100_000).default(5000).describe('Longest content returned'),
+      .describe('e.g. "DEMO-A-1"'),
+    max_chars: z.number().int().min(100).max(100_000).default(5000),
   }),
   outputSchema: z.object({
     id: z.string(),

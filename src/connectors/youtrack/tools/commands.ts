@@ -1,8 +1,9 @@
 // Commands: YouTrack's own command language applied to one or more issues, with the result read back.
 import { z } from 'zod';
+import { PolicyError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import type { YouTrackClient } from '../client.js';
-import { fieldsByName, issueIdSchema, updates, youtrackTool } from './shared.js';
+import { fieldsByName, issueIdSchema, updates, youtrackTool, type YouTrackContext } from './shared.js';
 
 /** Runs `work` over items, a few at a time, keeping the order. */
 async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -18,6 +19,22 @@ interface YtCommandIssue {
   summary: string;
   customFields?: Array<{ name: string; $type?: string; value?: unknown }>;
   tags?: Array<{ name: string }>;
+}
+
+/** Issues a command names by key or database id ("relates to DEMO-7", "subtask of 2-38"): in scope like those it applies to. */
+const ISSUE_KEY = /(?<![A-Za-z0-9_-])(?:[A-Za-z][A-Za-z0-9_]*|\d+)-\d+(?![A-Za-z0-9_-])/g;
+/** "Project DEMO" and "move to DEMO" move issues; braced values ("State {Move on}") are values, not commands. */
+const MOVES_ISSUES = /(?<![\p{L}\p{N}_-])(?:project|move\s+to)(?![\p{L}\p{N}_-])/iu;
+
+/** With a project scope, refuses a command that would reach outside it: links to other projects' issues, or moves. */
+async function assertCommandInScope(ctx: YouTrackContext, command: string): Promise<void> {
+  if (!ctx.scope.active) return;
+  // NFKC, so that fullwidth or other compatibility forms of the words are caught as well.
+  if (MOVES_ISSUES.test(command.normalize('NFKC').replace(/\{[^}]*\}/g, ' '))) {
+    throw new PolicyError(`Commands cannot move issues between projects while ${ctx.scope.setting} is set (${ctx.scope.values.join(',')}); put a value containing "project" or "move to" in braces.`);
+  }
+  const keys = [...new Set(command.normalize('NFKC').match(ISSUE_KEY) ?? [])];
+  await inBatches(keys, 10, (key) => ctx.client.assertIssueInScope(ctx.scope, key, ctx.signal));
 }
 
 const READ_BACK_FIELDS = 'idReadable,summary,customFields(name,$type,value(name,login,fullName,presentation,minutes,text)),tags(name)';
@@ -53,14 +70,12 @@ export const applyCommand = youtrackTool({
   name: 'youtrack_apply_command',
   title: 'Apply a YouTrack command',
   description:
-    'Applies a YouTrack command to up to 50 issues at once, e.g. "State Fixed", "for jane", "Priority Major tag regression", "remove relates to DEMO-7". ' +
-    'Commands are free text: a value with spaces must be in braces ("State {In Progress}"), otherwise its words are read as further commands. ' +
-    'Use it when a workflow refuses a plain field update, or for bulk changes. Returns each issue\'s summary, state, priority, assignee, tags and fields afterwards.',
+    'Apply a YouTrack command to up to 50 issues, for bulk changes or when a workflow refuses a plain field update.',
   inputSchema: z.object({
-    issue_ids: z.array(issueIdSchema).min(1).max(50).describe('Issue keys the command applies to, e.g. ["DEMO-12", "DEMO-13"]'),
-    command: z.string().trim().min(1).max(500).describe('The command, e.g. "State {In Progress} for me"'),
-    comment: z.string().max(100_000).optional().describe('Comment (Markdown) added to every issue with the command'),
-    silent: z.boolean().default(false).describe('Apply without notifying watchers'),
+    issue_ids: z.array(issueIdSchema).min(1).max(50),
+    command: z.string().max(500).trim().min(1).describe('e.g. "State {In Progress} for me"; braces around values with spaces'),
+    comment: z.string().max(100_000).optional().describe('Markdown, added to every issue'),
+    silent: z.boolean().default(false).describe('Do not notify watchers'),
   }),
   outputSchema: z.object({
     command: z.string(),
@@ -72,6 +87,7 @@ export const applyCommand = youtrackTool({
   annotations: { ...updates, idempotentHint: false },
   handler: async (input, ctx) => {
     // Every issue is checked before anything is sent, so an out-of-scope key stops the whole command.
+    await assertCommandInScope(ctx, input.command);
     const checked = await inBatches([...new Set(input.issue_ids)], 10, (id) => ctx.client.assertIssueInScope(ctx.scope, id, ctx.signal));
     const issues = [...new Map(checked.map((issue) => [issue.id, issue])).values()];
     const comment = input.comment?.trim() ? input.comment : undefined;

@@ -21,7 +21,7 @@ const COMMENT_FIELDS = 'id,text,created,updated,deleted,author(login,fullName)';
 // Not trimmed: leading indentation is meaningful in Markdown.
 const commentTextSchema = z.string().min(1).max(100_000).regex(/\S/, 'must not be blank');
 
-const commentIdSchema = entityIdSchema('Comment id, e.g. "4-17" (youtrack_list_comments shows them)');
+const commentIdSchema = entityIdSchema('e.g. "4-17"');
 
 function commentUrl(client: YouTrackClient, issueKey: string, commentId: string): string {
   return `${client.webUrl(`/issue/${issueKey}`)}#focus=Comments-${commentId}.0-0`;
@@ -39,13 +39,12 @@ export const listComments = youtrackTool({
   name: 'youtrack_list_comments',
   title: 'List comments of a YouTrack issue',
   description:
-    'Lists the comments of an issue, oldest first, paged with skip/top: comment id, author, created and updated times, text. ' +
-    'Use the comment id with youtrack_update_comment or youtrack_delete_comment.',
+    'List an issue\'s comments with their ids, oldest first.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     skip: skipSchema,
     top: topSchema(20),
-    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest comment text returned'),
+    max_chars: z.number().int().min(100).max(100_000).default(2000),
   }),
   outputSchema: z.object({
     issue: z.string(),
@@ -89,11 +88,11 @@ const writtenCommentOutput = z.object({ issue: z.string(), comment_id: z.string(
 export const addComment = youtrackTool({
   name: 'youtrack_add_comment',
   title: 'Comment on a YouTrack issue',
-  description: 'Adds a comment to an issue (Markdown by default). Returns the new comment\'s id and a link to it.',
+  description: 'Add a comment to an issue, in Markdown unless uses_markdown is false.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    text: commentTextSchema.describe('Comment text'),
-    uses_markdown: z.boolean().default(true).describe('Render the text as Markdown (false: YouTrack wiki markup)'),
+    text: commentTextSchema,
+    uses_markdown: z.boolean().default(true).describe('false: YouTrack wiki markup'),
   }),
   outputSchema: writtenCommentOutput,
   annotations: creates,
@@ -114,13 +113,12 @@ export const updateComment = youtrackTool({
   name: 'youtrack_update_comment',
   title: 'Edit a YouTrack comment',
   description:
-    'Replaces the text of an existing comment. Needs both the issue key and the comment id (from youtrack_list_comments or youtrack_get_issue). ' +
-    'Returns the comment id and a link to it.',
+    'Replace the text of a comment (ids: youtrack_list_comments).',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     comment_id: commentIdSchema,
-    text: commentTextSchema.describe('New comment text'),
-    uses_markdown: z.boolean().optional().describe('Render the text as Markdown; unchanged when left out'),
+    text: commentTextSchema,
+    uses_markdown: z.boolean().optional(),
   }),
   outputSchema: writtenCommentOutput,
   annotations: updates,
@@ -144,7 +142,7 @@ export const updateComment = youtrackTool({
 export const deleteComment = youtrackTool({
   name: 'youtrack_delete_comment',
   title: 'Delete a YouTrack comment',
-  description: 'Deletes a comment from an issue. Needs both the issue key and the comment id (from youtrack_list_comments). Returns what was deleted.',
+  description: 'Delete a comment from an issue (ids: youtrack_list_comments).',
   inputSchema: z.object({ issue_id: issueIdSchema, comment_id: commentIdSchema }),
   outputSchema: z.object({ issue: z.string(), comment_id: z.string(), deleted: z.boolean() }),
   annotations: deletes,

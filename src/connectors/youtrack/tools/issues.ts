@@ -42,9 +42,26 @@ function field(issue: YtIssue, name: string): string | undefined {
 
 // ---------------------------------------------------------------- search
 
+/** Whether the parentheses outside braces and quotes balance, so that the query cannot close its group early. */
+function balancedParentheses(query: string): boolean {
+  let depth = 0;
+  let closer: string | undefined;
+  for (const char of query) {
+    if (closer) {
+      if (char === closer) closer = undefined;
+    } else if (char === '{') closer = '}';
+    else if (char === '"') closer = '"';
+    else if (char === '(') depth += 1;
+    else if (char === ')' && --depth < 0) return false;
+  }
+  return depth === 0 && closer === undefined;
+}
+
 /** Limits a YQL query to the scope's projects, keeping the user's query intact inside parentheses. */
 function scopedQuery(query: string, projects: string[]): string {
   if (!projects.length) return query;
+  // "x) or (project: OTHER" would escape the group; the result list is filtered anyway, but the total would not be.
+  if (!balancedParentheses(query)) throw new InputError('query: its parentheses, braces or quotes do not balance.');
   const restriction = `project: ${projects.map((p) => `{${p}}`).join(', ')}`;
   return query.trim() ? `(${restriction}) and (${query})` : restriction;
 }
@@ -63,11 +80,9 @@ export const searchIssues = youtrackTool({
   name: 'youtrack_search_issues',
   title: 'Search YouTrack issues',
   description:
-    'Finds issues with a YouTrack query (YQL), e.g. "project: DEMO #Unresolved State: {In Progress} for: me sort by: updated desc". ' +
-    'Returns one line per issue (key, summary, state, priority, assignee, last update), paged with skip/top, and the total count. ' +
-    'Use youtrack_get_issue for description, comments and links.',
+    'Find issues with a YouTrack query, one line each; details: youtrack_get_issue.',
   inputSchema: z.object({
-    query: z.string().max(1000).default('').describe('YQL query; empty lists every issue you can see'),
+    query: z.string().max(1000).default('').describe('e.g. "project: DEMO #Unresolved for: me sort by: updated desc"'),
     skip: skipSchema,
     top: topSchema(25),
   }),
@@ -138,12 +153,11 @@ export const getIssue = youtrackTool({
   name: 'youtrack_get_issue',
   title: 'Get a YouTrack issue',
   description:
-    'Returns one issue by key: summary, description, custom fields by name (state, priority, assignee, versions...), tags, links to other issues, ' +
-    'attachment names and sizes, and the latest comments (newest first). Use youtrack_list_comments for older comments.',
+    'An issue with its fields, tags, links and latest comments; older comments: youtrack_list_comments.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    comments: z.number().int().min(0).max(50).default(5).describe('How many of the latest comments to include (0-50)'),
-    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description and comment text returned'),
+    comments: z.number().int().min(0).max(50).default(5).describe('Latest comments to include'),
+    max_chars: z.number().int().min(100).max(100_000).default(2000),
   }),
   outputSchema: z.object({
     id: z.string(),
@@ -226,13 +240,11 @@ export const createIssue = youtrackTool({
   name: 'youtrack_create_issue',
   title: 'Create a YouTrack issue',
   description:
-    'Creates an issue in a project (by short name) with a summary, optional description (Markdown) and custom fields given by name, e.g. ' +
-    '{"Type": "Bug", "Priority": "Major", "Assignee": "me"}. Values are checked against the project\'s fields (youtrack_get_project lists them). ' +
-    'Returns the new issue key and its fields.',
+    'Create an issue. Field names and values: youtrack_get_project.',
   inputSchema: z.object({
     project: projectSchema,
-    summary: z.string().trim().min(1).max(500),
-    description: z.string().max(100_000).optional(),
+    summary: z.string().max(500).trim().min(1),
+    description: z.string().max(100_000).optional().describe('Markdown'),
     custom_fields: customFieldsSchema.optional(),
   }),
   outputSchema: writtenIssueOutput,
@@ -256,12 +268,11 @@ export const updateIssue = youtrackTool({
   name: 'youtrack_update_issue',
   title: 'Update a YouTrack issue',
   description:
-    'Changes an issue\'s summary, description and/or custom fields by name (e.g. {"State": "In Progress", "Assignee": "jane"}; null clears a field). ' +
-    'Only the fields given change. If a workflow refuses a state change, use youtrack_apply_command (e.g. "State In Progress"). Returns the fields after the change.',
+    'Change an issue\'s summary, description or fields. If a workflow refuses a state change, use youtrack_apply_command.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    summary: z.string().trim().min(1).max(500).optional(),
-    description: z.string().max(100_000).optional(),
+    summary: z.string().max(500).trim().min(1).optional(),
+    description: z.string().max(100_000).optional().describe('Markdown'),
     custom_fields: customFieldsSchema.optional(),
   }),
   outputSchema: writtenIssueOutput,

@@ -49,8 +49,7 @@ export const listLinks = youtrackTool({
   name: 'youtrack_list_links',
   title: 'List links of a YouTrack issue',
   description:
-    'Lists the issues linked to an issue, one entry per linked issue, read from this issue\'s side: "relates to DEMO-2", "depends on DEMO-4", ' +
-    '"subtask of DEMO-1", with each linked issue\'s summary. Use youtrack_link_issues to add a link.',
+    'List the issues linked to an issue, read from its side, e.g. "depends on DEMO-4".',
   inputSchema: z.object({ issue_id: issueIdSchema }),
   outputSchema: z.object({ issue: z.string(), links: z.array(linkEntry), hidden_outside_scope: z.number() }),
   annotations: readOnly,
@@ -69,12 +68,11 @@ export const linkIssues = youtrackTool({
   name: 'youtrack_link_issues',
   title: 'Link two YouTrack issues',
   description:
-    'Links an issue to another, read as "<issue_id> <link> <target_issue_id>", e.g. DEMO-3 "depends on" DEMO-4, or DEMO-5 "subtask of" DEMO-1. ' +
-    'Linking twice changes nothing. Returns the issue\'s links afterwards, confirming the new one.',
+    'Link two issues, read as "<issue_id> <link> <target_issue_id>", e.g. DEMO-5 "subtask of" DEMO-1.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    link: z.enum(LINK_VERBS).describe('How issue_id relates to target_issue_id'),
-    target_issue_id: issueIdSchema.describe('The other issue, e.g. "DEMO-4"'),
+    link: z.enum(LINK_VERBS),
+    target_issue_id: issueIdSchema,
   }),
   outputSchema: z.object({
     issue: z.string(),

@@ -50,10 +50,9 @@ export const listProjects = youtrackTool({
   name: 'youtrack_list_projects',
   title: 'List YouTrack projects',
   description:
-    'Lists the YouTrack projects you can use (only the allowed ones when Bastion is limited to projects): short name, name, leader and a short description. ' +
-    'Archived projects are left out unless include_archived is true. Use youtrack_get_project for a project\'s fields and allowed values.',
+    'List the projects you can use, with their short names; fields and values: youtrack_get_project.',
   inputSchema: z.object({
-    include_archived: z.boolean().default(false).describe('Include archived projects'),
+    include_archived: z.boolean().default(false),
     skip: skipSchema,
     top: topSchema(50),
   }),
@@ -110,11 +109,10 @@ export const getProject = youtrackTool({
   name: 'youtrack_get_project',
   title: 'Get a YouTrack project',
   description:
-    'Returns one project by short name: name, leader, description, its custom fields (name, type, single or multiple, whether it may be empty, allowed values) ' +
-    'and its work item types. Use it before creating or updating issues to learn valid field names and values.',
+    'A project\'s custom fields with their allowed values, and its work item types: check them before writing issues.',
   inputSchema: z.object({
     project: projectSchema,
-    max_chars: z.number().int().min(100).max(100_000).default(2000).describe('Longest description returned'),
+    max_chars: z.number().int().min(100).max(100_000).default(2000),
   }),
   outputSchema: z.object({
     key: z.string(),

@@ -16,20 +16,21 @@ export const issueIdSchema = z
   .min(1)
   .max(50)
   .regex(/^(?:[A-Za-z][A-Za-z0-9_]*-\d+|\d+-\d+)$/, 'must be an issue key like "DEMO-12" (or a database id like "2-38")')
-  .describe('Issue key, e.g. "DEMO-12"');
+  .describe('e.g. "DEMO-12"');
 
 export const projectSchema = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be a project short name like "DEMO" (or an entity id like "0-1")')
-  .describe('Project short name, e.g. "DEMO"');
+  .describe('Short name, e.g. "DEMO"');
 
 export const entityIdSchema = (what: string) =>
   z.string().min(1).max(50).regex(/^\d+-\d+$/, `must be a YouTrack entity id like "4-17"`).describe(what);
 
-export const skipSchema = z.number().int().min(0).max(100_000).default(0).describe('Items to skip (paging)');
-export const topSchema = (defaultTop: number) => z.number().int().min(1).max(100).default(defaultTop).describe(`Items per page (1-100, default ${defaultTop})`);
+// Paging needs no description: the name, default and bounds say it all.
+export const skipSchema = z.number().int().min(0).max(100_000).default(0);
+export const topSchema = (defaultTop: number) => z.number().int().min(1).max(100).default(defaultTop);
 
 /** `{name: value}` custom fields; values are converted to the field's real type from the project's schema. */
 export const customFieldsSchema = z
@@ -37,7 +38,7 @@ export const customFieldsSchema = z
     z.string().min(1).max(100),
     z.union([z.string().max(10_000), z.number(), z.array(z.string().max(200)).max(50), z.null()]),
   )
-  .describe('Custom fields by name, e.g. {"Priority": "Major", "Assignee": "jane", "Fix versions": ["1.0"], "Estimation": "2h"}; null clears a field');
+  .describe('By name, e.g. {"Assignee": "jane", "Fix versions": ["1.0"]}; null clears');
 
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 export const creates = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;

@@ -36,7 +36,7 @@ function issueTags(ctx: YouTrackContext, issueId: string): Promise<YtTag[]> {
 export const listTags = youtrackTool({
   name: 'youtrack_list_tags',
   title: 'List YouTrack tags',
-  description: 'Lists the tags you can see (your own and shared ones): name, owner and id, paged with skip/top. Use a name with youtrack_add_tag or youtrack_remove_tag.',
+  description: 'List the tags you can see, your own and shared ones.',
   inputSchema: z.object({ skip: skipSchema, top: topSchema(50) }),
   outputSchema: z.object({
     skip: z.number(),
@@ -60,15 +60,14 @@ export const listTags = youtrackTool({
   },
 });
 
-const tagNameSchema = z.string().trim().min(1).max(100).describe('Tag name, e.g. "regression" (case does not matter)');
+const tagNameSchema = z.string().max(100).trim().min(1).describe('Name, any case');
 const taggedOutput = z.object({ issue: z.string(), tag: z.string(), tags: z.array(z.string()) });
 
 export const addTag = youtrackTool({
   name: 'youtrack_add_tag',
   title: 'Tag a YouTrack issue',
   description:
-    'Adds an existing tag to an issue, by tag name (youtrack_list_tags lists them). An unknown name is refused with the list of tags; adding a tag twice changes nothing. ' +
-    'Returns the issue\'s tags afterwards.',
+    'Add an existing tag (see youtrack_list_tags) to an issue.',
   inputSchema: z.object({ issue_id: issueIdSchema, tag: tagNameSchema }),
   outputSchema: taggedOutput,
   annotations: adds,
@@ -87,7 +86,7 @@ export const addTag = youtrackTool({
 export const removeTag = youtrackTool({
   name: 'youtrack_remove_tag',
   title: 'Untag a YouTrack issue',
-  description: 'Removes a tag from an issue, by tag name. If the issue does not have that tag, nothing changes and the issue\'s tags are listed. Returns the tags left.',
+  description: 'Remove a tag from an issue, by name; a tag the issue lacks changes nothing.',
   inputSchema: z.object({ issue_id: issueIdSchema, tag: tagNameSchema }),
   outputSchema: taggedOutput,
   annotations: deletes,

@@ -5,7 +5,7 @@ import { readOnly, youtrackTool } from './shared.js';
 export const getCurrentUser = youtrackTool({
   name: 'youtrack_get_current_user',
   title: 'Get current YouTrack user',
-  description: 'Returns the YouTrack user the token belongs to: login, full name, e-mail, and whether it is a guest or banned. Use the login for "for <login>" commands and Assignee values.',
+  description: 'The user the token belongs to; its login is what Assignee values and "for <login>" commands take.',
   inputSchema: z.object({}),
   outputSchema: z.object({ id: z.string(), login: z.string(), name: z.string().optional(), email: z.string().optional(), guest: z.boolean(), banned: z.boolean() }),
   annotations: readOnly,
@@ -34,11 +34,10 @@ export const findUsers = youtrackTool({
   name: 'youtrack_find_users',
   title: 'Find YouTrack users',
   description:
-    'Finds users whose login, full name or e-mail contains the text. Returns login, full name, e-mail and whether each is banned or a guest. ' +
-    'Use the login for Assignee values and "for <login>" commands.',
+    'Find users by part of a login, name or e-mail, for their login (Assignee values, "for <login>").',
   inputSchema: z.object({
-    query: z.string().trim().min(1).max(100).describe('Part of a login, name or e-mail, e.g. "jane"'),
-    top: z.number().int().min(1).max(50).default(10).describe('Most users returned (1-50, default 10)'),
+    query: z.string().max(100).trim().min(1),
+    top: z.number().int().min(1).max(50).default(10),
   }),
   outputSchema: z.object({
     users: z.array(z.object({ id: z.string(), login: z.string(), name: z.string().optional(), email: z.string().optional(), banned: z.boolean(), guest: z.boolean() })),

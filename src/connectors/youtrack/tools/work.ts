@@ -46,13 +46,12 @@ export const listWorkItems = youtrackTool({
   name: 'youtrack_list_work_items',
   title: 'List work items of a YouTrack issue',
   description:
-    'Lists the time logged on an issue, paged with skip/top: day, duration, work type, author and text of each work item, and the total minutes of the page. ' +
-    'Use youtrack_log_work to add time.',
+    'List the time logged on an issue (work items), with the total minutes of the page.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     skip: skipSchema,
     top: topSchema(50),
-    max_chars: z.number().int().min(50).max(10_000).default(500).describe('Longest work item text returned'),
+    max_chars: z.number().int().min(50).max(10_000).default(500),
   }),
   outputSchema: z.object({
     issue: z.string(),
@@ -113,23 +112,22 @@ export const logWork = youtrackTool({
   name: 'youtrack_log_work',
   title: 'Log work on a YouTrack issue',
   description:
-    'Adds a work item (time spent) to an issue. Give exactly one of minutes (e.g. 90) or duration (YouTrack\'s notation, e.g. "1h 30m", "2d"). ' +
-    'date is the day worked (YYYY-MM-DD, default today in UTC); type is a work item type of the project (youtrack_get_project lists them). ' +
-    'Returns the new work item.',
+    'Log time spent on an issue: give exactly one of minutes and duration.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    minutes: z.number().int().min(1).max(MAX_MINUTES).optional().describe('Time spent in minutes (1-14400)'),
+    minutes: z.number().int().min(1).max(MAX_MINUTES).optional(),
     duration: z
       .string()
-      .trim()
       .min(1)
       .max(50)
-      .regex(/^(\d+\s*[wdhm]\s*)+$/i, 'must be a duration like "1h 30m", "45m" or "2d"')
+      // Units in either case, spelt out: a JSON Schema pattern has no flags.
+      .regex(/^\s*(\d+\s*[wdhmWDHM]\s*)+$/, 'must be a duration like "1h 30m", "45m" or "2d"')
+      .trim()
       .optional()
-      .describe('Time spent in YouTrack notation, e.g. "1h 30m"'),
-    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe('Day worked, YYYY-MM-DD (default today, UTC)'),
-    text: z.string().max(10_000).optional().describe('What was done'),
-    type: z.string().trim().min(1).max(100).optional().describe('Work item type name, e.g. "Development"'),
+      .describe('e.g. "1h 30m" or "2d"'),
+    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe('Default today (UTC)'),
+    text: z.string().max(10_000).optional(),
+    type: z.string().max(100).trim().min(1).optional().describe('Work item type (youtrack_get_project)'),
   }),
   outputSchema: workItemOutput.extend({ issue: z.string() }),
   annotations: creates,

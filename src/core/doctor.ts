@@ -1,0 +1,51 @@
+// Building blocks of `bastion doctor` checks shared by the core and the connectors: file modes, credential
+// sources, loopback hosts and the remedy for a failed request.
+import { statSync } from 'node:fs';
+import type { DoctorCheck } from './connector.js';
+import { UpstreamError } from './errors.js';
+import type { Secret } from './secrets.js';
+
+/** Whether a host name stays on this machine (traffic to it never crosses a network). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+export function warn(name: string, detail: string, fix: string): DoctorCheck {
+  return { name, status: 'warn', detail, fix };
+}
+
+export function fail(name: string, detail: string, fix: string): DoctorCheck {
+  return { name, status: 'fail', detail, fix };
+}
+
+/** A file holding a secret: warns when group or others may read it. */
+export function fileModeCheck(name: string, path: string, what: string): DoctorCheck {
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return fail(name, `${what}: ${path} cannot be read (${code})`, `check the path and that this user owns ${path}`);
+  }
+  const octal = mode.toString(8).padStart(3, '0');
+  if (mode & 0o077) return warn(name, `${what}: ${path} is readable by group or others (mode ${octal})`, `chmod 600 ${path}`);
+  return { name, status: 'ok', detail: `${what}: ${path} (mode ${octal})` };
+}
+
+/** The mode check of the file a credential was read from; nothing when it came from the keyring or the environment. */
+export function credentialFileChecks(variable: string, secret: Secret | undefined, name = 'credential file'): DoctorCheck[] {
+  if (!secret?.file) return [];
+  return [fileModeCheck(name, secret.file, `${variable} is read from a file`)];
+}
+
+/** What to do about a failed reachability or identity request, by the kind of failure. */
+export function requestFix(error: unknown, hints: { url: string; credential: string }): string {
+  if (error instanceof UpstreamError) {
+    if (error.status === 401) return `replace ${hints.credential} with a valid, unexpired credential`;
+    if (error.status === 403) return `give the user of ${hints.credential} the permission named above, or use another user's credential`;
+    if (error.kind === 'tls') return `check the server certificate, or point the CA setting at the CA that issued it`;
+    if (error.kind === 'network' || error.kind === 'timeout') return `check ${hints.url} and that the server is reachable from this machine`;
+  }
+  return `check ${hints.url} and ${hints.credential}`;
+}

@@ -1,0 +1,125 @@
+// Every connector's tools/list, checked in under test/__snapshots__: a change to any tool's name, title, description,
+// schemas or annotations fails here until the snapshot is regenerated on purpose (npx vitest run <this file> -u).
+// Also: every tool declares all four annotation hints, and read-only mode hides and refuses exactly the write tools.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CorefluxBroker } from '../doubles/coreflux.js';
+import type { EtimDouble } from '../doubles/etim.js';
+import type { YouTrackDouble } from '../doubles/youtrack.js';
+import { redmineEnv, startBastion, type Bastion } from '../helpers/bastion.js';
+import { startBastionOnCoreflux, startCoreflux } from '../helpers/coreflux.js';
+import { startBastionOnEtim, startEtim } from '../helpers/etim.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startBastionOnYouTrack, startYouTrack } from '../helpers/youtrack.js';
+
+type Tool = Awaited<ReturnType<Bastion['client']['listTools']>>['tools'][number];
+
+interface Connector {
+  name: 'redmine' | 'youtrack' | 'etim' | 'coreflux';
+  /** Name prefixes its tools use. */
+  prefixes: string[];
+  /** Whether it has tools that change data (ETIM is a read-only catalogue). */
+  writes: boolean;
+  start(extra: Record<string, string>): Promise<Bastion>;
+  /** Requests (or broker commands) that reached the upstream system so far. */
+  upstream(): number;
+}
+
+const HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
+const NAME = /^(redmine|youtrack|etim|coreflux|mqtt)_[a-z0-9_]+$/;
+// The snapshots hold the complete listing (every schema rule and the output schemas).
+const FULL = { BASTION_TOOL_SCHEMAS: 'full' };
+
+let proxy: FaultProxy;
+let youtrack: YouTrackDouble;
+let etim: EtimDouble;
+let broker: CorefluxBroker;
+const bastions: Bastion[] = [];
+
+const CONNECTORS: Connector[] = [
+  {
+    name: 'redmine',
+    prefixes: ['redmine_'],
+    writes: true,
+    start: (extra) => startBastion({ env: redmineEnv({ REDMINE_URL: proxy.url, BASTION_KEYRING: 'false', ...extra }) }),
+    upstream: () => proxy.seen.length,
+  },
+  { name: 'youtrack', prefixes: ['youtrack_'], writes: true, start: (extra) => startBastionOnYouTrack(youtrack, extra), upstream: () => youtrack.requests.length },
+  { name: 'etim', prefixes: ['etim_'], writes: false, start: (extra) => startBastionOnEtim(etim, extra), upstream: () => etim.apiRequests.length + etim.tokenRequests.length },
+  { name: 'coreflux', prefixes: ['coreflux_', 'mqtt_'], writes: true, start: (extra) => startBastionOnCoreflux(broker, extra), upstream: () => broker.commands.length },
+];
+
+const full = new Map<string, Tool[]>();
+const readOnly = new Map<string, { bastion: Bastion; tools: Tool[] }>();
+
+async function listing(bastion: Bastion): Promise<Tool[]> {
+  const { tools } = await bastion.client.listTools();
+  return [...tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+beforeAll(async () => {
+  [proxy, youtrack, etim, broker] = await Promise.all([startFaultProxy(redmineEnv().REDMINE_URL!), startYouTrack(), startEtim(), startCoreflux()]);
+  await Promise.all(
+    CONNECTORS.map(async (connector) => {
+      const [all, limited] = await Promise.all([connector.start(FULL), connector.start({ ...FULL, BASTION_READ_ONLY: 'true' })]);
+      bastions.push(all, limited);
+      full.set(connector.name, await listing(all));
+      readOnly.set(connector.name, { bastion: limited, tools: await listing(limited) });
+    }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(bastions.map((bastion) => bastion.close()));
+  await Promise.all([proxy?.close(), youtrack?.close(), etim?.close(), broker?.close()]);
+});
+
+describe.each(CONNECTORS.map((connector) => [connector.name, connector] as const))('%s tools', (name, connector) => {
+  it('match the checked-in tools/list snapshot', async () => {
+    const tools = full.get(name)!.map(({ name: toolName, title, description, inputSchema, outputSchema, annotations, ...rest }) => ({
+      name: toolName,
+      title,
+      description,
+      inputSchema,
+      outputSchema,
+      annotations,
+      ...rest,
+    }));
+    expect(tools.length).toBeGreaterThan(10);
+    await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot(`../__snapshots__/${name}.tools.json`);
+  });
+
+  it('each set all four annotation hints as booleans, and a well-formed name of this connector', () => {
+    for (const tool of full.get(name)!) {
+      expect(tool.name).toMatch(NAME);
+      expect(connector.prefixes.some((prefix) => tool.name.startsWith(prefix)), tool.name).toBe(true);
+      for (const hint of HINTS) expect(typeof tool.annotations?.[hint], `${tool.name} ${hint}`).toBe('boolean');
+      // A read-only tool cannot also be destructive.
+      if (tool.annotations!.readOnlyHint) expect(tool.annotations!.destructiveHint, tool.name).toBe(false);
+    }
+  });
+
+  it('in read-only mode lists exactly the read tools, unchanged, and refuses every write tool by name', async () => {
+    const all = full.get(name)!;
+    const reads = all.filter((tool) => tool.annotations!.readOnlyHint === true);
+    const writes = all.filter((tool) => tool.annotations!.readOnlyHint === false);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(writes.length > 0).toBe(connector.writes);
+    const { bastion, tools } = readOnly.get(name)!;
+    expect(tools.map((tool) => tool.name)).toEqual(reads.map((tool) => tool.name));
+    expect(tools).toEqual(reads);
+
+    const before = connector.upstream();
+    for (const tool of writes) {
+      await expect(bastion.client.callTool({ name: tool.name, arguments: {} }), tool.name).rejects.toThrow(`Tool ${tool.name} not found`);
+    }
+    expect(connector.upstream()).toBe(before);
+  });
+});
+
+describe('across connectors', () => {
+  it('no two tools share a name', () => {
+    const names = [...full.values()].flat().map((tool) => tool.name);
+    expect(names.length).toBeGreaterThan(80);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
