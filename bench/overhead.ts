@@ -8,10 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { ADMIN_KEY, issueIdBySubject, REDMINE_URL } from '../test/helpers/redmine.js';
 import { callTool, GET_SUBJECT, GET_TOOL, SEARCH_ARGS, SEARCH_TOOL } from './lib/calls.js';
-import { startReplay } from './lib/replay.js';
+import { recordedPath, startRecordedReplay, type ReplayServer } from './lib/replay.js';
 import type { Section } from './lib/report.js';
 import { spawnBastion, spawnMcp, type Services, type Spawned } from './lib/services.js';
-import { fmt, fmtInt, nowMs, summarise, type Summary } from './lib/stats.js';
+import { fmt, fmtInt, nowMs, pool, summarise, type Summary } from './lib/stats.js';
 
 const SEQUENTIAL = 300;
 const CONCURRENT_CALLS = 400;
@@ -35,46 +35,26 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return nowMs() - start;
 }
 
-async function pool(total: number, concurrency: number, fn: () => Promise<unknown>): Promise<number> {
-  let started = 0;
-  const start = nowMs();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        await fn();
-      }
-    }),
-  );
-  return total / ((nowMs() - start) / 1000);
-}
-
 export async function benchOverhead(services: Services): Promise<Section> {
   const issueId = await issueIdBySubject(GET_SUBJECT);
   const getArgs = { issue_id: issueId };
-  const replay = await startReplay(REDMINE_URL);
   const auditDir = mkdtempSync(join(tmpdir(), 'bastion-bench-'));
-  const env = services.env(['redmine'], { REDMINE_URL: replay.url, BASTION_AUDIT_LOG: join(auditDir, 'audit.jsonl') });
   const agent = new Agent({ keepAliveTimeout: 60_000, connections: CONCURRENCY });
+  let replay: ReplayServer | undefined;
   let bastion: Spawned | undefined;
   let trivial: Spawned | undefined;
   try {
     // Record: every request Bastion makes for these calls (lookups included) is stored.
-    const recorder = await spawnBastion(env);
-    for (let i = 0; i < 2; i++) {
-      for (const [tool, args] of [[SEARCH_TOOL, SEARCH_ARGS], [GET_TOOL, getArgs]] as const) {
-        const out = await callTool(recorder.client, tool, args);
-        if (out.isError) throw new Error(`${tool} failed while recording: ${out.text}`);
-      }
-    }
-    await recorder.close();
-    const searchPath = replay.recorded().find((key) => key.startsWith('GET /issues.json?'))?.slice(4);
-    const getPath = replay.recorded().find((key) => key.startsWith(`GET /issues/${issueId}.json`))?.slice(4);
-    if (!searchPath || !getPath) throw new Error(`main requests not recorded: ${replay.recorded().join(', ')}`);
-    replay.mode = 'replay';
+    const envFor = (url: string) => services.env(['redmine'], { REDMINE_URL: url, BASTION_AUDIT_LOG: join(auditDir, 'audit.jsonl') });
+    replay = await startRecordedReplay(REDMINE_URL, envFor, [[SEARCH_TOOL, SEARCH_ARGS], [GET_TOOL, getArgs]]);
+    const env = envFor(replay.url);
+    const searchPath = recordedPath(replay, '/issues.json?');
+    const getPath = recordedPath(replay, `/issues/${issueId}.json`);
+    const replayUrl = replay.url;
+    const seen = replay.seen;
 
     const direct = async (path: string): Promise<unknown> => {
-      const answer = await request(`${replay.url}${path}`, { dispatcher: agent, headers: { 'X-Redmine-API-Key': ADMIN_KEY, Accept: 'application/json' } });
+      const answer = await request(`${replayUrl}${path}`, { dispatcher: agent, headers: { 'X-Redmine-API-Key': ADMIN_KEY, Accept: 'application/json' } });
       if (answer.statusCode !== 200) throw new Error(`replay answered ${answer.statusCode} for ${path}`);
       return JSON.parse(await answer.body.text());
     };
@@ -91,7 +71,7 @@ export async function benchOverhead(services: Services): Promise<Section> {
       await tool(GET_TOOL, getArgs);
     }
 
-    const seenBefore = replay.seen.length;
+    const seenBefore = seen.length;
     const times = { searchMcp: [] as number[], searchDirect: [] as number[], getMcp: [] as number[], getDirect: [] as number[] };
     const added = { search: [] as number[], get: [] as number[] };
     for (let i = 0; i < SEQUENTIAL; i++) {
@@ -114,9 +94,9 @@ export async function benchOverhead(services: Services): Promise<Section> {
       added.search.push(sm - sd);
       added.get.push(gm - gd);
     }
-    const upstreamPerCall = (replay.seen.length - seenBefore - 4 * SEQUENTIAL) / (2 * SEQUENTIAL);
+    const upstreamPerCall = (seen.length - seenBefore - 4 * SEQUENTIAL) / (2 * SEQUENTIAL);
     const extraCounts = new Map<string, number>();
-    for (const key of replay.seen.slice(seenBefore)) extraCounts.set(key, (extraCounts.get(key) ?? 0) + 1);
+    for (const key of seen.slice(seenBefore)) extraCounts.set(key, (extraCounts.get(key) ?? 0) + 1);
     const extras = [...extraCounts]
       .filter(([key]) => key !== `GET ${searchPath}` && key !== `GET ${getPath}`)
       .map(([key, count]) => `\`${key}\` x${count}`);
@@ -184,7 +164,7 @@ export async function benchOverhead(services: Services): Promise<Section> {
     await bastion?.close();
     await trivial?.close();
     await agent.close();
-    await replay.close();
+    await replay?.close();
     rmSync(auditDir, { recursive: true, force: true });
   }
 }

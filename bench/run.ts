@@ -1,11 +1,15 @@
 // `npm run bench`: runs the benchmarks in order, prints a table and writes bench/RESULTS.md.
-// Needs the built CLI (npm run build), the local Redmine (scripts/redmine.sh up) and Mosquitto (scripts/mosquitto.sh up).
+// Needs the built CLI (npm run build), the local Redmine (scripts/redmine.sh up, which also installs redis-server for
+// measurement 7) and Mosquitto (scripts/mosquitto.sh up).
 // Timings are reported, never asserted; nothing here runs in the test suite.
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { benchColdStart } from './cold-start.js';
 import { benchContextCost } from './context-cost.js';
+import { benchHttpThroughput } from './http-throughput.js';
+import { benchMemory } from './memory.js';
+import { benchOAuthLoad } from './oauth-load.js';
 import { benchOverhead } from './overhead.js';
 import { benchRedaction } from './redaction.js';
 import { benchResultSize } from './result-size.js';
@@ -18,6 +22,8 @@ const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const started = new Date();
+  // Other work on the machine skews timings; the load average says how busy it was.
+  const loadAtStart = loadavg();
   const services = await startServices();
   const sections: Section[] = [];
   const steps: Array<[string, () => Promise<Section>]> = [
@@ -26,6 +32,9 @@ async function main(): Promise<void> {
     ['8', () => benchRedaction()],
     ['1', () => benchOverhead(services)],
     ['3', () => benchColdStart(services)],
+    ['5', () => benchMemory(services)],
+    ['6', () => benchHttpThroughput(services)],
+    ['7', () => benchOAuthLoad()],
   ];
   try {
     for (const [id, step] of steps) {
@@ -48,9 +57,10 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
       `Node ${process.version}, ${process.platform}/${process.arch}.`,
+    `Load average (1/5/15 min) at start ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')}, at end ${loadavg().map((l) => l.toFixed(1)).join(' / ')}.`,
     '',
     'Distributions are given as min / median / max (p90 where the issue asks for it). Tokens = bytes / 4.',
-    'Measurements 5 (memory), 6 (HTTP throughput) and 7 (OAuth under load) are not implemented yet.',
+    ...(only.size ? [`Partial run: only measurements ${[...only].join(', ')} (BENCH_ONLY).`] : []),
   ];
   const table = printTable(sections);
   process.stdout.write(`${table}\n`);

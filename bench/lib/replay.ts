@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { callTool } from './calls.js';
+import { spawnBastion } from './services.js';
 
 interface Recorded {
   status: number;
@@ -78,4 +80,41 @@ export async function startReplay(upstream: string): Promise<ReplayServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
+}
+
+/**
+ * A replay of the real Redmine holding what Bastion asks for `calls`: each call is made twice through a recording
+ * Bastion (so follow-up lookups are stored too), then the server switches to replay. `env` gets the replay URL.
+ */
+export async function startRecordedReplay(
+  upstream: string,
+  env: (replayUrl: string) => Record<string, string>,
+  calls: ReadonlyArray<readonly [string, Record<string, unknown>]>,
+): Promise<ReplayServer> {
+  const replay = await startReplay(upstream);
+  try {
+    const recorder = await spawnBastion(env(replay.url));
+    try {
+      for (let i = 0; i < 2; i++) {
+        for (const [tool, args] of calls) {
+          const out = await callTool(recorder.client, tool, args);
+          if (out.isError) throw new Error(`${tool} failed while recording: ${out.text}`);
+        }
+      }
+    } finally {
+      await recorder.close();
+    }
+    replay.mode = 'replay';
+    return replay;
+  } catch (error) {
+    await replay.close();
+    throw error;
+  }
+}
+
+/** The path of the recorded GET whose path starts with `prefix` (e.g. "/issues.json?"). */
+export function recordedPath(replay: ReplayServer, prefix: string): string {
+  const key = replay.recorded().find((recorded) => recorded.startsWith(`GET ${prefix}`));
+  if (!key) throw new Error(`no GET ${prefix}... recorded: ${replay.recorded().join(', ')}`);
+  return key.slice(4);
 }

@@ -50,6 +50,8 @@ export async function startServices(): Promise<Services> {
 
 export interface Spawned {
   client: Client;
+  /** The server process, e.g. to read its memory from /proc. */
+  pid: number;
   stderr(): string;
   close(): Promise<void>;
 }
@@ -67,7 +69,12 @@ export async function spawnMcp(args: string[], env: Record<string, string>): Pro
   } catch (error) {
     throw new Error(`MCP server ${args.join(' ')} did not start: ${String(error)}\n${stderr.slice(-2000)}`, { cause: error });
   }
-  return { client, stderr: () => stderr, close: () => client.close() };
+  const pid = transport.pid;
+  if (pid === null) {
+    await client.close();
+    throw new Error(`MCP server ${args.join(' ')} has no process id`);
+  }
+  return { client, pid, stderr: () => stderr, close: () => client.close() };
 }
 
 export function spawnBastion(env: Record<string, string>, args: string[] = []): Promise<Spawned> {

@@ -38,6 +38,21 @@ export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/** Runs `total` calls of `fn` on `concurrency` workers (`fn` gets the worker's index); returns calls per second. */
+export async function pool(total: number, concurrency: number, fn: (worker: number) => Promise<unknown>): Promise<number> {
+  let started = 0;
+  const start = nowMs();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (started < total) {
+        started++;
+        await fn(worker);
+      }
+    }),
+  );
+  return total / ((nowMs() - start) / 1000);
+}
+
 export function fmt(value: number, digits = 2): string {
   if (!Number.isFinite(value)) return 'n/a';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
