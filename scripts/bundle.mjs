@@ -18,5 +18,7 @@ await build({
   // Bundled CommonJS packages call require(); an ES module has none unless it makes one.
   banner: { js: "import { createRequire as bastionCreateRequire } from 'node:module'; const require = bastionCreateRequire(import.meta.url);" },
   legalComments: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
