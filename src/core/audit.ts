@@ -78,11 +78,13 @@ export class AuditLog implements AuditSink {
   record(event: AuditEvent): void {
     this.seq += 1;
     const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), prev: this.lastHash };
-    const hash = hashOf(JSON.stringify(body));
+    const text = JSON.stringify(body);
+    const hash = hashOf(text);
     // Synchronous append: records stay in call order and survive a crash right after the call. The file is opened
     // once, in append mode, so every write lands at the end even if another process appends too.
+    // The line is the hashed text with `hash` added as its last field, which is what recordBody() takes off again.
     this.fd ??= openSync(this.path, 'a', 0o600);
-    writeSync(this.fd, `${JSON.stringify({ ...body, hash })}\n`);
+    writeSync(this.fd, `${text.slice(0, -1)},"hash":"${hash}"}\n`);
     this.lastHash = hash;
   }
 }

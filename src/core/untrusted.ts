@@ -14,7 +14,11 @@ const STRAY_JOINER = new RegExp(String.raw`[\u200C\u200D](?<!${JOINABLE}[\u200C\
 // One variation selector picks a glyph for the character before it; runs of them smuggle bytes.
 const STRAY_SELECTOR = /(?<![^\s\uFE00-\uFE0F\u{E0100}-\u{E01EF}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
 
+// Printable ASCII with tabs and line breaks has nothing to remove: most values take this shortcut.
+const ONLY_PLAIN_ASCII = /^[\t\n\r\x20-\x7E]*$/;
+
 export function cleanText(text: string): string {
+  if (ONLY_PLAIN_ASCII.test(text)) return text;
   return text.replace(HIDDEN, '').replace(STRAY_JOINER, '').replace(STRAY_SELECTOR, '');
 }
 
@@ -72,7 +76,8 @@ const TOOL_MARKUP = /<(?=\s*\/?\s*(?:[\w-]+:)?(?:function_calls|function_results
  * tool-call markup ("<invoke" becomes "&lt;invoke"). Everything else is left as written.
  */
 export function neutralise(text: string): string {
-  return text.replace(MARKER_BRACKETS, (bracket) => PLAIN_BRACKET[bracket]!).replace(TOOL_MARKUP, '&lt;');
+  const plain = text.replace(MARKER_BRACKETS, (bracket) => PLAIN_BRACKET[bracket]!);
+  return plain.includes('<') ? plain.replace(TOOL_MARKUP, '&lt;') : plain;
 }
 
 /**

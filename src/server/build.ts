@@ -128,15 +128,16 @@ async function runTool(
       },
     };
     const raw = await tool.handler(input, ctx);
-    // Cleaned before redacted: hidden characters inside a secret must not hide it from the scrubber. The text is
-    // scrubbed once more as a whole, for a secret only a rendering puts together ("api_key: …").
-    const output = redactDeep(cleanDeep(tool.outputSchema.parse(raw) as Record<string, unknown>));
-    // Multi-line upstream text is fenced as data in the text; structured content keeps the cleaned values as they are.
+    // Cleaned before redacted: hidden characters inside a secret must not hide it from the scrubber.
+    const output = cleanDeep(tool.outputSchema.parse(raw) as Record<string, unknown>);
+    // Multi-line upstream text is fenced as data in the text. The text is scrubbed as a whole, which also finds a
+    // secret only the rendering puts together ("api_key: …").
     const text = redact(renderForModel(output, (shown) => (tool.render ? tool.render(shown) : JSON.stringify(shown))));
     audit('ok');
-    // The text is what a model reads; structured content repeats it for programs and is sent only when asked for.
+    // The text is what a model reads; structured content repeats it for programs and is sent only when asked for,
+    // scrubbed value by value (fields named like credentials are dropped whole).
     if (options.toolSchemas !== 'full') return { content: [{ type: 'text', text }] };
-    return { content: [{ type: 'text', text }], structuredContent: output };
+    return { content: [{ type: 'text', text }], structuredContent: redactDeep(output) };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
     audit(error instanceof PolicyError ? 'denied' : 'error', message);

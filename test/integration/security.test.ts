@@ -227,3 +227,38 @@ describe('cancellation', () => {
     }
   });
 });
+
+describe('a credential inside upstream data, in compact and full results', () => {
+  let issueId: number;
+  let compact: Bastion;
+  let full: Bastion;
+
+  beforeAll(async () => {
+    // The key as a user might paste it: plainly, after a credential name, and split by invisible characters.
+    const hidden = ADMIN_KEY.split('').join('\u200B');
+    const created = await redmine<{ issue: { id: number } }>('POST', '/issues.json', {
+      issue: { project_id: 'alpha', subject: `Canary in data ${Date.now()}`, description: `pasted ${ADMIN_KEY}\napi_key: ${ADMIN_KEY}\nhidden ${hidden}` },
+    });
+    issueId = created.body.issue.id;
+    await redmine('PUT', `/issues/${issueId}.json`, { issue: { notes: `token=${ADMIN_KEY}` } });
+    compact = await startBastion({ env: redmineEnv({ BASTION_TOOL_SCHEMAS: 'compact' }) });
+    full = await startBastion({ env: redmineEnv({ BASTION_TOOL_SCHEMAS: 'full' }) });
+  });
+
+  afterAll(async () => {
+    await Promise.all([compact?.close(), full?.close()]);
+    await redmine('DELETE', `/issues/${issueId}.json`);
+  });
+
+  it('is scrubbed from the text and the structured content, whichever way it was written', async () => {
+    const fromCompact = await call(compact, 'redmine_get_issue', { issue_id: issueId });
+    const fromFull = await call(full, 'redmine_get_issue', { issue_id: issueId });
+    for (const result of [fromCompact, fromFull]) {
+      expect(result.isError).toBeFalsy();
+      expect(result.text).toContain('pasted [REDACTED]');
+      expectNoCanary('a tool result', JSON.stringify(result));
+    }
+    expect(fromCompact.structured).toBeUndefined();
+    expect(JSON.stringify(fromFull.structured)).toContain('[REDACTED]');
+  });
+});
