@@ -26,8 +26,10 @@ interface Connector {
 
 const HINTS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 const NAME = /^(redmine|youtrack|etim|coreflux|mqtt)_[a-z0-9_]+$/;
-// The snapshots hold the complete listing (every schema rule and the output schemas).
+// One snapshot holds the complete listing (every schema rule and the output schemas), the other the default
+// compact listing that models read.
 const FULL = { BASTION_TOOL_SCHEMAS: 'full' };
+const COMPACT = { BASTION_TOOL_SCHEMAS: 'compact' };
 
 let proxy: FaultProxy;
 let youtrack: YouTrackDouble;
@@ -49,6 +51,7 @@ const CONNECTORS: Connector[] = [
 ];
 
 const full = new Map<string, Tool[]>();
+const compact = new Map<string, Tool[]>();
 const readOnly = new Map<string, { bastion: Bastion; tools: Tool[] }>();
 
 async function listing(bastion: Bastion): Promise<Tool[]> {
@@ -60,9 +63,10 @@ beforeAll(async () => {
   [proxy, youtrack, etim, broker] = await Promise.all([startFaultProxy(redmineEnv().REDMINE_URL!), startYouTrack(), startEtim(), startCoreflux()]);
   await Promise.all(
     CONNECTORS.map(async (connector) => {
-      const [all, limited] = await Promise.all([connector.start(FULL), connector.start({ ...FULL, BASTION_READ_ONLY: 'true' })]);
-      bastions.push(all, limited);
+      const [all, limited, lean] = await Promise.all([connector.start(FULL), connector.start({ ...FULL, BASTION_READ_ONLY: 'true' }), connector.start(COMPACT)]);
+      bastions.push(all, limited, lean);
       full.set(connector.name, await listing(all));
+      compact.set(connector.name, await listing(lean));
       readOnly.set(connector.name, { bastion: limited, tools: await listing(limited) });
     }),
   );
@@ -88,8 +92,14 @@ describe.each(CONNECTORS.map((connector) => [connector.name, connector] as const
     await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot(`../__snapshots__/${name}.tools.json`);
   });
 
+  it('match the checked-in snapshot of the default (compact) listing', async () => {
+    const tools = compact.get(name)!;
+    expect(tools.map((tool) => tool.name)).toEqual(full.get(name)!.map((tool) => tool.name));
+    await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot(`../__snapshots__/${name}.tools.compact.json`);
+  });
+
   it('each set all four annotation hints as booleans, and a well-formed name of this connector', () => {
-    for (const tool of full.get(name)!) {
+    for (const tool of [...full.get(name)!, ...compact.get(name)!]) {
       expect(tool.name).toMatch(NAME);
       expect(connector.prefixes.some((prefix) => tool.name.startsWith(prefix)), tool.name).toBe(true);
       for (const hint of HINTS) expect(typeof tool.annotations?.[hint], `${tool.name} ${hint}`).toBe('boolean');
