@@ -50,6 +50,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_TOOLS: listSetting.default([]),
   BASTION_EXCLUDE_TOOLS: listSetting.default([]),
   BASTION_TOOL_SCHEMAS: z.enum(['compact', 'full']).default('compact'),
+  BASTION_CONFIRM_DESTRUCTIVE: booleanSetting.default(true),
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),

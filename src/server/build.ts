@@ -1,7 +1,7 @@
 // Builds the MCP server from the enabled connectors, wrapping every tool in the pipeline:
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
 import { McpServer } from '@modelcontextprotocol/server';
-import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditSink } from '../core/audit.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError } from '../core/errors.js';
@@ -10,6 +10,7 @@ import type { ToolPolicy } from '../core/policy.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
 import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
+import { confirmDestructive } from './confirm.js';
 import { cleanDeep, cleanText, DATA_CLOSE, DATA_OPEN, neutralise, renderForModel } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   callerRefusal?: (tool: AnyTool, connector: string) => string | undefined;
   /** What tools/list advertises and whether results carry structured content (BASTION_TOOL_SCHEMAS). */
   toolSchemas: ToolSchemaMode;
+  /** Ask the person at the client before a destructive tool runs, where the client can ask (BASTION_CONFIRM_DESTRUCTIVE). */
+  confirmDestructive: boolean;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: 'ok' | 'error' | 'denied', seconds: number) => void;
 }
@@ -79,7 +82,7 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
           ...(full ? { outputSchema: tool.outputSchema } : {}),
           annotations: tool.annotations,
         },
-        (input: unknown, ctx: ServerContext) => runTool(tool, connector, input as Record<string, unknown>, ctx, options),
+        (input: unknown, ctx: ServerContext) => runTool(tool, connector, input as Record<string, unknown>, ctx, options, server),
       );
     }
     return server;
@@ -92,7 +95,8 @@ async function runTool(
   input: Record<string, unknown>,
   sdkContext: ServerContext,
   options: PipelineOptions,
-): Promise<CallToolResult> {
+  server: McpServer,
+): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   const { runtime } = connector;
   const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void => {
@@ -116,6 +120,12 @@ async function runTool(
     options.policy.assertEnabled(tool);
     const callerRefusal = options.callerRefusal?.(tool, runtime.name);
     if (callerRefusal) throw new PolicyError(callerRefusal);
+    if (tool.annotations.destructiveHint && options.confirmDestructive) {
+      const confirmation = confirmDestructive(tool, input, server, sdkContext);
+      if (confirmation === 'declined') throw new PolicyError(`${tool.name} was not confirmed at the client, so it did not run and nothing changed.`);
+      // The question goes out first; the call is audited once it has been answered.
+      if (confirmation !== 'run') return confirmation;
+    }
     const progressToken = sdkContext.mcpReq._meta?.progressToken;
     const ctx: ToolContext<unknown> = {
       client: runtime.client,

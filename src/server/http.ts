@@ -74,6 +74,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
         ...runtime,
         caller: 'http',
         toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS,
+        confirmDestructive: runtime.global.BASTION_CONFIRM_DESTRUCTIVE,
         callerRefusal: (tool, connector) => callerRefusal(scopes, tool, connector),
         onToolCall: (tool, connector, outcome, seconds) => metrics.toolCall(tool, connector, outcome, seconds),
       });

@@ -87,6 +87,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_TOOLS: [],
       BASTION_EXCLUDE_TOOLS: [],
       BASTION_TOOL_SCHEMAS: 'compact',
+      BASTION_CONFIRM_DESTRUCTIVE: true,
       BASTION_LOG_LEVEL: 'info',
       BASTION_ALLOW_INSECURE_SECRET_FILES: false,
       BASTION_ALLOW_LINK_LOCAL: false,

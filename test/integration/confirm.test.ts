@@ -1,0 +1,142 @@
+// Destructive tools ask the person at the client first, where the client can ask (form elicitation), on both
+// protocol eras, against the real Redmine: a "yes" runs the tool, a "no" or a dismissed question changes nothing.
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, redmineEnv } from '../helpers/bastion.js';
+import { redmine } from '../helpers/redmine.js';
+
+type Answer = { action: 'accept'; content: { confirm: boolean } } | { action: 'decline' } | { action: 'cancel' };
+
+interface AskingClient {
+  client: Client;
+  /** The questions the server asked, in order. */
+  questions: string[];
+  /** What the person answers next. */
+  answer: Answer;
+  close(): Promise<void>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bastion-confirm-'));
+
+async function connect(options: { era: 'legacy' | 'modern'; canAsk: boolean; env?: Record<string, string> }): Promise<AskingClient> {
+  const client = new Client(
+    { name: 'bastion-tests', version: '1.0.0' },
+    {
+      capabilities: options.canAsk ? { elicitation: { form: {} } } : {},
+      ...(options.era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : {}),
+    },
+  );
+  const asking: AskingClient = { client, questions: [], answer: { action: 'cancel' }, close: () => client.close() };
+  if (options.canAsk) {
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asking.questions.push(String((request.params as { message?: string }).message));
+      return asking.answer;
+    });
+  }
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve'],
+    env: redmineEnv(options.env),
+    stderr: 'pipe',
+    cwd: resolve(import.meta.dirname, '../..'),
+  });
+  await client.connect(transport);
+  return asking;
+}
+
+async function newIssue(subject: string): Promise<number> {
+  const created = await redmine<{ issue: { id: number } }>('POST', '/issues.json', { issue: { project_id: 'alpha', subject } });
+  return created.body.issue.id;
+}
+
+async function exists(id: number): Promise<boolean> {
+  return (await redmine('GET', `/issues/${id}.json`)).status === 200;
+}
+
+async function deleteIssue(asking: AskingClient, id: number): Promise<{ isError?: boolean; text: string }> {
+  const result = (await asking.client.callTool({ name: 'redmine_delete_issue', arguments: { issue_id: id } })) as { isError?: boolean; content: Array<{ text?: string }> };
+  return { isError: result.isError, text: result.content.map((block) => block.text ?? '').join('\n') };
+}
+
+describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools (%s protocol era)', (era) => {
+  const audit = join(dir, `audit-${era}.jsonl`);
+  let asking: AskingClient;
+
+  beforeAll(async () => {
+    asking = await connect({ era, canAsk: true, env: { BASTION_AUDIT_LOG: audit } });
+  });
+
+  afterAll(async () => {
+    await asking?.close();
+  });
+
+  it('asks with the tool and its arguments, and runs it on "yes"', async () => {
+    const id = await newIssue(`Confirm yes ${era} ${Date.now()}`);
+    asking.answer = { action: 'accept', content: { confirm: true } };
+    const result = await deleteIssue(asking, id);
+    expect(result.isError, result.text).toBeFalsy();
+    expect(asking.questions.at(-1)).toContain('redmine_delete_issue');
+    expect(asking.questions.at(-1)).toContain(`"issue_id":${id}`);
+    expect(await exists(id)).toBe(false);
+  });
+
+  it.each([
+    ['an unticked box', { action: 'accept', content: { confirm: false } }],
+    ['"decline"', { action: 'decline' }],
+    ['a dismissed question', { action: 'cancel' }],
+  ] as const)('changes nothing on %s, and says so', async (_what, answer) => {
+    const id = await newIssue(`Confirm no ${era} ${Date.now()}`);
+    const asked = asking.questions.length;
+    asking.answer = answer;
+    const result = await deleteIssue(asking, id);
+    expect(asking.questions.length).toBe(asked + 1);
+    expect(result.isError).toBe(true);
+    expect(result.text).toMatch(/not confirmed.*nothing changed/);
+    expect(await exists(id)).toBe(true);
+    await redmine('DELETE', `/issues/${id}.json`);
+  });
+
+  it('asks nothing for tools that only read or add', async () => {
+    const asked = asking.questions.length;
+    const read = await asking.client.callTool({ name: 'redmine_get_current_user', arguments: {} });
+    expect(read.isError).toBeFalsy();
+    expect(asking.questions.length).toBe(asked);
+  });
+
+  it('audits a refused call as denied and a confirmed one as ok, once each', () => {
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string });
+    const deletes = records.filter((record) => record.tool === 'redmine_delete_issue').map((record) => record.outcome);
+    expect(deletes).toEqual(['ok', 'denied', 'denied', 'denied']);
+  });
+});
+
+describe('when the client cannot ask, or confirmation is off', () => {
+  it('runs a destructive tool without a question for a client without form elicitation', async () => {
+    const asking = await connect({ era: 'legacy', canAsk: false });
+    try {
+      const id = await newIssue(`No elicitation ${Date.now()}`);
+      const result = await deleteIssue(asking, id);
+      expect(result.isError, result.text).toBeFalsy();
+      expect(await exists(id)).toBe(false);
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it('asks nothing with BASTION_CONFIRM_DESTRUCTIVE=false', async () => {
+    const asking = await connect({ era: 'modern', canAsk: true, env: { BASTION_CONFIRM_DESTRUCTIVE: 'false' } });
+    try {
+      const id = await newIssue(`Confirmation off ${Date.now()}`);
+      const result = await deleteIssue(asking, id);
+      expect(result.isError, result.text).toBeFalsy();
+      expect(asking.questions).toEqual([]);
+      expect(await exists(id)).toBe(false);
+    } finally {
+      await asking.close();
+    }
+  });
+});
