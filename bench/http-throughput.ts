@@ -183,6 +183,9 @@ export async function benchHttpThroughput(services: Services): Promise<Section> 
         'Server CPU per call = the server process\'s user + system time (/proc/<pid>/stat) over a round divided by its calls: unlike calls/s it hardly depends on what else runs on the machine. ' +
           `The benchmark process itself (SDK clients + replay backend) used ${CONCURRENCIES.map((c) => fmt(median(of('bastion', c, 'benchCpu')))).join(' / ')} ms per call ` +
           `with Bastion and ${CONCURRENCIES.map((c) => fmt(median(of('bare', c, 'benchCpu')))).join(' / ')} ms with the bare server.`,
+        'Where Bastion\'s server time goes (CPU profile, 2,100 calls at concurrency 1 and 8): its own pipeline (policy, output shaping, cleaning, fencing, redaction, audit) about 0.3 ms a call, the same as over stdio; ' +
+          'building the per-request MCP server (stateless HTTP needs one per request) about 0.13 ms; the rest is the SDK\'s HTTP layer: turning each Node request into a web Request, a transport per request for 2025-era clients, ' +
+          'and the SSE response, whose end alone costs about 0.3 ms of socket writes. The SSE answer is kept because it carries progress notifications of long calls (mqtt_read_topic); the SDK\'s JSON response mode would drop them.',
       ],
     };
   } finally {
