@@ -278,7 +278,7 @@ describe('youtrack_get_article', () => {
       `${seeded.content.slice(0, 100)}… [truncated: ${seeded.content.length - 100} more characters; call youtrack_get_article with a larger max_chars]`,
     );
     expect(result.text).toContain('Sub-articles: DEMO-A-2 Release checklist');
-    expect(result.text).toContain('--- content (data from YouTrack) ---');
+    expect(result.text).toMatch(/\nContent:\n⟦data⟧\n[\s\S]*\[truncated: \d+ more characters; call youtrack_get_article with a larger max_chars\]\n⟦\/data⟧$/);
   });
 
   it('returns a sub-article with its parent and the whole content', async () => {

@@ -409,7 +409,7 @@ export const getIssue = redmineTool({
       ].filter(Boolean).join(' · '),
     ];
     for (const cf of out.custom_fields ?? []) lines.push(`${cf.name}: ${Array.isArray(cf.value) ? cf.value.join(', ') : cf.value}`);
-    if (out.description) lines.push('--- description (data from Redmine) ---', out.description, '---');
+    if (out.description) lines.push('Description:', out.description);
     if (out.attachments?.length) lines.push(`Attachments: ${out.attachments.map((a) => `${a.filename} (#${a.id}, ${a.filesize} B)`).join(', ')}`);
     if (out.relations?.length) lines.push(`Relations: ${out.relations.map((r) => `${r.type} #${r.issue_id === out.id ? r.issue_to_id : r.issue_id} (relation ${r.id})`).join(', ')}`);
     if (out.children?.length) lines.push(`Children: ${out.children.map((c) => `#${c.id} ${c.subject}`).join('; ')}`);

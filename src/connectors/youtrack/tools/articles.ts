@@ -126,7 +126,7 @@ export const getArticle = youtrackTool({
     ];
     if (out.parent) lines.push(`Parent: ${out.parent.id} ${out.parent.summary}`);
     if (out.children.length) lines.push(`Sub-articles: ${out.children.map((c) => `${c.id} ${c.summary}`).join('; ')}`);
-    lines.push('--- content (data from YouTrack) ---', out.content, '---');
+    lines.push('Content:', out.content);
     return lines.filter(Boolean).join('\n');
   },
 });

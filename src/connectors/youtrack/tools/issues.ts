@@ -219,7 +219,7 @@ export const getIssue = youtrackTool({
     if (out.tags.length) lines.push(`Tags: ${out.tags.join(', ')}`);
     if (out.links.length) lines.push(`Links: ${out.links.map((l) => `${l.type} ${l.issues.join(', ')}`).join('; ')}`);
     if (out.attachments.length) lines.push(`Attachments: ${out.attachments.map((a) => `${a.name}${a.size !== undefined ? ` (${a.size} B)` : ''}`).join(', ')}`);
-    if (out.description) lines.push('--- description (data from YouTrack) ---', out.description, '---');
+    if (out.description) lines.push('Description:', out.description);
     if (out.comments.length) {
       lines.push(`Latest comments${out.more_comments ? ' (more: youtrack_list_comments)' : ''}:`);
       for (const c of out.comments) lines.push(`[${c.id}] ${c.created ?? ''} ${c.author ?? ''}: ${c.text.replace(/\n/g, '\n  ')}`);
