@@ -1,12 +1,13 @@
 // Destructive tools ask the person at the client first, where the client can ask (form elicitation), on both
 // protocol eras, against the real Redmine: a "yes" runs the tool, a "no" or a dismissed question changes nothing.
-import { Client } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
+import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { redmine } from '../helpers/redmine.js';
 
 type Answer = { action: 'accept'; content: { confirm: boolean } } | { action: 'decline' } | { action: 'cancel' };
@@ -22,7 +23,12 @@ interface AskingClient {
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-confirm-'));
 
-async function connect(options: { era: 'legacy' | 'modern'; canAsk: boolean; env?: Record<string, string> }): Promise<AskingClient> {
+/** Bastion over stdio, started by the client as an MCP host does. */
+function stdio(env: Record<string, string> = {}): Transport {
+  return new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve'], env: redmineEnv(env), stderr: 'pipe', cwd: resolve(import.meta.dirname, '../..') });
+}
+
+async function connect(options: { era: 'legacy' | 'modern'; canAsk: boolean; env?: Record<string, string>; transport?: Transport }): Promise<AskingClient> {
   const client = new Client(
     { name: 'bastion-tests', version: '1.0.0' },
     {
@@ -37,14 +43,7 @@ async function connect(options: { era: 'legacy' | 'modern'; canAsk: boolean; env
       return asking.answer;
     });
   }
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'serve'],
-    env: redmineEnv(options.env),
-    stderr: 'pipe',
-    cwd: resolve(import.meta.dirname, '../..'),
-  });
-  await client.connect(transport);
+  await client.connect(options.transport ?? stdio(options.env));
   return asking;
 }
 
@@ -138,5 +137,40 @@ describe('when the client cannot ask, or confirmation is off', () => {
     } finally {
       await asking.close();
     }
+  });
+});
+
+describe('over Streamable HTTP (2026-07-28: the question travels as an input_required round of a stateless request)', () => {
+  const TOKEN = 'canary-confirm-http-token-0123456789';
+  let http: HttpBastion;
+  let asking: AskingClient;
+
+  beforeAll(async () => {
+    const tokens = writeTokensFile(join(dir, 'tokens.json'), [{ name: 'writer', token: TOKEN, scopes: ['bastion:write'] }]);
+    http = await startHttpBastion({ env: redmineEnv({ BASTION_KEYRING: 'false', BASTION_HTTP_TOKENS_FILE: tokens }) });
+    const transport = new StreamableHTTPClientTransport(new URL(http.url), { authProvider: { token: async () => TOKEN } });
+    asking = await connect({ era: 'modern', canAsk: true, transport });
+  });
+
+  afterAll(async () => {
+    await asking?.close();
+    await http?.stop();
+  });
+
+  it('asks, runs on "yes" and changes nothing on "no"', async () => {
+    const yes = await newIssue(`Confirm http yes ${Date.now()}`);
+    asking.answer = { action: 'accept', content: { confirm: true } };
+    const done = await deleteIssue(asking, yes);
+    expect(done.isError, done.text).toBeFalsy();
+    expect(asking.questions).toHaveLength(1);
+    expect(await exists(yes)).toBe(false);
+
+    const no = await newIssue(`Confirm http no ${Date.now()}`);
+    asking.answer = { action: 'decline' };
+    const refused = await deleteIssue(asking, no);
+    expect(refused.isError).toBe(true);
+    expect(asking.questions).toHaveLength(2);
+    expect(await exists(no)).toBe(true);
+    await redmine('DELETE', `/issues/${no}.json`);
   });
 });
