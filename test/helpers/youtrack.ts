@@ -1,6 +1,7 @@
 // Bastion against the YouTrack double: only the YouTrack connector configured, with the canary token.
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
-import { startBastion, type Bastion, type StartOptions } from './bastion.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { call, startBastion, type Bastion, type StartOptions } from './bastion.js';
 
 export { YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN };
 
@@ -27,4 +28,35 @@ export async function startBastionOnYouTrack(double: YouTrackDouble, extra: Reco
 /** Requests that could have changed something upstream (anything but GET and the count query). */
 export function writes(double: YouTrackDouble): number {
   return double.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/issuesGetter/count')).length;
+}
+
+/**
+ * For a whole test file: starts the double and a Bastion on it before the file's tests and stops both after.
+ * `started` receives them (assign them to the file's variables); `prepare` may change the double's data first.
+ */
+export function useYouTrackBastion(started: (running: { double: YouTrackDouble; bastion: Bastion }) => void, prepare?: (double: YouTrackDouble) => void): void {
+  let running: { double: YouTrackDouble; bastion: Bastion } | undefined;
+  let double: YouTrackDouble | undefined;
+  beforeAll(async () => {
+    double = await startYouTrack();
+    prepare?.(double);
+    running = { double, bastion: await startBastionOnYouTrack(double) };
+    started(running);
+  });
+  afterAll(async () => {
+    await running?.bastion.close();
+    await double?.close();
+  });
+}
+
+/** A malformed issue key is refused naming `issue_id` before any request; a well-formed unknown one gets YouTrack's 404. */
+export async function expectKeyChecks(bastion: Bastion, double: YouTrackDouble, tool: string, malformedKey: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const before = double.requests.length;
+  const bad = await call(bastion, tool, { ...extra, issue_id: malformedKey });
+  expect(bad.isError).toBe(true);
+  expect(bad.text).toContain('issue_id');
+  expect(double.requests.length).toBe(before);
+  const missing = await call(bastion, tool, { ...extra, issue_id: 'DEMO-999' });
+  expect(missing.isError).toBe(true);
+  expect(missing.text).toContain('404');
 }

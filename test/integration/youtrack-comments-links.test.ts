@@ -4,19 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YouTrackDouble } from '../doubles/youtrack.js';
 import { findIssue } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
-import { startBastionOnYouTrack, startYouTrack, writes } from '../helpers/youtrack.js';
+import { expectKeyChecks, startBastionOnYouTrack, useYouTrackBastion, writes } from '../helpers/youtrack.js';
 
 let double: YouTrackDouble;
 let bastion: Bastion;
 
-beforeAll(async () => {
-  double = await startYouTrack();
-  bastion = await startBastionOnYouTrack(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useYouTrackBastion((running) => ({ double, bastion } = running));
 
 function commentsOf(key: string) {
   const issue = findIssue(double.state, key)!;
@@ -87,13 +80,8 @@ describe('youtrack_list_comments', () => {
     const skip = await call(bastion, 'youtrack_list_comments', { issue_id: 'DEMO-1', skip: -1 });
     expect(skip.isError).toBe(true);
     expect(skip.text).toContain('skip');
-    const key = await call(bastion, 'youtrack_list_comments', { issue_id: 'DEMO 1' });
-    expect(key.isError).toBe(true);
-    expect(key.text).toContain('issue_id');
     expect(double.requests.length).toBe(before);
-    const missing = await call(bastion, 'youtrack_list_comments', { issue_id: 'DEMO-999' });
-    expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    await expectKeyChecks(bastion, double, 'youtrack_list_comments', 'DEMO 1');
   });
 });
 
@@ -253,14 +241,7 @@ describe('youtrack_list_links', () => {
   });
 
   it('rejects a malformed key without calling YouTrack and reports an unknown one', async () => {
-    const before = double.requests.length;
-    const bad = await call(bastion, 'youtrack_list_links', { issue_id: 'DEMO-x' });
-    expect(bad.isError).toBe(true);
-    expect(bad.text).toContain('issue_id');
-    expect(double.requests.length).toBe(before);
-    const missing = await call(bastion, 'youtrack_list_links', { issue_id: 'DEMO-999' });
-    expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    await expectKeyChecks(bastion, double, 'youtrack_list_links', 'DEMO-x');
   });
 });
 

@@ -1,21 +1,14 @@
 // YouTrack issue tools through the real MCP client against the YouTrack double: success and bad input per tool.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { YouTrackDouble } from '../doubles/youtrack.js';
 import { findIssue } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
-import { startBastionOnYouTrack, startYouTrack, writes } from '../helpers/youtrack.js';
+import { expectKeyChecks, useYouTrackBastion, writes } from '../helpers/youtrack.js';
 
 let double: YouTrackDouble;
 let bastion: Bastion;
 
-beforeAll(async () => {
-  double = await startYouTrack();
-  bastion = await startBastionOnYouTrack(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useYouTrackBastion((running) => ({ double, bastion } = running));
 
 function customField(key: string, name: string): unknown {
   return findIssue(double.state, key)?.fields[name];
@@ -70,14 +63,7 @@ describe('youtrack_get_issue', () => {
   });
 
   it('rejects a malformed key without calling YouTrack and reports an unknown one', async () => {
-    const before = double.requests.length;
-    const bad = await call(bastion, 'youtrack_get_issue', { issue_id: 'DEMO 1' });
-    expect(bad.isError).toBe(true);
-    expect(bad.text).toContain('issue_id');
-    expect(double.requests.length).toBe(before);
-    const missing = await call(bastion, 'youtrack_get_issue', { issue_id: 'DEMO-999' });
-    expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    await expectKeyChecks(bastion, double, 'youtrack_get_issue', 'DEMO 1');
   });
 });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProjectRecord, YouTrackDouble } from '../doubles/youtrack.js';
 import { findArticle, findIssue, findProject } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
-import { startBastionOnYouTrack, startYouTrack } from '../helpers/youtrack.js';
+import { startBastionOnYouTrack, useYouTrackBastion } from '../helpers/youtrack.js';
 
 let double: YouTrackDouble;
 let bastion: Bastion;
@@ -24,15 +24,7 @@ const ARCHIVED: ProjectRecord = {
   nextArticleNumber: 1,
 };
 
-beforeAll(async () => {
-  double = await startYouTrack();
-  double.state.projects.push(ARCHIVED);
-  bastion = await startBastionOnYouTrack(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useYouTrackBastion((running) => ({ double, bastion } = running), (fresh) => fresh.state.projects.push(ARCHIVED));
 
 function login(userId: string): string {
   return double.state.users.find((u) => u.id === userId)!.login;

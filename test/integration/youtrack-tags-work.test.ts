@@ -4,19 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YouTrackDouble } from '../doubles/youtrack.js';
 import { findIssue, presentDuration } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
-import { startBastionOnYouTrack, startYouTrack, writes } from '../helpers/youtrack.js';
+import { startBastionOnYouTrack, useYouTrackBastion, writes } from '../helpers/youtrack.js';
 
 let double: YouTrackDouble;
 let bastion: Bastion;
 
-beforeAll(async () => {
-  double = await startYouTrack();
-  bastion = await startBastionOnYouTrack(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useYouTrackBastion((running) => ({ double, bastion } = running));
 
 const DAY = 86_400_000;
 
