@@ -2,6 +2,7 @@
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { resolve } from 'node:path';
 import { ADMIN_KEY, REDMINE_URL } from './redmine.js';
 
@@ -109,4 +110,28 @@ export async function call(bastion: Bastion, name: string, args: Record<string, 
   };
   const text = result.content.map((block) => block.text ?? '').join('\n');
   return { isError: result.isError, text, structured: result.structuredContent };
+}
+
+/**
+ * For a whole test file: starts a test double and a Bastion on it before the file's tests and stops both after.
+ * `started` receives them (assign them to the file's variables); `prepare` may change the double's data first.
+ */
+export function useBastionOnDouble<Double extends { close(): Promise<void> }>(
+  startDouble: () => Promise<Double>,
+  startOn: (double: Double) => Promise<Bastion>,
+  started: (running: { double: Double; bastion: Bastion }) => void,
+  prepare?: (double: Double) => void,
+): void {
+  let double: Double | undefined;
+  let bastion: Bastion | undefined;
+  beforeAll(async () => {
+    double = await startDouble();
+    prepare?.(double);
+    bastion = await startOn(double);
+    started({ double, bastion });
+  });
+  afterAll(async () => {
+    await bastion?.close();
+    await double?.close();
+  });
 }

@@ -1,6 +1,7 @@
 // Bastion against the ETIM double: only the ETIM connector configured, with the canary client secret.
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble, type EtimDoubleOptions } from '../doubles/etim.js';
-import { startBastion, type Bastion, type StartOptions } from './bastion.js';
+import { expect, it } from 'vitest';
+import { call, startBastion, useBastionOnDouble, type Bastion, type StartOptions } from './bastion.js';
 
 export { secretForms } from './canary.js';
 
@@ -43,4 +44,27 @@ export function lastBody(double: EtimDouble, endpoint: string): Record<string, u
 /** Every access token the double saw presented (the issued ones Bastion used). */
 export function presentedTokens(double: EtimDouble): string[] {
   return [...new Set(double.apiRequests.map((request) => request.token).filter((token): token is string => Boolean(token)))];
+}
+
+/** For a whole test file: an ETIM double and a Bastion on it (see useBastionOnDouble). */
+export function useEtimBastion(started: (running: { double: EtimDouble; bastion: Bastion }) => void): void {
+  useBastionOnDouble(() => startEtim(), (double) => startBastionOnEtim(double), started);
+}
+
+/** [tool, what is wrong, arguments, the field the error must name] */
+export type RefusedCase = [string, string, Record<string, unknown>, string];
+
+/**
+ * One test per case: the tool refuses the arguments, naming the field, before any token or API request. Run these
+ * first in a file, on a Bastion that has not fetched a token yet, so that a refused call fetching one would show.
+ */
+export function itRefusesBeforeAnyRequest(cases: RefusedCase[], running: () => { double: EtimDouble; bastion: Bastion }): void {
+  it.each(cases)('%s refuses %s, naming the field, with no token or API request', async (tool, _what, args, field) => {
+    const { double, bastion } = running();
+    const result = await call(bastion, tool, args);
+    expect(result.isError).toBe(true);
+    expect(result.text).toContain(field);
+    expect(double.apiRequests).toHaveLength(0);
+    expect(double.tokenRequests).toHaveLength(0);
+  });
 }

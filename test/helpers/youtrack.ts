@@ -1,7 +1,7 @@
 // Bastion against the YouTrack double: only the YouTrack connector configured, with the canary token.
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { call, startBastion, type Bastion, type StartOptions } from './bastion.js';
+import { expect } from 'vitest';
+import { call, startBastion, useBastionOnDouble, type Bastion, type StartOptions } from './bastion.js';
 
 export { YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN };
 
@@ -30,23 +30,9 @@ export function writes(double: YouTrackDouble): number {
   return double.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/issuesGetter/count')).length;
 }
 
-/**
- * For a whole test file: starts the double and a Bastion on it before the file's tests and stops both after.
- * `started` receives them (assign them to the file's variables); `prepare` may change the double's data first.
- */
+/** For a whole test file: the YouTrack double and a Bastion on it (see useBastionOnDouble). */
 export function useYouTrackBastion(started: (running: { double: YouTrackDouble; bastion: Bastion }) => void, prepare?: (double: YouTrackDouble) => void): void {
-  let running: { double: YouTrackDouble; bastion: Bastion } | undefined;
-  let double: YouTrackDouble | undefined;
-  beforeAll(async () => {
-    double = await startYouTrack();
-    prepare?.(double);
-    running = { double, bastion: await startBastionOnYouTrack(double) };
-    started(running);
-  });
-  afterAll(async () => {
-    await running?.bastion.close();
-    await double?.close();
-  });
+  useBastionOnDouble(() => startYouTrack(), (double) => startBastionOnYouTrack(double), started, prepare);
 }
 
 /** A malformed issue key is refused naming `issue_id` before any request; a well-formed unknown one gets YouTrack's 404. */

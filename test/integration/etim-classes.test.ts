@@ -1,23 +1,16 @@
 // ETIM class tools through the real MCP client against the ETIM double: bad input stopped before any token or
 // API call, then search, details with feature modes and paging, several classes, versions, a release's
 // version, comparison and version diffs, each checked against the double's seed and the request it received.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClassFeatureRecord, ClassRecord, ClassVersionRecord, EtimDouble } from '../doubles/etim.js';
 import { ETIM_CODES } from '../doubles/etim.js';
 import { call, type Bastion } from '../helpers/bastion.js';
-import { apiCalls, lastBody, startBastionOnEtim, startEtim } from '../helpers/etim.js';
+import { apiCalls, itRefusesBeforeAnyRequest, lastBody, useEtimBastion, type RefusedCase } from '../helpers/etim.js';
 
 let double: EtimDouble;
 let bastion: Bastion;
 
-beforeAll(async () => {
-  double = await startEtim();
-  bastion = await startBastionOnEtim(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useEtimBastion((running) => ({ double, bastion } = running));
 
 const TYPE_NAMES: Record<string, string> = { A: 'alphanumeric', L: 'logical', N: 'numeric', R: 'range' };
 const STATUS_NAMES: Record<number, string> = { 2: 'under construction', 3: 'ready for publication', 5: 'published', 9: 'deleted' };
@@ -78,8 +71,7 @@ function regularClassesMatching(text: string): string[] {
 }
 
 describe('bad input never reaches ETIM', () => {
-  // These run first, on a Bastion that has not fetched a token yet: a refused call must not fetch one either.
-  const cases: Array<[string, string, Record<string, unknown>, string]> = [
+  const cases: RefusedCase[] = [
     ['etim_search_classes', 'a group code with five digits', { groups: ['EG99001'] }, 'groups'],
     ['etim_search_classes', 'a value code as a feature filter', { features: ['EV990001'] }, 'features'],
     ['etim_search_classes', 'a value code with a letter', { values: ['EV99000A'] }, 'values'],
@@ -116,13 +108,7 @@ describe('bad input never reaches ETIM', () => {
     ['etim_list_releases', 'an argument it does not take', { release: 'ETIM-9.0' }, 'release'],
   ];
 
-  it.each(cases)('%s refuses %s, naming the field, with no token or API request', async (tool, _what, args, field) => {
-    const result = await call(bastion, tool, args);
-    expect(result.isError).toBe(true);
-    expect(result.text).toContain(field);
-    expect(double.apiRequests).toHaveLength(0);
-    expect(double.tokenRequests).toHaveLength(0);
-  });
+  itRefusesBeforeAnyRequest(cases, () => ({ double, bastion }));
 });
 
 describe('etim_search_classes', () => {

@@ -1,22 +1,15 @@
 // ETIM feature, value, unit, group and feature-group tools, the language and release lists, and the
 // etim://languages and etim://releases resources, through the real MCP client against the ETIM double.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EtimDouble, Texts } from '../doubles/etim.js';
 import { ALLOWED_LANGUAGES, ETIM_CODES, LANGUAGES, RELEASES } from '../doubles/etim.js';
 import { call, runCli, type Bastion } from '../helpers/bastion.js';
-import { apiCalls, etimEnv, lastBody, startBastionOnEtim, startEtim } from '../helpers/etim.js';
+import { apiCalls, etimEnv, itRefusesBeforeAnyRequest, lastBody, startBastionOnEtim, useEtimBastion, type RefusedCase } from '../helpers/etim.js';
 
 let double: EtimDouble;
 let bastion: Bastion;
 
-beforeAll(async () => {
-  double = await startEtim();
-  bastion = await startBastionOnEtim(double);
-});
-afterAll(async () => {
-  await bastion?.close();
-  await double?.close();
-});
+useEtimBastion((running) => ({ double, bastion } = running));
 
 const TYPE_NAMES: Record<string, string> = { A: 'alphanumeric', L: 'logical', N: 'numeric', R: 'range' };
 
@@ -47,8 +40,7 @@ function translations(texts: Texts, abbreviations?: Texts) {
 }
 
 describe('bad input never reaches ETIM', () => {
-  // These run first, on a Bastion that has not fetched a token yet: a refused call must not fetch one either.
-  const cases: Array<[string, string, Record<string, unknown>, string]> = [
+  const cases: RefusedCase[] = [
     ['etim_search_features', 'a page of 101', { size: 101 }, 'size'],
     ['etim_search_features', 'from beyond 19000', { from: 19001 }, 'from'],
     ['etim_search_features', 'an unknown deprecated mode', { deprecated: 'maybe' }, 'deprecated'],
@@ -71,13 +63,7 @@ describe('bad input never reaches ETIM', () => {
     ['etim_get_feature_group', 'a feature code', { code: 'EF990001' }, 'code'],
   ];
 
-  it.each(cases)('%s refuses %s, naming the field, with no token or API request', async (tool, _what, args, field) => {
-    const result = await call(bastion, tool, args);
-    expect(result.isError).toBe(true);
-    expect(result.text).toContain(field);
-    expect(double.apiRequests).toHaveLength(0);
-    expect(double.tokenRequests).toHaveLength(0);
-  });
+  itRefusesBeforeAnyRequest(cases, () => ({ double, bastion }));
 });
 
 describe('the tool list', () => {
