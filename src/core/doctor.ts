@@ -1,15 +1,9 @@
 // Building blocks of `bastion doctor` checks shared by the core and the connectors: file modes, credential
-// sources, loopback hosts and the remedy for a failed request.
+// sources and the remedy for a failed request.
 import { statSync } from 'node:fs';
 import type { DoctorCheck } from './connector.js';
 import { UpstreamError } from './errors.js';
 import type { Secret } from './secrets.js';
-
-/** Whether a host name stays on this machine (traffic to it never crosses a network). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
-}
 
 export function warn(name: string, detail: string, fix: string): DoctorCheck {
   return { name, status: 'warn', detail, fix };

@@ -66,6 +66,12 @@ export function forbiddenAddress(address: string): string | undefined {
   return undefined;
 }
 
+/** Whether a host name stays on this machine (traffic to it never crosses a network). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
 /** Why a host (name or literal address, IPv6 with or without brackets) is refused, or undefined. */
 export function forbiddenHost(host: string): string | undefined {
   const name = host.toLowerCase().replace(/\.$/, '');

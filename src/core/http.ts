@@ -3,10 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as undiciRequest } from 'undici';
-import { isLoopbackHost } from './doctor.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { assertEgressUrl, EgressRefusedError, guardedLookup, type Resolver } from './egress.js';
+import { assertEgressUrl, EgressRefusedError, guardedLookup, isLoopbackHost, type Resolver } from './egress.js';
 import { ConfigError, UpstreamError } from './errors.js';
 import { redact } from './redact.js';
 

@@ -2,7 +2,8 @@
 // fix each problem: credential sources and file modes, TLS, reachability, identity, privileges, Redis, the HTTP
 // listener's exposure and the keyring.
 import type { DoctorCheck } from '../core/connector.js';
-import { credentialFileChecks, fail, fileModeCheck, isLoopbackHost, warn } from '../core/doctor.js';
+import { credentialFileChecks, fail, fileModeCheck, warn } from '../core/doctor.js';
+import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { osKeyring } from '../core/keyring.js';
 import { redact } from '../core/redact.js';

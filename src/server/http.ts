@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
+import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { Metrics } from '../core/metrics.js';
@@ -32,21 +33,19 @@ export interface HttpServeOptions {
   shutdownGraceMs?: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
 
 /** What a listener on a non-loopback address lacks of TLS and authentication (nothing on loopback). */
 export function exposureGaps(options: Pick<HttpServeOptions, 'host' | 'tls' | 'authenticator'>): string[] {
-  if (LOOPBACK.has(options.host)) return [];
+  if (isLoopbackHost(options.host)) return [];
   return [!options.tls && 'TLS (--tls-cert/--tls-key)', !options.authenticator && 'authentication (BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER)'].filter((gap) => gap !== false);
 }
 
 /** Checks the bind address against TLS and authentication: a remote listener needs both, unless forced. */
 export function checkExposure(options: Pick<HttpServeOptions, 'host' | 'tls' | 'authenticator'>, force: boolean, warn: (message: string) => void): void {
-  if (LOOPBACK.has(options.host)) {
+  if (isLoopbackHost(options.host)) {
     if (!options.authenticator) warn('HTTP authentication is OFF: any local process can call every enabled tool. Use this for local testing only.');
     return;
   }
