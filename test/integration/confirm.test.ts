@@ -106,6 +106,19 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
     expect(asking.questions.length).toBe(asked);
   });
 
+  it('asks nothing before adding a comment with redmine_add_note, and adds it', async () => {
+    const id = await newIssue(`Comment without question ${era} ${Date.now()}`);
+    const asked = asking.questions.length;
+    // Were a question asked, this answer would refuse the call.
+    asking.answer = { action: 'cancel' };
+    const result = (await asking.client.callTool({ name: 'redmine_add_note', arguments: { issue_id: id, notes: `A plain comment ${era}` } })) as { isError?: boolean; content: Array<{ text?: string }> };
+    expect(result.isError, result.content[0]?.text).toBeFalsy();
+    expect(asking.questions.length).toBe(asked);
+    const { body } = await redmine<{ issue: { journals: Array<{ notes: string }> } }>('GET', `/issues/${id}.json?include=journals`);
+    expect(body.issue.journals.map((journal) => journal.notes)).toEqual([`A plain comment ${era}`]);
+    await redmine('DELETE', `/issues/${id}.json`);
+  });
+
   it('audits a refused call as denied and a confirmed one as ok, once each', () => {
     const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string });
     const deletes = records.filter((record) => record.tool === 'redmine_delete_issue').map((record) => record.outcome);

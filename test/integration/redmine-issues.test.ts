@@ -234,6 +234,58 @@ describe('redmine_update_issue', () => {
   });
 });
 
+describe('redmine_add_note', () => {
+  it('adds a public and a private note, changing nothing else, and returns the new journal', async () => {
+    const id = await newIssue('Comment on me');
+    const before = (await redmine('GET', `/issues/${id}.json`)).body.issue;
+    const added = await call(bastion, 'redmine_add_note', { issue_id: id, notes: 'First comment\nwith two lines' });
+    expect(added.isError, added.text).toBeFalsy();
+    const journals = (await redmine('GET', `/issues/${id}.json?include=journals`)).body.issue.journals as Array<{ id: number; notes: string; private_notes: boolean; details: unknown[] }>;
+    expect(journals).toHaveLength(1);
+    expect(journals[0]).toMatchObject({ notes: 'First comment\nwith two lines', private_notes: false, details: [] });
+    expect(added.structured).toEqual({ issue_id: id, journal_id: journals[0]!.id, private: false, url: expect.stringContaining(`/issues/${id}#change-${journals[0]!.id}`) });
+    expect(added.text).toContain(`Added a note to issue #${id} (journal ${journals[0]!.id})`);
+
+    const secret = await call(bastion, 'redmine_add_note', { issue_id: id, notes: 'Only for the team', private_notes: true });
+    expect(secret.isError, secret.text).toBeFalsy();
+    expect(secret.text).toContain(`Added a private note to issue #${id}`);
+    const after = (await redmine('GET', `/issues/${id}.json?include=journals`)).body.issue;
+    expect(after.journals.at(-1)).toMatchObject({ id: secret.structured.journal_id, notes: 'Only for the team', private_notes: true });
+    // Fields are as they were.
+    for (const field of ['subject', 'status', 'priority', 'assigned_to', 'description', 'done_ratio']) expect(after[field]).toEqual(before[field]);
+  });
+
+  it('is a non-destructive write: listed as such, and no confirmation is asked for it', async () => {
+    const { tools } = await bastion.client.listTools();
+    const tool = tools.find((t) => t.name === 'redmine_add_note')!;
+    expect(tool.annotations).toEqual({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true });
+    const update = tools.find((t) => t.name === 'redmine_update_issue')!;
+    expect(update.annotations?.destructiveHint).toBe(true);
+    expect(update.description).toContain('redmine_add_note');
+  });
+
+  it('changes nothing on bad input: blank or missing notes, a bad or missing issue, an unknown argument', async () => {
+    const before = await updatedOn(issue2);
+    const blank = await call(bastion, 'redmine_add_note', { issue_id: issue2, notes: ' \n\t ' });
+    expect(blank.isError).toBe(true);
+    expect(blank.text).toContain('notes');
+    expect(blank.text).toContain('must not be blank');
+    const missingNotes = await call(bastion, 'redmine_add_note', { issue_id: issue2 });
+    expect(missingNotes.isError).toBe(true);
+    expect(missingNotes.text).toContain('notes');
+    const badId = await call(bastion, 'redmine_add_note', { issue_id: 0, notes: 'x' });
+    expect(badId.isError).toBe(true);
+    expect(badId.text).toContain('issue_id');
+    const missing = await call(bastion, 'redmine_add_note', { issue_id: 99_999_999, notes: 'x' });
+    expect(missing.isError).toBe(true);
+    expect(missing.text).toContain('404');
+    const extra = await call(bastion, 'redmine_add_note', { issue_id: issue2, notes: 'x', status: 'Closed' });
+    expect(extra.isError).toBe(true);
+    expect(extra.text).toContain('status');
+    expect(await updatedOn(issue2)).toBe(before);
+  });
+});
+
 describe('redmine_delete_issue', () => {
   it('deletes the issue and says which', async () => {
     const id = await newIssue('Doomed');

@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 28, youtrack: 24, etim: 19, coreflux: 18 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 29, youtrack: 24, etim: 19, coreflux: 18 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -158,7 +158,7 @@ let httpServer: HttpBastion | undefined;
 /** Redmine objects made here that no tool can remove, removed after the file. */
 const cleanups: Array<() => Promise<unknown>> = [];
 
-/** Redmine: all 28 tools through the fault proxy, which also injects 403 and 5xx answers. */
+/** Redmine: all 29 tools through the fault proxy, which also injects 403 and 5xx answers. */
 async function redmineSweep(): Promise<void> {
   const issueOne = await issueIdBySubject('Alpha issue 1');
   await sweep('redmine', redmineEnv({ REDMINE_URL: proxy.url }), async (b) => {
@@ -184,6 +184,7 @@ async function redmineSweep(): Promise<void> {
     ).structured;
     const issue = created.id as number;
     await tool(c, b, 'redmine_update_issue', { issue_id: issue, notes: `first note ${RUN}` });
+    await tool(c, b, 'redmine_add_note', { issue_id: issue, notes: `second note; api_key=${ADMIN_KEY}` });
     const read = (await tool(c, b, 'redmine_get_issue', { issue_id: issue })).structured;
     await tool(c, b, 'redmine_update_journal', { issue_id: issue, journal_id: read.journals.items[0].id, notes: `edited note ${RUN}` });
     await tool(c, b, 'redmine_get_attachment', { attachment_id: read.attachments[0].id, include_content: true });

@@ -127,6 +127,14 @@ describe.each(CONNECTORS.map((connector) => [connector.name, connector] as const
 });
 
 describe('across connectors', () => {
+  it('no tool that adds a comment or note is destructive, so adding one asks no confirmation', () => {
+    const adders = [...full.values()].flat().filter((tool) => /_(add|create|post)_(comment|note)s?$/.test(tool.name));
+    expect(adders.map((tool) => tool.name).sort()).toEqual(['redmine_add_note', 'youtrack_add_comment']);
+    for (const tool of adders) {
+      expect(tool.annotations, tool.name).toEqual({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true });
+    }
+  });
+
   it('no two tools share a name', () => {
     const names = [...full.values()].flat().map((tool) => tool.name);
     expect(names.length).toBeGreaterThan(80);

@@ -127,6 +127,39 @@ export class RedmineClient {
     return this.allowedProjects;
   }
 
+  /**
+   * With a scope, a check of an object's project (its {id, name} reference or numeric id) against the allowed
+   * projects; undefined without a scope. An object without a project is outside.
+   */
+  async projectFilter(scope: Scope, signal: AbortSignal): Promise<((project: { id: number } | number | undefined | null) => boolean) | undefined> {
+    if (!scope.active) return undefined;
+    const allowed = await this.resolveAllowedProjects(scope, signal);
+    return (project) => {
+      const id = typeof project === 'number' ? project : project?.id;
+      return id !== undefined && allowed.has(id);
+    };
+  }
+
+  /**
+   * Of the given issues, the ids of those the key can see and whose project is in scope (all visible ones without
+   * a scope). Read in one list request per 100 ids: an issue reference (child, relation, parent) names no project.
+   */
+  async issuesInScope(scope: Scope, ids: readonly number[], signal: AbortSignal): Promise<Set<number>> {
+    const inScope = await this.projectFilter(scope, signal);
+    const unique = [...new Set(ids)];
+    const found = new Set<number>();
+    for (let start = 0; start < unique.length; start += 100) {
+      const chunk = unique.slice(start, start + 100);
+      const { issues } = await this.get<{ issues: Array<{ id: number; project: NamedRef }> }>(
+        '/issues.json',
+        { issue_id: chunk.join(','), status_id: '*', limit: 100 },
+        signal,
+      );
+      for (const issue of issues) if (!inScope || inScope(issue.project)) found.add(issue.id);
+    }
+    return found;
+  }
+
   /** Throws a PolicyError unless the project (by numeric id or identifier) is in scope. */
   async assertProjectInScope(scope: Scope, project: number | string | { id: number }, what: string, signal: AbortSignal): Promise<void> {
     if (!scope.active) return;
@@ -184,7 +217,7 @@ export class RedmineClient {
     for (const cf of details.issue_custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });
     const { issues } = await this.get<{ issues: Array<{ custom_fields?: NamedRef[] }> }>(
       '/issues.json',
-      { project_id: project, status_id: '*', limit: 1 },
+      { project_id: project, subproject_id: '!*', status_id: '*', limit: 1 },
       signal,
     );
     for (const cf of issues[0]?.custom_fields ?? []) fields.set(cf.id, { id: cf.id, name: cf.name });

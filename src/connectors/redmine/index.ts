@@ -17,7 +17,7 @@ export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_CA_CERT', description: 'PEM file of the CA that issued the server certificate (self-signed setups)' },
   { name: 'REDMINE_CLIENT_CERT', description: 'PEM client certificate for mutual TLS' },
   { name: 'REDMINE_CLIENT_KEY', description: 'PEM private key of the client certificate' },
-  { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool is limited to' },
+  { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool and result is limited to (subprojects only if listed)' },
   { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
 ];
 

@@ -1,10 +1,12 @@
 // Who am I, who is there, and what values Redmine accepts: what a model should look up before it writes.
 import { z } from 'zod';
-import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineCustomField } from '../client.js';
-import { idSchema, limitSchema, offsetSchema, projectSchema, readOnly, redmineTool, type RedmineContext } from './shared.js';
+import {
+  idSchema, keepInScope, limitSchema, offsetSchema, projectSchema, readOnly, redmineTool, scopeNote, scopeNoteOutput, type RedmineContext,
+} from './shared.js';
 
 interface RedmineUser {
   id: number;
@@ -30,22 +32,26 @@ export const getCurrentUser = redmineTool({
     name: z.string(),
     admin: z.boolean(),
     memberships: z.array(z.object({ project: z.string(), project_id: z.number(), roles: z.array(z.string()) })),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (_input, ctx) => {
     // /users/current.json includes the caller's api_key: only the fields below are kept.
     const { user } = await ctx.client.get<{ user: RedmineUser }>('/users/current.json', { include: 'memberships' }, ctx.signal);
+    const { kept: memberships, leftOut } = await keepInScope(ctx, user.memberships ?? [], (m) => m.project);
     return {
       id: user.id,
       login: user.login,
       name: `${user.firstname} ${user.lastname}`.trim(),
       admin: user.admin === true,
-      memberships: (user.memberships ?? []).map((m) => ({ project: m.project.name, project_id: m.project.id, roles: m.roles.map((r) => r.name) })),
+      memberships: memberships.map((m) => ({ project: m.project.name, project_id: m.project.id, roles: m.roles.map((r) => r.name) })),
+      scope_note: scopeNote(ctx, leftOut, 'Memberships in projects'),
     };
   },
   render: (out) =>
     `${out.name} (${out.login}, id ${out.id})${out.admin ? ', administrator' : ''}\n` +
-    out.memberships.map((m) => `- ${m.project} (#${m.project_id}): ${m.roles.join(', ')}`).join('\n'),
+    out.memberships.map((m) => `- ${m.project} (#${m.project_id}): ${m.roles.join(', ')}`).join('\n') +
+    (out.scope_note ? `\n${out.scope_note}` : ''),
 });
 
 // ---------------------------------------------------------------- redmine_list_users
@@ -205,19 +211,13 @@ async function lookupItems(ctx: RedmineContext, kind: LookupKind, project: strin
         offset += body.queries.length;
         if (!body.queries.length || offset >= (body.total_count ?? 0)) break;
       }
-      const visible: LookupItem[] = [];
-      for (const q of queries) {
-        if (q.project_id) {
-          try {
-            await ctx.client.assertProjectInScope(ctx.scope, q.project_id, `Query #${q.id}`, ctx.signal);
-          } catch (error) {
-            if (error instanceof PolicyError) continue;
-            throw error;
-          }
-        }
-        visible.push({ id: q.id, name: q.name, extra: flags(q.project_id ? `project #${q.project_id}` : 'all projects', q.is_public === false && 'private') });
-      }
-      return { items: visible, note: 'Apply a saved query with redmine_search_issues query_id.' };
+      // A query of a project outside the scope is not listed; global ones (no project) are.
+      const { kept, leftOut } = await keepInScope(ctx, queries.filter((q) => q.project_id), (q) => q.project_id);
+      const visible = queries.filter((q) => !q.project_id || kept.includes(q));
+      return {
+        items: visible.map((q) => ({ id: q.id, name: q.name, extra: flags(q.project_id ? `project #${q.project_id}` : 'all projects', q.is_public === false && 'private') })),
+        note: ['Apply a saved query with redmine_search_issues query_id.', scopeNote(ctx, leftOut, 'Queries of projects')].filter(Boolean).join(' '),
+      };
     }
     case 'issue_categories': {
       if (!project) throw new InputError('kind "issue_categories" needs project: categories belong to a project.');

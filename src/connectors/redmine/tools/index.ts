@@ -3,7 +3,7 @@ import type { AnyTool } from '../../../core/tool.js';
 import { getCurrentUser, listUsers, lookup, search } from './discovery.js';
 import { getAttachment, uploadAttachment } from './files.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
-import { createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { addNote, createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
 import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
 import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
 import { getWikiPage, listWikiPages, putWikiPage } from './wiki.js';
@@ -13,6 +13,7 @@ export const redmineTools: AnyTool[] = [
   getIssue,
   createIssue,
   updateIssue,
+  addNote,
   deleteIssue,
   addWatcher,
   removeWatcher,

@@ -6,7 +6,7 @@ import { clip } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineClient } from '../client.js';
 import {
   creates, dateSchema, deletes, done, idSchema, limitSchema, nameOrIdSchema, offsetSchema, projectSchema,
-  readOnly, ref, redmineTool, refOutput, updates, type RedmineContext,
+  readOnly, ref, redmineTool, refOutput, scopedPage, scopeNote, scopeNoteOutput, updates, type RedmineContext,
 } from './shared.js';
 
 interface RedmineIssue {
@@ -166,6 +166,7 @@ export const searchIssues = redmineTool({
     offset: z.number(),
     issues: z.array(issueSummary),
     next_offset: z.number().optional(),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -193,16 +194,26 @@ export const searchIssues = redmineTool({
       updated_on: dateRange(input.updated_from, input.updated_to),
       query_id: input.query_id,
       sort: `${input.sort}:${input.direction}`,
-      offset: input.offset,
-      limit: input.limit,
     };
     for (const cf of input.custom_fields ?? []) query[`cf_${cf.id}`] = cf.value;
-    const body = await client.get<{ issues: RedmineIssue[]; total_count: number; offset: number }>('/issues.json', query, signal);
-    const next = body.offset + body.issues.length;
+    const page = await scopedPage(ctx, {
+      offset: input.offset,
+      limit: input.limit,
+      // A saved query keeps its own project filters (Redmine ignores subproject_id with query_id), so its list may
+      // hold subprojects outside the scope; every other request is limited to the allowed project.
+      exact: input.query_id === undefined,
+      fetch: async (offset, limit) => {
+        const body = await client.get<{ issues: RedmineIssue[]; total_count: number }>('/issues.json', { ...query, offset, limit }, signal);
+        return { items: body.issues, total: body.total_count };
+      },
+      projectOf: (issue) => issue.project,
+      narrow: 'give filters (status, tracker, dates, text) instead of query_id, or a saved query with fewer results.',
+    });
+    const next = input.offset + page.items.length;
     return {
-      total_count: body.total_count,
-      offset: body.offset,
-      issues: body.issues.map((issue) => ({
+      total_count: page.total,
+      offset: input.offset,
+      issues: page.items.map((issue) => ({
         id: issue.id,
         subject: issue.subject,
         project: project ? undefined : issue.project.name,
@@ -213,19 +224,21 @@ export const searchIssues = redmineTool({
         updated: issue.updated_on.slice(0, 10),
         due: issue.due_date ?? undefined,
       })),
-      next_offset: next < body.total_count ? next : undefined,
+      next_offset: next < page.total ? next : undefined,
+      scope_note: scopeNote(ctx, page.leftOut, 'Issues'),
     };
   },
   render: (out) => {
     const head = out.issues.length
       ? `Issues ${out.offset + 1}-${out.offset + out.issues.length} of ${out.total_count}${out.next_offset !== undefined ? ` (more: offset=${out.next_offset})` : ''}`
       : `No issues (total ${out.total_count}).`;
+    const note = out.scope_note ? [out.scope_note] : [];
     const lines = out.issues.map(
       (i) =>
         `#${i.id} [${i.tracker}/${i.status}/${i.priority}] ${i.subject}` +
         `${i.assignee ? ` → ${i.assignee}` : ''} · ${i.updated}${i.due ? ` · due ${i.due}` : ''}${i.project ? ` · ${i.project}` : ''}`,
     );
-    return [head, ...lines].join('\n');
+    return [head, ...note, ...lines].join('\n');
   },
 });
 
@@ -239,12 +252,55 @@ const ATTR_LOOKUPS: Record<string, Parameters<RedmineClient['lookup']>[0]> = {
 };
 const LONG_TEXT_ATTRS = new Set(['description']);
 
+/**
+ * Under a scope, which of the issues and projects an issue refers to (children, relations, parent, and those its
+ * history names) may be shown: any of them can be in another project. Everything may without a scope.
+ */
+interface Shown {
+  issue(id: number): boolean;
+  project(id: number): boolean;
+  /** Set once something was left out or replaced, so the result can say so. */
+  leftOut: boolean;
+}
+
+async function shownReferences(ctx: RedmineContext, issue: RedmineIssue): Promise<Shown> {
+  const inScope = await ctx.client.projectFilter(ctx.scope, ctx.signal);
+  if (!inScope) return { issue: () => true, project: () => true, leftOut: false };
+  const ids = new Set<number>();
+  for (const child of issue.children ?? []) ids.add(child.id);
+  for (const relation of issue.relations ?? []) ids.add(relation.issue_id === issue.id ? relation.issue_to_id : relation.issue_id);
+  if (issue.parent) ids.add(issue.parent.id);
+  for (const journal of issue.journals ?? []) {
+    for (const detail of journal.details) {
+      if (detail.property !== 'relation' && !(detail.property === 'attr' && detail.name === 'parent_id')) continue;
+      for (const value of [detail.old_value, detail.new_value]) if (value && /^\d+$/.test(value)) ids.add(Number(value));
+    }
+  }
+  ids.delete(issue.id);
+  const allowed = ids.size ? await ctx.client.issuesInScope(ctx.scope, [...ids], ctx.signal) : new Set<number>();
+  allowed.add(issue.id);
+  return { issue: (id) => allowed.has(id), project: (id) => inScope(id), leftOut: false };
+}
+
+const OUTSIDE = 'outside the allowed projects';
+
 /** One readable line per journal detail, instead of whole old and new texts. */
-async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ctx: RedmineContext): Promise<string[]> {
+async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ctx: RedmineContext, shown: Shown): Promise<string[]> {
   const out: string[] = [];
+  /** An issue or project id from the history, or a placeholder when it is outside the scope. */
+  const reference = (value: string, kind: 'issue' | 'project') => {
+    if (!value || shown[kind](Number(value))) return kind === 'issue' && value ? `#${value}` : value || '(none)';
+    shown.leftOut = true;
+    return `(${kind === 'issue' ? 'an issue' : 'a project'} ${OUTSIDE})`;
+  };
   for (const detail of journal.details) {
     const oldValue = detail.old_value ?? '';
     const newValue = detail.new_value ?? '';
+    if (detail.property === 'attr' && (detail.name === 'parent_id' || detail.name === 'project_id')) {
+      const kind = detail.name === 'parent_id' ? 'issue' : 'project';
+      out.push(`${detail.name.replace(/_id$/, '')}: ${reference(oldValue, kind)} → ${reference(newValue, kind)}`);
+      continue;
+    }
     if (detail.property === 'attr' && LONG_TEXT_ATTRS.has(detail.name)) {
       out.push(`${detail.name} edited (${oldValue.length} → ${newValue.length} chars)`);
       continue;
@@ -266,7 +322,7 @@ async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ct
     } else if (detail.property === 'attachment') {
       out.push(newValue ? `attached ${newValue}` : `removed attachment ${oldValue}`);
     } else if (detail.property === 'relation') {
-      out.push(newValue ? `relation ${detail.name} #${newValue} added` : `relation ${detail.name} #${oldValue} removed`);
+      out.push(newValue ? `relation ${detail.name} ${reference(newValue, 'issue')} added` : `relation ${detail.name} ${reference(oldValue, 'issue')} removed`);
     } else {
       out.push(`${detail.property} ${detail.name} changed`);
     }
@@ -326,12 +382,15 @@ export const getIssue = redmineTool({
     children: z.array(z.object({ id: z.number(), subject: z.string() })).optional(),
     watchers: z.array(refOutput).optional(),
     allowed_statuses: z.array(refOutput).optional(),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
     const include = [...input.include, ...(input.journals ? ['journals'] : [])].join(',');
     const { issue } = await ctx.client.get<{ issue: RedmineIssue }>(`/issues/${pathSegment(input.issue_id)}.json`, { include: include || undefined }, ctx.signal);
     await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${issue.id}`, ctx.signal);
+    const shown = await shownReferences(ctx, issue);
+    const keep = (id: number) => shown.issue(id) || ((shown.leftOut = true), false);
 
     let journals;
     if (input.journals) {
@@ -340,7 +399,7 @@ export const getIssue = redmineTool({
       const page = all.slice(input.journal_offset, input.journal_offset + input.journal_limit);
       const items = await Promise.all(
         page.map(async (j) => {
-          const changes = await summariseDetails(j, issue, ctx);
+          const changes = await summariseDetails(j, issue, ctx, shown);
           return {
             id: j.id,
             user: j.user.name,
@@ -367,7 +426,7 @@ export const getIssue = redmineTool({
       assignee: ref(issue.assigned_to),
       category: ref(issue.category),
       version: ref(issue.fixed_version),
-      parent_id: issue.parent?.id,
+      parent_id: issue.parent && keep(issue.parent.id) ? issue.parent.id : undefined,
       description: clip(issue.description ?? '', input.max_chars, 'call redmine_get_issue with a larger max_chars'),
       start_date: issue.start_date ?? undefined,
       due_date: issue.due_date ?? undefined,
@@ -384,11 +443,14 @@ export const getIssue = redmineTool({
         ? issue.attachments?.map((a) => ({ id: a.id, filename: a.filename, filesize: a.filesize, content_type: a.content_type }))
         : undefined,
       relations: has('relations')
-        ? issue.relations?.map((r) => ({ id: r.id, type: r.relation_type, issue_id: r.issue_id, issue_to_id: r.issue_to_id, delay: r.delay ?? undefined }))
+        ? issue.relations
+            ?.filter((r) => keep(r.issue_id === issue.id ? r.issue_to_id : r.issue_id))
+            .map((r) => ({ id: r.id, type: r.relation_type, issue_id: r.issue_id, issue_to_id: r.issue_to_id, delay: r.delay ?? undefined }))
         : undefined,
-      children: has('children') ? issue.children?.map((c) => ({ id: c.id, subject: c.subject })) : undefined,
+      children: has('children') ? issue.children?.filter((c) => keep(c.id)).map((c) => ({ id: c.id, subject: c.subject })) : undefined,
       watchers: has('watchers') ? issue.watchers?.map((w) => ref(w)!) : undefined,
       allowed_statuses: has('allowed_statuses') ? issue.allowed_statuses?.map((s) => ref(s)!) : undefined,
+      scope_note: scopeNote(ctx, shown.leftOut, 'Related issues and projects'),
     };
   },
   render: (out) => {
@@ -414,6 +476,7 @@ export const getIssue = redmineTool({
     if (out.relations?.length) lines.push(`Relations: ${out.relations.map((r) => `${r.type} #${r.issue_id === out.id ? r.issue_to_id : r.issue_id} (relation ${r.id})`).join(', ')}`);
     if (out.children?.length) lines.push(`Children: ${out.children.map((c) => `#${c.id} ${c.subject}`).join('; ')}`);
     if (out.watchers?.length) lines.push(`Watchers: ${out.watchers.map((w) => w.name).join(', ')}`);
+    if (out.scope_note) lines.push(out.scope_note);
     if (out.allowed_statuses) lines.push(`Allowed next statuses: ${out.allowed_statuses.map((s) => `${s.name} (${s.id})`).join(', ')}`);
     if (out.journals) {
       const j = out.journals;
@@ -517,7 +580,7 @@ export const updateIssue = redmineTool({
   name: 'redmine_update_issue',
   title: 'Update a Redmine issue',
   description:
-    'Change an issue\'s fields and/or add a note; warns when the workflow refused a status change.',
+    'Change an issue\'s fields (a note may go with them); warns when the workflow refused a status change. Only a comment: redmine_add_note.',
   inputSchema: z.object({
     issue_id: idSchema(),
     ...editableFields,
@@ -582,6 +645,41 @@ export const updateIssue = redmineTool({
       done(`Updated issue #${out.id}${out.changed.length ? `: ${out.changed.join(', ')}` : ''}${out.note_added ? `${out.changed.length ? '; ' : ': '}note added` : ''}`, out.url),
       ...out.warnings.map((w) => `Warning: ${w}`),
     ].join('\n'),
+});
+
+export const addNote = redmineTool({
+  name: 'redmine_add_note',
+  title: 'Add a note to a Redmine issue',
+  description:
+    'Add a comment (note) to an issue\'s history, changing nothing else. To change fields too: redmine_update_issue.',
+  inputSchema: z.object({
+    issue_id: idSchema(),
+    notes: z.string().max(100_000).regex(/\S/, 'must not be blank').describe('Comment text; Textile or Markdown, as configured'),
+    private_notes: z.boolean().default(false).describe('Visible only to users allowed to see private notes'),
+  }),
+  outputSchema: z.object({
+    issue_id: z.number(),
+    journal_id: z.number().optional().describe('Id of the new note (for redmine_update_journal)'),
+    private: z.boolean(),
+    url: z.string(),
+  }),
+  annotations: creates,
+  handler: async (input, ctx) => {
+    const path = `/issues/${pathSegment(input.issue_id)}.json`;
+    const { issue: before } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'journals' }, ctx.signal);
+    await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${input.issue_id}`, ctx.signal);
+    const lastBefore = Math.max(0, ...(before.journals ?? []).map((j) => j.id));
+    await ctx.client.put(path, { issue: { notes: input.notes, private_notes: input.private_notes } }, ctx.signal);
+    // Redmine answers the PUT without a body: the new note is the journal with this text added since the first read.
+    const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'journals' }, ctx.signal);
+    const added = (after.journals ?? []).filter((j) => j.id > lastBefore && j.notes);
+    // Redmine may normalise line ends; a single new note is this one even if its text differs by that.
+    const journal = added.find((j) => j.notes === input.notes) ?? (added.length === 1 ? added[0] : undefined);
+    const anchor = journal ? `#change-${journal.id}` : '';
+    return { issue_id: input.issue_id, journal_id: journal?.id, private: input.private_notes, url: ctx.client.webUrl(`/issues/${input.issue_id}${anchor}`) };
+  },
+  render: (out) =>
+    done(`Added a ${out.private ? 'private ' : ''}note to issue #${out.issue_id}${out.journal_id ? ` (journal ${out.journal_id})` : ''}`, out.url),
 });
 
 export const deleteIssue = redmineTool({

@@ -12,10 +12,13 @@ import {
   limitSchema,
   offsetSchema,
   projectSchema,
+  keepInScope,
   readOnly,
   redmineTool,
   ref,
   refOutput,
+  scopeNote,
+  scopeNoteOutput,
   updates,
   type RedmineContext,
 } from './shared.js';
@@ -86,15 +89,21 @@ export const listProjects = redmineTool({
     total_count: z.number(),
     offset: z.number(),
     projects: z.array(projectListItem),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
     if (ctx.scope.active) {
       const projects = await scopedProjects(ctx, input.include_closed);
+      // A parent outside the scope is not named.
+      const inScope = (await ctx.client.projectFilter(ctx.scope, ctx.signal))!;
+      const page = projects.slice(input.offset, input.offset + input.limit);
+      const hidesParent = page.some((project) => project.parent && !inScope(project.parent));
       return {
         total_count: projects.length,
         offset: input.offset,
-        projects: projects.slice(input.offset, input.offset + input.limit).map(listItem),
+        projects: page.map((project) => listItem(project.parent && !inScope(project.parent) ? { ...project, parent: undefined } : project)),
+        scope_note: scopeNote(ctx, hidesParent, 'Parent projects'),
       };
     }
     const body = await ctx.client.get<{ projects: RedmineProject[]; total_count?: number }>(
@@ -118,7 +127,7 @@ export const listProjects = redmineTool({
     );
     const end = out.offset + out.projects.length;
     const more = end < out.total_count ? `\nMore: call again with offset=${end}.` : '';
-    return `Projects ${out.offset + 1}-${end} of ${out.total_count}:\n${lines.join('\n')}${more}`;
+    return `Projects ${out.offset + 1}-${end} of ${out.total_count}:\n${lines.join('\n')}${more}${out.scope_note ? `\n${out.scope_note}` : ''}`;
   },
 });
 
@@ -181,6 +190,7 @@ export const getProject = redmineTool({
       .array(z.object({ user: refOutput.optional(), group: refOutput.optional(), roles: z.array(z.string()) }))
       .optional(),
     memberships_total: z.number().optional().describe('Set when there are more members than listed'),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -200,13 +210,16 @@ export const getProject = redmineTool({
       include.has('issue_custom_fields') ? customFieldDefinitions(ctx) : undefined,
     ]);
     const plain = (items: NamedRef[] | undefined) => (items ?? []).map((item) => ({ id: item.id, name: item.name }));
+    const inScope = await ctx.client.projectFilter(ctx.scope, ctx.signal);
+    // A parent outside the scope is not named.
+    const hideParent = Boolean(project.parent && inScope && !inScope(project.parent));
     return {
       id: project.id,
       identifier: project.identifier,
       name: project.name,
       status: project.status === undefined ? undefined : PROJECT_STATUS[project.status],
       is_public: project.is_public,
-      parent: ref(project.parent),
+      parent: hideParent ? undefined : ref(project.parent),
       homepage: project.homepage || undefined,
       description: project.description
         ? clip(project.description, input.max_chars, `call redmine_get_project again with max_chars=${Math.min(100_000, project.description.length)}`)
@@ -232,12 +245,14 @@ export const getProject = redmineTool({
       memberships: members?.memberships.map((m) => ({ user: ref(m.user), group: ref(m.group), roles: m.roles.map((r) => r.name) })),
       memberships_total:
         members && (members.total_count ?? 0) > members.memberships.length ? members.total_count : undefined,
+      scope_note: scopeNote(ctx, hideParent, 'The parent project'),
     };
   },
   render: (out) => {
     const lines = [
       `${out.name} (${out.identifier}, #${out.id})${out.status && out.status !== 'active' ? ` [${out.status}]` : ''}${out.parent ? `, parent ${out.parent.name}` : ''} ${out.url}`,
     ];
+    if (out.scope_note) lines.push(out.scope_note);
     if (out.description) lines.push(`Description: ${out.description}`);
     const names = (items: Array<{ id: number; name: string }>) => items.map((item) => `${item.name} (${item.id})`).join(', ') || 'none';
     if (out.trackers) lines.push(`Trackers: ${names(out.trackers)}`);
@@ -308,6 +323,7 @@ export const listVersions = redmineTool({
         description: z.string().optional(),
       }),
     ),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -316,9 +332,12 @@ export const listVersions = redmineTool({
       ctx.client.get<{ versions: RedmineVersion[] }>(`/projects/${pathSegment(input.project)}/versions.json`, undefined, ctx.signal),
       ctx.client.get<{ project: RedmineProject }>(`/projects/${pathSegment(input.project)}.json`, undefined, ctx.signal),
     ]);
+    // Versions shared from projects outside the scope are left out.
+    const { kept, leftOut } = await keepInScope(ctx, versions, (v) => v.project ?? owner.project);
     return {
-      total_count: versions.length,
-      versions: versions.map((v) => ({
+      total_count: kept.length,
+      scope_note: scopeNote(ctx, leftOut, 'Versions shared from projects'),
+      versions: kept.map((v) => ({
         id: v.id,
         name: v.name,
         status: v.status,
@@ -330,7 +349,7 @@ export const listVersions = redmineTool({
     };
   },
   render: (out) =>
-    out.versions.length
+    (out.versions.length
       ? out.versions
           .map(
             (v) =>
@@ -338,7 +357,7 @@ export const listVersions = redmineTool({
               `${v.project ? `, from ${v.project.name}` : ''}${v.description ? `: ${v.description}` : ''}`,
           )
           .join('\n')
-      : 'No versions.',
+      : 'No versions.') + (out.scope_note ? `\n${out.scope_note}` : ''),
 });
 
 export const createVersion = redmineTool({

@@ -16,6 +16,9 @@ import {
   projectSchema,
   readOnly,
   redmineTool,
+  scopedPage,
+  scopeNote,
+  scopeNoteOutput,
   updates,
   type RedmineContext,
 } from './shared.js';
@@ -145,6 +148,7 @@ export const listTimeEntries = redmineTool({
     offset: z.number(),
     hours_on_page: z.number(),
     entries: z.array(entryOutput),
+    scope_note: scopeNoteOutput,
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -159,28 +163,34 @@ export const listTimeEntries = redmineTool({
     }
     const activityId =
       input.activity === undefined ? undefined : await ctx.client.resolveLookup('time_entry_activities', input.activity, 'activity', ctx.signal);
-    const body = await ctx.client.get<{ time_entries: RedmineTimeEntry[]; total_count?: number }>(
-      '/time_entries.json',
-      {
-        project_id: project,
-        // Under a scope, subprojects (which may be outside it) are left out.
-        subproject_id: ctx.scope.active && project !== undefined ? '!*' : undefined,
-        issue_id: input.issue_id,
-        user_id: input.me ? 'me' : input.user_id,
-        from: input.from,
-        to: input.to,
-        activity_id: activityId,
-        sort: input.sort,
-        offset: input.offset,
-        limit: input.limit,
-      },
-      ctx.signal,
-    );
-    return {
-      total_count: body.total_count ?? body.time_entries.length,
+    const query = {
+      project_id: project,
+      // Under a scope, subprojects (which may be outside it) are left out.
+      subproject_id: ctx.scope.active && project !== undefined ? '!*' : undefined,
+      issue_id: input.issue_id,
+      user_id: input.me ? 'me' : input.user_id,
+      from: input.from,
+      to: input.to,
+      activity_id: activityId,
+      sort: input.sort,
+    };
+    const page = await scopedPage(ctx, {
       offset: input.offset,
-      hours_on_page: round2(body.time_entries.reduce((sum, entry) => sum + entry.hours, 0)),
-      entries: body.time_entries.map(entryItem),
+      limit: input.limit,
+      exact: true,
+      fetch: async (offset, limit) => {
+        const body = await ctx.client.get<{ time_entries: RedmineTimeEntry[]; total_count?: number }>('/time_entries.json', { ...query, offset, limit }, ctx.signal);
+        return { items: body.time_entries, total: body.total_count ?? offset + body.time_entries.length };
+      },
+      projectOf: (entry) => entry.project,
+      narrow: 'give a shorter date range (from, to), a user or an activity.',
+    });
+    return {
+      total_count: page.total,
+      offset: input.offset,
+      hours_on_page: round2(page.items.reduce((sum, entry) => sum + entry.hours, 0)),
+      entries: page.items.map(entryItem),
+      scope_note: scopeNote(ctx, page.leftOut, 'Time entries'),
     };
   },
   render: (out) => {
@@ -192,7 +202,7 @@ export const listTimeEntries = redmineTool({
         (e.comments ? `: ${e.comments.replace(/\s+/g, ' ')}` : ''),
     );
     const more = end < out.total_count ? `\nMore: call again with offset=${end}.` : '';
-    return `Time entries ${out.offset + 1}-${end} of ${out.total_count} (${out.hours_on_page} h on this page):\n${lines.join('\n')}${more}`;
+    return `Time entries ${out.offset + 1}-${end} of ${out.total_count} (${out.hours_on_page} h on this page):\n${lines.join('\n')}${more}${out.scope_note ? `\n${out.scope_note}` : ''}`;
   },
 });
 
