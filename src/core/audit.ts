@@ -31,7 +31,21 @@ export interface CredentialEvent {
   detail?: string;
 }
 
-export type AuditEvent = ToolCallEvent | CredentialEvent;
+/** One read of an MCP resource (resources/read), audited like a tool call. */
+export interface ResourceReadEvent {
+  type: 'resource_read';
+  uri: string;
+  /** The name policy knows it by (etim_resource_languages). */
+  resource: string;
+  connector: string;
+  caller: string;
+  outcome: AuditOutcome;
+  duration_ms: number;
+  credential?: string;
+  error?: string;
+}
+
+export type AuditEvent = ToolCallEvent | CredentialEvent | ResourceReadEvent;
 
 export interface AuditSink {
   record(event: AuditEvent): void;

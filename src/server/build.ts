@@ -1,12 +1,13 @@
 // Builds the MCP server from the enabled connectors, wrapping every tool in the pipeline:
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
 import { McpServer } from '@modelcontextprotocol/server';
-import type { CallToolResult, InputRequiredResult, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditSink } from '../core/audit.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ToolPolicy } from '../core/policy.js';
+import type { PolicyTool, ToolPolicy } from '../core/policy.js';
+import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
 import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
@@ -29,7 +30,7 @@ export interface PipelineOptions {
   /** Who is calling, for audit records ("stdio" or the HTTP caller's name). */
   caller: string;
   /** A caller's own limits (HTTP tokens and scopes): a reason to refuse a tool, or undefined. Only narrows. */
-  callerRefusal?: (tool: AnyTool, connector: string) => string | undefined;
+  callerRefusal?: (tool: PolicyTool, connector: string) => string | undefined;
   /** What tools/list advertises and whether results carry structured content (BASTION_TOOL_SCHEMAS). */
   toolSchemas: ToolSchemaMode;
   /** Ask the person at the client before a destructive tool runs, where the client can ask (BASTION_CONFIRM_DESTRUCTIVE). */
@@ -52,25 +53,68 @@ export function enabledTools(options: Pick<PipelineOptions, 'connectors' | 'poli
   );
 }
 
+/** The resources of the enabled connectors that policy and the caller's scopes let through. */
+function visibleResources(options: PipelineOptions): Array<{ resource: AnyResource; connector: LoadedConnector; policyTool: PolicyTool }> {
+  return options.connectors.flatMap((connector) =>
+    (connector.module.resources ?? [])
+      .map((resource) => ({ resource, connector, policyTool: resourcePolicyTool(connector.runtime.name, resource) }))
+      .filter(({ policyTool }) => options.policy.isEnabled(policyTool) && !options.callerRefusal?.(policyTool, connector.runtime.name)),
+  );
+}
+
+/** One resources/read: policy checked again, then read, cleaned, redacted and audited like a tool call. */
+async function readResource(
+  resource: AnyResource,
+  policyTool: PolicyTool,
+  connector: LoadedConnector,
+  uri: URL,
+  sdkContext: ServerContext,
+  options: PipelineOptions,
+): Promise<ReadResourceResult> {
+  const started = performance.now();
+  const { runtime } = connector;
+  const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void =>
+    options.audit.record({
+      type: 'resource_read',
+      uri: resource.uri,
+      resource: policyTool.name,
+      connector: runtime.name,
+      caller: sdkContext.http?.authInfo?.clientId ?? options.caller,
+      outcome,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      credential: runtime.credential?.fingerprint,
+      ...(error ? { error } : {}),
+    });
+  try {
+    options.policy.assertEnabled(policyTool);
+    const refusal = options.callerRefusal?.(policyTool, runtime.name);
+    if (refusal) throw new PolicyError(refusal);
+    const text = await resource.read({ client: runtime.client, signal: sdkContext.mcpReq.signal });
+    audit('ok');
+    return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text: redact(cleanText(text)) }] };
+  } catch (error) {
+    const message = describeError(error, resource.uri, options.logger);
+    audit(error instanceof PolicyError ? 'denied' : 'error', message);
+    // Resources have no error result: the protocol error carries the same readable, redacted message.
+    throw new Error(message, { cause: error });
+  }
+}
+
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Listed schemas are converted once here: over HTTP the factory runs for every request.
   const tools = enabledTools(options).map((entry) => ({ ...entry, listedInput: listedInputSchema(entry.tool.inputSchema, options.toolSchemas) }));
   const full = options.toolSchemas === 'full';
+  // Resources pass the same policy as tools: a hidden one is not registered, so it is neither listed nor readable
+  // (the SDK answers "Resource not found", as for a resource that does not exist).
+  const resources = visibleResources(options);
   return () => {
-    const resources = options.connectors.flatMap((connector) => (connector.module.resources ?? []).map((resource) => ({ resource, connector })));
     // The tool and resource lists are fixed for the life of the process: nothing to announce.
     const capabilities = resources.length ? { tools: { listChanged: false }, resources: { listChanged: false } } : { tools: { listChanged: false } };
     const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities, instructions: INSTRUCTIONS });
-    for (const { resource, connector } of resources) {
-      server.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, ctx) => {
-        try {
-          const text = await resource.read({ client: connector.runtime.client, signal: ctx.mcpReq.signal });
-          return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text: redact(cleanText(text)) }] };
-        } catch (error) {
-          // Resources have no error result: the protocol error carries the same readable, redacted message.
-          throw new Error(describeError(error, resource.uri, options.logger), { cause: error });
-        }
-      });
+    for (const { resource, connector, policyTool } of resources) {
+      server.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, (uri, ctx) =>
+        readResource(resource, policyTool, connector, uri, ctx, options),
+      );
     }
     for (const { tool, connector, listedInput } of tools) {
       server.registerTool(

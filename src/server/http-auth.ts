@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { assertEgressUrl, guardedLookup } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { registerSecret } from '../core/redact.js';
-import type { AnyTool } from '../core/tool.js';
+import type { PolicyTool } from '../core/policy.js';
 
 export interface Caller {
   name: string;
@@ -45,8 +45,8 @@ function requireUsableScopes(scopes: string[]): void {
   }
 }
 
-/** Why a caller may not use a tool, or undefined when it may. Never widens the operator's own policy. */
-export function callerRefusal(scopes: string[], tool: AnyTool, connector: string): string | undefined {
+/** Why a caller may not use a tool (or read a resource), or undefined when it may. Never widens the operator's own policy. */
+export function callerRefusal(scopes: string[], tool: PolicyTool, connector: string): string | undefined {
   if (!tool.annotations.readOnlyHint && !scopes.includes(SCOPES.write)) return `${tool.name} changes data and this caller may only read (${SCOPES.write} missing).`;
   const connectors = scopes.filter((s) => s.startsWith(SCOPES.connectorPrefix)).map((s) => s.slice(SCOPES.connectorPrefix.length));
   if (connectors.length && !connectors.includes(connector)) return `${tool.name} belongs to ${connector}, which this caller may not use.`;

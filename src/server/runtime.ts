@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
 import { registerSecret } from '../core/redact.js';
+import { resourcePolicyTool } from '../core/resource.js';
 import type { Secret } from '../core/secrets.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
@@ -117,7 +118,11 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   }
   const policy = new ToolPolicy(
     { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS },
-    connectors.flatMap((connector) => connector.module.tools.map((tool) => tool.name)),
+    // Resources are named in these lists like tools (etim_resource_languages): see resourcePolicyTool.
+    connectors.flatMap((connector) => [
+      ...connector.module.tools.map((tool) => tool.name),
+      ...(connector.module.resources ?? []).map((resource) => resourcePolicyTool(connector.runtime.name, resource).name),
+    ]),
   );
   return {
     settings,

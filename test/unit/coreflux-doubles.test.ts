@@ -214,7 +214,12 @@ describe('Coreflux broker emulator', () => {
       expect(noDefinition).toMatchObject({ success: false, errors: [{ message: 'Empty definition', line: 1, column: 1 }] });
       const badName = JSON.parse((await send('-addRoute DEFINE ROUTE 9lives WITH TYPE MQTT_BRIDGE'))!);
       expect(badName.errors[0]).toMatchObject({ message: "Invalid route name '9lives'", line: 1, column: 14 });
+      const untyped = JSON.parse((await send('-addRoute DEFINE ROUTE Bridge\n    ADD SOURCE_CONFIG\n        WITH BROKER SELF'))!);
+      expect(untyped.errors[0]).toMatchObject({ message: 'Expected WITH TYPE <route type> after DEFINE ROUTE Bridge', line: 1, column: 21 });
       expect(broker.state.routes.size).toBe(0);
+      const typed = JSON.parse((await send("-addRoute DEFINE ROUTE Bridge WITH TYPE MQTT_BRIDGE\n    ADD DESTINATION_CONFIG\n        WITH BROKER_ADDRESS \"127.0.0.1\"\n        WITH BROKER_PORT '1883'"))!);
+      expect(typed).toMatchObject({ success: true, entityType: 'Route', entityName: 'Bridge' });
+      expect(JSON.parse((await send('-removeRoute Bridge'))!)).toMatchObject({ success: true });
     });
 
     it('fails removing an unknown entity and names an unknown command', async () => {

@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError, PolicyError } from '../../src/core/errors.js';
-import { checkTopicFilter, checkTopicName, filterCovers, topicMatches, TopicScope, topicsInLot } from '../../src/connectors/coreflux/topics.js';
+import { topicsInLot } from '../../src/connectors/coreflux/lot-check.js';
+import { checkTopicFilter, checkTopicName, filterCovers, topicMatches, TopicScope } from '../../src/connectors/coreflux/topics.js';
 
 describe('checkTopicName', () => {
   it('accepts plain topics, including "$" topics, empty inner levels and spaces', () => {
@@ -216,6 +217,10 @@ describe('topicsInLot', () => {
 
   it('finds nothing in definitions without topics and ignores words that only contain TOPIC', () => {
     expect(topicsInLot('DEFINE ROUTE Bridge WITH TYPE MQTT_BRIDGE')).toEqual([]);
-    expect(topicsInLot('DEFINE MODEL M\n    ADD "SUBTOPIC" WITH "x"\n    ADD "y" WITH MYTOPIC "not/a/topic"')).toEqual([]);
+    expect(topicsInLot('DEFINE MODEL M\n    ADD "SUBTOPIC" WITH "x"\n    ADD "y" WITH TOPICAL "not/a/topic"')).toEqual([]);
+  });
+
+  it('also reads every keyword ending in TOPIC or TOPICS: routes name theirs SOURCE_TOPIC, DESTINATION_TOPIC …', () => {
+    expect(topicsInLot('ADD MAPPING m\n WITH SOURCE_TOPIC "a/b"\n WITH DESTINATION_TOPIC "c/#"\n WITH MYTOPIC "d"\n WITH BASE_TOPICS "e/1, e/2"')).toEqual(['a/b', 'c/#', 'd', 'e/1', 'e/2']);
   });
 });

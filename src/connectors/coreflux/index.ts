@@ -12,6 +12,7 @@ import { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
 import { CommandChannel } from './channel.js';
 import { MqttConnection } from './mqtt.js';
+import { RouteHosts } from './lot-check.js';
 import { TopicScope } from './topics.js';
 import { corefluxTools } from './tools/index.js';
 
@@ -27,6 +28,7 @@ export const COREFLUX_VARIABLES: VariableDoc[] = [
   { name: 'MQTT_CLIENT_CERT', description: 'PEM client certificate for brokers that require one' },
   { name: 'MQTT_CLIENT_KEY', description: 'PEM private key of the client certificate' },
   { name: 'MQTT_TOPICS', description: 'Comma-separated topic filters tools may read and write', default: '# (everything but $SYS)' },
+  { name: 'COREFLUX_ROUTE_HOSTS', description: 'Comma-separated host or host:port list LoT routes may make the broker connect to (bridges, databases, e-mail, HTTP, devices); routes naming any other host are refused', default: 'none' },
   { name: 'MQTT_COMMAND_TOPIC', description: 'Coreflux command topic (answers on <this>/Output)', default: '$SYS/Coreflux/Command' },
   { name: 'MQTT_COMMAND_TIMEOUT', description: 'Seconds to wait for a command\'s answer', default: '10' },
   { name: 'COREFLUX_COPILOT_URL', description: 'Base URL of the Coreflux Copilot (chat completions at /api/v1/chat/completions)' },
@@ -50,6 +52,7 @@ const SettingsSchema = z.object({
   MQTT_CLIENT_CERT: z.string().optional(),
   MQTT_CLIENT_KEY: z.string().optional(),
   MQTT_TOPICS: listSetting.default(['#']),
+  COREFLUX_ROUTE_HOSTS: listSetting.default([]),
   MQTT_COMMAND_TOPIC: z.string().min(1).max(256).default('$SYS/Coreflux/Command'),
   MQTT_COMMAND_TIMEOUT: z.coerce.number().min(1).max(120).default(10),
   COREFLUX_COPILOT_URL: z.string().url().optional(),
@@ -61,6 +64,8 @@ export interface CorefluxClient {
   mqtt: MqttConnection;
   channel: CommandChannel;
   topics: TopicScope;
+  /** Hosts LoT routes may make the broker connect to (COREFLUX_ROUTE_HOSTS). */
+  routeHosts: RouteHosts;
   copilot?: { http: HttpClient; key?: Secret };
   verifier: { http: HttpClient; path: string };
 }
@@ -89,6 +94,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     mqtt,
     channel: new CommandChannel(mqtt, settings.MQTT_COMMAND_TOPIC, settings.MQTT_COMMAND_TIMEOUT * 1000),
     topics: new TopicScope(settings.MQTT_TOPICS),
+    routeHosts: new RouteHosts(settings.COREFLUX_ROUTE_HOSTS),
     copilot: settings.COREFLUX_COPILOT_URL
       ? {
           http: new HttpClient({
@@ -138,6 +144,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         : fail('connection', `${status.state}${status.last_error ? `: ${status.last_error}` : ''}`, 'check MQTT_BROKER, MQTT_PORT, MQTT_USE_TLS and the credentials against the broker\'s listener'),
       ...(connected ? [await wildcardCheck()] : []),
       { name: 'topics', status: 'ok', detail: `tools may use ${client.topics.filters.join(', ')}; commands go to ${settings.MQTT_COMMAND_TOPIC}` },
+      { name: 'routes', status: 'ok', detail: settings.COREFLUX_ROUTE_HOSTS.length ? `LoT routes may connect the broker to ${settings.COREFLUX_ROUTE_HOSTS.join(', ')}` : 'LoT routes may not connect the broker to any other host (COREFLUX_ROUTE_HOSTS is empty)' },
       ...copilotChecks(),
     ];
   };

@@ -76,37 +76,3 @@ export class TopicScope {
     if (!allowed) throw new PolicyError(`${what} "${topicOrFilter}" is outside the allowed topics (MQTT_TOPICS=${this.filters.join(',')}).`);
   }
 }
-
-/** A LoT string literal's text with escapes resolved ("\\$SYS" is "$SYS"). */
-function unescapeLot(text: string): string {
-  return text.replace(/\\(.)/gs, (_, character: string) => (character === 'n' ? '\n' : character === 't' ? '\t' : character));
-}
-
-/**
- * The topics a LoT definition names after TOPIC, to check them against the scope. A literal extended at run time
- * ("plant/" + x) stands for everything below it (plant/#); any other computed topic cannot be checked and is refused,
- * as is a literal extended without a "/" ("plant" + x could be "plant2/x"). TOPIC POSITION reads the triggering topic.
- */
-export function topicsInLot(source: string): string[] {
-  // Tokens: string literals (group 1), words (group 2), single other characters (group 3).
-  const tokens = [...source.matchAll(/"((?:[^"\\]|\\.)*)"|([\p{L}\p{N}_]+)|(\S)/gu)];
-  const topics: string[] = [];
-  tokens.forEach((token, index) => {
-    if (token[2]?.toUpperCase() !== 'TOPIC') return;
-    const next = tokens[index + 1];
-    if (next?.[2]?.toUpperCase() === 'POSITION') return;
-    if (next?.[1] === undefined) {
-      throw new PolicyError('Every TOPIC in a definition must be a quoted topic ("plant/led"), or start with one ending in "/": a computed topic cannot be checked against MQTT_TOPICS.');
-    }
-    const forms = [...new Set([next[1], unescapeLot(next[1])])];
-    if (tokens[index + 2]?.[3] === '+') {
-      if (!forms.every((form) => form.endsWith('/'))) {
-        throw new PolicyError(`The topic "${next[1]}" + ... could become any topic starting with "${next[1]}": end the quoted part with "/" so that MQTT_TOPICS can be checked.`);
-      }
-      topics.push(...forms.map((form) => `${form}#`));
-    } else {
-      topics.push(...forms);
-    }
-  });
-  return topics;
-}

@@ -1,6 +1,6 @@
 // Just enough LoT ("Language of Things") reading for the Coreflux doubles: the `DEFINE <KIND> <Name>` header that
-// names an entity, the optional `DESCRIPTION "..."` line of an action, and its `PUBLISH TOPIC "..." WITH ...`
-// statements. Nothing else of the language is interpreted.
+// names an entity (a route's also `WITH TYPE <type>`), the optional `DESCRIPTION "..."` line of an action, and its
+// `PUBLISH TOPIC "..." WITH ...` statements. Nothing else of the language is interpreted.
 
 export type LotKind = 'MODEL' | 'ACTION' | 'RULE' | 'ROUTE';
 export const LOT_KINDS: readonly LotKind[] = ['MODEL', 'ACTION', 'RULE', 'ROUTE'];
@@ -47,6 +47,14 @@ export function parseLotHeader(source: string, expected?: LotKind): LotHeader {
   if (expected && kind !== expected) return fail(`Expected DEFINE ${expected}, found DEFINE ${kind}`, kindToken.column);
   if (!nameToken) return fail(`Expected a name after DEFINE ${kind}`, kindToken.column + kindToken.text.length + 1);
   if (!NAME.test(nameToken.text)) return fail(`Invalid ${kind.toLowerCase()} name '${nameToken.text}'`, nameToken.column);
+  if (kind === 'ROUTE') {
+    // Coreflux's route reference: every route declares its type after its name ("Missing WITH TYPE" is an error).
+    const [, , , withToken, typeKeyword, typeToken] = tokens;
+    const after = nameToken.column + nameToken.text.length + 1;
+    if (withToken?.text.toUpperCase() !== 'WITH' || typeKeyword?.text.toUpperCase() !== 'TYPE' || !typeToken || !/^[A-Za-z][A-Za-z0-9_]*$/.test(typeToken.text)) {
+      return { ok: false, problem: { message: `Expected WITH TYPE <route type> after DEFINE ROUTE ${nameToken.text}`, line, column: withToken?.column ?? after, source: text, suggestion: `DEFINE ROUTE ${nameToken.text} WITH TYPE MQTT_BRIDGE` } };
+    }
+  }
   return { ok: true, kind, name: nameToken.text, line };
 }
 

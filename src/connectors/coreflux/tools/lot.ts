@@ -2,7 +2,7 @@
 // diagnostics, action discovery, and any other command verb.
 import { z } from 'zod';
 import { InputError } from '../../../core/errors.js';
-import { topicsInLot } from '../topics.js';
+import { checkLot } from '../lot-check.js';
 import { acts, changes, corefluxTool, entityNameSchema, readOnly, type CorefluxContext } from './shared.js';
 
 type Kind = 'model' | 'action' | 'route' | 'rule';
@@ -44,13 +44,13 @@ function addTool(kind: Kind) {
     name: `coreflux_add_${kind}`,
     title: `Add a Coreflux ${kind}`,
     description:
-      `Add or replace a LoT ${kind} on the Coreflux broker; its topics must be within MQTT_TOPICS.`,
+      `Add or replace a LoT ${kind} on the Coreflux broker; its topics must be within MQTT_TOPICS${kind === 'route' ? ' and the hosts it connects to in COREFLUX_ROUTE_HOSTS' : ''}.`,
     inputSchema: z.object({ definition: z.string().min(10).max(50_000).describe(`LoT source: DEFINE ${kind.toUpperCase()} <Name> ...`) }),
     outputSchema: answerOutput,
     annotations: changes,
     handler: async (input, ctx) => {
       const name = declaredName(input.definition, kind);
-      for (const topic of topicsInLot(input.definition)) ctx.client.topics.assert(topic, `The ${kind} ${name} uses topic`);
+      checkLot(input.definition, ctx.client, `The ${kind} ${name}`);
       return answerOf(await ctx.client.channel.runChecked(`add${capital(kind)}`, input.definition.trim(), ctx.signal));
     },
     render: renderAnswer,
@@ -151,8 +151,11 @@ export const brokerCommand = corefluxTool({
   annotations: acts,
   handler: async (input, ctx) => {
     if (/-requestId\b/i.test(input.args)) throw new InputError('args: -requestId is added by Bastion to match the answer; leave it out.');
-    // Definitions sent through any verb obey MQTT_TOPICS like those sent through the coreflux_add_* tools.
-    for (const topic of topicsInLot(input.args)) ctx.client.topics.assert(topic, 'The definition uses topic');
+    // Definitions sent through any verb obey MQTT_TOPICS and COREFLUX_ROUTE_HOSTS like those sent through the
+    // coreflux_add_* tools; the broker also reads arguments that are one quoted string without their quotes.
+    checkLot(input.args, ctx.client, 'The definition');
+    const whole = /^\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*$/s.exec(input.args);
+    if (whole) checkLot(whole[1] !== undefined ? whole[1].replace(/\\(["\\])/g, '$1') : whole[2]!, ctx.client, 'The definition');
     return answerOf(await ctx.client.channel.runChecked(input.verb.replace(/^-+/, ''), input.args.trim(), ctx.signal));
   },
   render: renderAnswer,
