@@ -202,7 +202,7 @@ export function createMcpRouting(options: McpRoutingOptions): McpRouting {
     const key = callerKey(caller);
     const server = options.factoryFor(caller)();
     const transport = newTransport(() => randomUUID());
-    const params = body.params ?? {};
+    const params = (Array.isArray(body) ? undefined : body.params) ?? {};
     const record: SessionRecord = {
       caller: key,
       protocolVersion: String(params.protocolVersion ?? ''),
@@ -280,7 +280,8 @@ export function createMcpRouting(options: McpRoutingOptions): McpRouting {
     const id = request.headers.get('mcp-session-id');
     const messages = (Array.isArray(body) ? body : body === undefined ? [] : [body]) as Message[];
     if (!id) {
-      if (messages.length === 1 && messages[0]!.method === 'initialize') return open(request, messages[0]!, caller, authInfo);
+      // A batch with initialize goes to the transport too, which refuses it as a whole.
+      if (messages.some((m) => m.method === 'initialize')) return open(request, body as Message, caller, authInfo);
       if (messages.length && messages.every(isCancel)) return cancelModern(key, messages);
       return jsonRpcError(400, -32000, 'Bad Request: Mcp-Session-Id header is required; send initialize first to open a session.');
     }
