@@ -191,6 +191,34 @@ interface RedisClient {
   destroy(): void;
 }
 
+/**
+ * A node-redis client for REDIS_URL (checked here), not yet connected. Shared by the cache and the relay, so both
+ * refuse the same bad URLs and use the same TLS and reconnect settings.
+ */
+export async function createRedisClient(settings: RedisSettings): Promise<unknown> {
+  let url: URL;
+  try {
+    url = new URL(settings.url);
+  } catch {
+    throw new ConfigError('REDIS_URL is not a valid URL (expected redis://host:6379 or rediss://host:6380).');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
+  if (url.password) throw new ConfigError('REDIS_URL must not contain a password; use REDIS_PASSWORD or REDIS_PASSWORD_FILE.');
+  const { createClient } = await import('./redis-client.js');
+  const tls = url.protocol === 'rediss:';
+  return createClient({
+    url: settings.url,
+    password: settings.password?.reveal(),
+    // Fail fast while disconnected instead of queueing: the memory fallback answers meanwhile.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries: number) => Math.min(200 * 2 ** Math.min(retries, 6), 5_000),
+      ...(tls ? { tls: true as const, ca: settings.caFile ? readFileSync(settings.caFile) : undefined, minVersion: 'TLSv1.2' as const } : {}),
+    },
+  });
+}
+
 /** Redis, with memory as the fallback while Redis is unreachable. */
 export class RedisCache implements CacheStore {
   private readonly fallback = new MemoryCache();
@@ -220,27 +248,7 @@ export class RedisCache implements CacheStore {
   }
 
   static async connect(settings: RedisSettings): Promise<RedisCache> {
-    let url: URL;
-    try {
-      url = new URL(settings.url);
-    } catch {
-      throw new ConfigError('REDIS_URL is not a valid URL (expected redis://host:6379 or rediss://host:6380).');
-    }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
-    if (url.password) throw new ConfigError('REDIS_URL must not contain a password; use REDIS_PASSWORD or REDIS_PASSWORD_FILE.');
-    const { createClient } = await import('./redis-client.js');
-    const tls = url.protocol === 'rediss:';
-    const client = createClient({
-      url: settings.url,
-      password: settings.password?.reveal(),
-      // Fail fast while disconnected instead of queueing: the memory fallback answers meanwhile.
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 2_000,
-        reconnectStrategy: (retries: number) => Math.min(200 * 2 ** Math.min(retries, 6), 5_000),
-        ...(tls ? { tls: true as const, ca: settings.caFile ? readFileSync(settings.caFile) : undefined, minVersion: 'TLSv1.2' as const } : {}),
-      },
-    });
+    const client = await createRedisClient(settings);
     const cache = new RedisCache(client as unknown as RedisClient, settings);
     // Start-up does not wait for Redis: an unreachable Redis is a fallback, not a failure.
     cache.client.connect().catch((error: Error) => {

@@ -46,6 +46,8 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     rateLimiter: new RateLimiter(runtime.cache, { ...parseRateLimit(g.BASTION_RATE_LIMIT), prefix: 'bastion:ratelimit' }),
     maxBodyBytes: g.BASTION_HTTP_MAX_BODY,
     metricsPort: g.BASTION_METRICS_PORT,
+    sessionIdleSeconds: g.BASTION_HTTP_SESSION_IDLE,
+    maxSessions: g.BASTION_HTTP_MAX_SESSIONS,
   });
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {

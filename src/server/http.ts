@@ -1,19 +1,22 @@
-// MCP over Streamable HTTP at /mcp, stateless, for remote clients and shared team deployments.
+// MCP over Streamable HTTP at /mcp, for remote clients and shared team deployments (2025-era clients in sessions:
+// see http-sessions.ts).
 // In front of the SDK's handler, in order: Host and Origin checks, bearer authentication, per-caller rate limits.
 // Also: RFC 9728 metadata, /healthz, /readyz, /metrics, TLS termination and graceful shutdown.
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse, type AuthInfo } from '@modelcontextprotocol/server';
+import { hostHeaderValidationResponse, originValidationResponse, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { Metrics } from '../core/metrics.js';
 import { RateLimiter } from '../core/ratelimit.js';
+import { MemoryRelay, RedisRelay } from '../core/relay.js';
 import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
 import { createServerFactory } from './build.js';
+import { createMcpRouting } from './http-sessions.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpServeOptions {
@@ -31,6 +34,10 @@ export interface HttpServeOptions {
   /** Serve /metrics on this separate port (loopback) instead of behind authentication on the main one. */
   metricsPort?: number;
   shutdownGraceMs?: number;
+  /** A 2025-era session unused this long ends (default 30 min). */
+  sessionIdleSeconds?: number;
+  /** Most 2025-era sessions one instance holds (default 1000). */
+  maxSessions?: number;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -81,14 +88,19 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     }
     return factory;
   };
-  const handler = createMcpHandler(
-    ({ authInfo }) => {
-      const caller = authInfo?.extra?.caller as Caller | undefined;
-      const server = factoryFor(caller)();
-      return server;
-    },
-    { maxRequestBodySize: options.maxBodyBytes, onerror: (error) => logger.warn({ err: error }, 'MCP HTTP handler error') },
-  );
+  // Several instances sharing REDIS_URL pass follow-up messages (answers, cancellations) to each other.
+  const relay = runtime.redis
+    ? await RedisRelay.connect({ url: runtime.redis.url, password: runtime.redis.password, caFile: runtime.global.REDIS_CA_CERT, logger })
+    : new MemoryRelay();
+  const mcp = createMcpRouting({
+    factoryFor,
+    cache: runtime.cache,
+    relay,
+    logger,
+    idleSeconds: options.sessionIdleSeconds ?? 1800,
+    maxSessions: options.maxSessions ?? 1000,
+    maxBodyBytes: options.maxBodyBytes,
+  });
 
   let publicUrl = options.publicUrl;
   const resourceMetadataUrl = () => `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
@@ -168,7 +180,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     const authInfo: AuthInfo | undefined = caller
       ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
       : undefined;
-    return handler.fetch(request, { authInfo });
+    return mcp.fetch(request, caller, authInfo);
   };
 
   const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
@@ -214,7 +226,8 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     server.closeAllConnections();
     metricsServer?.close();
-    await handler.close();
+    await mcp.close();
+    await relay.close();
     HttpClient.observer = undefined;
     await runtime.close();
   };

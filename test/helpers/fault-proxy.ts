@@ -1,13 +1,16 @@
 // A small loopback proxy in front of the real Redmine that records every request and can answer
-// the next N matching requests with an error status instead of forwarding them.
+// the next N matching requests with an error status instead of forwarding them, or hold them unanswered (a slow
+// upstream) and note when Bastion gives up on them.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {
   method: string;
   path: string;
-  /** What the proxy did: forwarded to Redmine, or answered itself with a status. */
-  outcome: 'forwarded' | number;
+  /** What the proxy did: forwarded to Redmine, answered itself with a status, or held it unanswered. */
+  outcome: 'forwarded' | 'held' | number;
+  /** For a held request: Bastion closed it (gave up on the answer). */
+  closed?: boolean;
 }
 
 export interface FaultProxy {
@@ -15,8 +18,12 @@ export interface FaultProxy {
   seen: SeenRequest[];
   /** Answers the next `count` requests with this method (and path prefix) with `status` instead of forwarding. */
   failNext(rule: { method: string; pathPrefix?: string; count: number; status: number; headers?: Record<string, string> }): void;
+  /** Holds the next `count` requests with this method (and path prefix) unanswered until Bastion closes them. */
+  holdNext(rule: { method: string; pathPrefix?: string; count: number }): void;
   close(): Promise<void>;
 }
+
+const HOLD = 0;
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
@@ -26,6 +33,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const rule = rules.find((r) => r.remaining > 0 && r.method === method && path.startsWith(r.pathPrefix));
+    if (rule?.status === HOLD) {
+      rule.remaining -= 1;
+      const seenRequest: SeenRequest = { method, path, outcome: 'held' };
+      seen.push(seenRequest);
+      req.resume();
+      res.once('close', () => (seenRequest.closed = true));
+      return;
+    }
     if (rule) {
       rule.remaining -= 1;
       seen.push({ method, path, outcome: rule.status });
@@ -52,6 +67,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     failNext: ({ method, pathPrefix = '/', count, status, headers = {} }) => {
       rules.push({ method, pathPrefix, remaining: count, status, headers });
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    holdNext: ({ method, pathPrefix = '/', count }) => {
+      rules.push({ method, pathPrefix, remaining: count, status: HOLD, headers: {} });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

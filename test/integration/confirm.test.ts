@@ -9,11 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { redmine } from '../helpers/redmine.js';
+import { V1Client, V1ElicitRequestSchema, V1StreamableHTTPClientTransport } from '../helpers/sdk-v1.js';
 
 type Answer = { action: 'accept'; content: { confirm: boolean } } | { action: 'decline' } | { action: 'cancel' };
 
+/** What the tests need of a client, so the v1 SDK's client fits too. */
+interface Caller {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+}
+
 interface AskingClient {
-  client: Client;
+  client: Caller;
   /** The questions the server asked, in order. */
   questions: string[];
   /** What the person answers next. */
@@ -44,6 +50,20 @@ async function connect(options: { era: 'legacy' | 'modern'; canAsk: boolean; env
     });
   }
   await client.connect(options.transport ?? stdio(options.env));
+  return asking;
+}
+
+/** The v1 SDK's client (what desktop hosts embed), over Streamable HTTP: always the 2025 era. */
+async function connectV1(url: string, token: string, canAsk: boolean): Promise<AskingClient> {
+  const client = new V1Client({ name: 'bastion-tests-v1', version: '1.0.0' }, { capabilities: canAsk ? { elicitation: { form: {} } } : {} });
+  const asking: AskingClient = { client, questions: [], answer: { action: 'cancel' }, close: () => client.close() };
+  if (canAsk) {
+    client.setRequestHandler(V1ElicitRequestSchema, async (request) => {
+      asking.questions.push(String((request.params as { message?: string }).message));
+      return asking.answer;
+    });
+  }
+  await client.connect(new V1StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   return asking;
 }
 
@@ -101,7 +121,7 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
 
   it('asks nothing for tools that only read or add', async () => {
     const asked = asking.questions.length;
-    const read = await asking.client.callTool({ name: 'redmine_get_current_user', arguments: {} });
+    const read = (await asking.client.callTool({ name: 'redmine_get_current_user', arguments: {} })) as { isError?: boolean };
     expect(read.isError).toBeFalsy();
     expect(asking.questions.length).toBe(asked);
   });
@@ -185,5 +205,80 @@ describe('over Streamable HTTP (2026-07-28: the question travels as an input_req
     expect(asking.questions).toHaveLength(2);
     expect(await exists(no)).toBe(true);
     await redmine('DELETE', `/issues/${no}.json`);
+  });
+});
+
+describe.each(['v2 client', 'v1 SDK client'] as const)('over Streamable HTTP with a 2025-era %s (the question travels in the session)', (kind) => {
+  const TOKEN = `canary-confirm-session-token-${kind.replace(/\W/g, '')}-0123456789`;
+  const audit = join(dir, `audit-session-${kind.replace(/\W/g, '')}.jsonl`);
+  let http: HttpBastion;
+
+  const open = async (canAsk: boolean): Promise<AskingClient> => {
+    if (kind === 'v1 SDK client') return connectV1(http.url, TOKEN, canAsk);
+    const transport = new StreamableHTTPClientTransport(new URL(http.url), { authProvider: { token: async () => TOKEN } });
+    return connect({ era: 'legacy', canAsk, transport });
+  };
+
+  beforeAll(async () => {
+    const tokens = writeTokensFile(join(dir, `tokens-${kind.replace(/\W/g, '')}.json`), [{ name: 'writer', token: TOKEN, scopes: ['bastion:write'] }]);
+    http = await startHttpBastion({ env: redmineEnv({ BASTION_KEYRING: 'false', BASTION_HTTP_TOKENS_FILE: tokens, BASTION_AUDIT_LOG: audit }) });
+  });
+
+  afterAll(async () => {
+    await http?.stop();
+  });
+
+  it('asks, and runs on "yes"', async () => {
+    const asking = await open(true);
+    try {
+      const id = await newIssue(`Confirm session yes ${kind} ${Date.now()}`);
+      asking.answer = { action: 'accept', content: { confirm: true } };
+      const result = await deleteIssue(asking, id);
+      expect(result.isError, result.text).toBeFalsy();
+      expect(asking.questions).toHaveLength(1);
+      expect(asking.questions[0]).toContain(`"issue_id":${id}`);
+      expect(await exists(id)).toBe(false);
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it.each([
+    ['an unticked box', { action: 'accept', content: { confirm: false } }],
+    ['"decline"', { action: 'decline' }],
+    ['a dismissed question', { action: 'cancel' }],
+  ] as const)('changes nothing on %s', async (_what, answer) => {
+    const asking = await open(true);
+    const id = await newIssue(`Confirm session no ${kind} ${Date.now()}`);
+    try {
+      asking.answer = answer;
+      const result = await deleteIssue(asking, id);
+      expect(asking.questions).toHaveLength(1);
+      expect(result.isError).toBe(true);
+      expect(result.text).toMatch(/not confirmed.*nothing changed/);
+      expect(await exists(id)).toBe(true);
+    } finally {
+      await asking.close();
+      await redmine('DELETE', `/issues/${id}.json`);
+    }
+  });
+
+  it('runs without a question for a client that declared no elicitation', async () => {
+    const asking = await open(false);
+    try {
+      const id = await newIssue(`Confirm session cannot ask ${kind} ${Date.now()}`);
+      const result = await deleteIssue(asking, id);
+      expect(result.isError, result.text).toBeFalsy();
+      expect(await exists(id)).toBe(false);
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it('audits the refusals as denied and the runs as ok, under the token\'s name', () => {
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string; caller: string });
+    const deletes = records.filter((record) => record.tool === 'redmine_delete_issue');
+    expect(deletes.map((record) => record.outcome)).toEqual(['ok', 'denied', 'denied', 'denied', 'ok']);
+    expect(new Set(deletes.map((record) => record.caller))).toEqual(new Set(['writer']));
   });
 });

@@ -472,10 +472,28 @@ interface RpcAnswer {
 }
 
 /** POSTs a raw JSON-RPC body and collects the answers, whether sent as JSON or as an SSE stream. */
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+const sessions = new Map<string, string>();
+
+/** A 2025-era session of this caller (the server serves 2025-era requests only in one). */
+async function sessionOf(url: string, token: string): Promise<string> {
+  const known = sessions.get(token);
+  if (known) return known;
+  const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'batch', version: '1' } } };
+  const response = await fetch(url, { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${token}` }, body: JSON.stringify(initialize) });
+  await response.text();
+  const session = response.headers.get('mcp-session-id')!;
+  await (await fetch(url, { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  sessions.set(token, session);
+  return session;
+}
+
 async function rpc(url: string, token: string, body: unknown): Promise<RpcAnswer> {
+  const opening = Array.isArray(body) && body.some((message: { method?: string }) => message.method === 'initialize');
+  const session: Record<string, string> = opening ? {} : { 'mcp-session-id': await sessionOf(url, token) };
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${token}` },
+    headers: { ...HEADERS, authorization: `Bearer ${token}`, ...session },
     body: JSON.stringify(body),
   });
   const text = await response.text();

@@ -98,6 +98,8 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_AUTH: true,
       BASTION_RATE_LIMIT: '120/min',
       BASTION_HTTP_MAX_BODY: 1048576,
+      BASTION_HTTP_SESSION_IDLE: 1800,
+      BASTION_HTTP_MAX_SESSIONS: 1000,
       BASTION_HTTP_FORCE: false,
     });
   });
