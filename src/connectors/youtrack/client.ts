@@ -4,6 +4,7 @@ import { HttpClient, pathSegment, type HttpClientOptions, type QueryValue } from
 import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
 import type { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
+import { isTimeZone } from '../../core/time.js';
 
 export interface YtProject {
   id: string;
@@ -119,6 +120,8 @@ export class YouTrackClient {
   readonly http: HttpClient;
   private readonly projects = new Map<string, Promise<YtProject>>();
   private readonly schemas = new Map<string, Promise<YtFieldSchema[]>>();
+  private zone: Promise<string> | undefined;
+  private login: Promise<string> | undefined;
 
   constructor(options: { url: string; token: Secret; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger']; onAuthFailure?: HttpClientOptions['onAuthFailure'] }) {
     this.http = new HttpClient({
@@ -185,6 +188,30 @@ export class YouTrackClient {
       this.schemas.set(projectId, cached);
     }
     return cached;
+  }
+
+  /**
+   * The time zone of the token's user (its general profile): work-item dates are midnight of their day there.
+   * UTC when the profile names a zone this runtime does not know.
+   */
+  timeZone(signal: AbortSignal): Promise<string> {
+    if (!this.zone) {
+      this.zone = this.get<{ timezone?: { id?: string } | null }>('/users/me/profiles/general', 'timezone(id)', undefined, signal).then((profile) => {
+        const id = profile.timezone?.id;
+        return id && isTimeZone(id) ? id : 'UTC';
+      });
+      this.zone.catch(() => (this.zone = undefined));
+    }
+    return this.zone;
+  }
+
+  /** The login of the token's user. */
+  myLogin(signal: AbortSignal): Promise<string> {
+    if (!this.login) {
+      this.login = this.get<{ login: string }>('/users/me', 'login', undefined, signal).then((me) => me.login);
+      this.login.catch(() => (this.login = undefined));
+    }
+    return this.login;
   }
 
   /** Throws a PolicyError unless the project (short name or entity id) is in the scope. */

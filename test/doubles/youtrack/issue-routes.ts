@@ -488,9 +488,10 @@ export const issueRoutes: Route[] = [
     pattern: '/issuesGetter/count',
     handler: (c) => {
       const query = optionalString(objectBody(c), 'query') ?? '';
+      const found = searchIssues(c.state, c.me, query).length;
       const known = c.state.countedQueries.has(query);
       c.state.countedQueries.add(query);
-      const count = known ? searchIssues(c.state, c.me, query).length : -1;
+      const count = known ? found : -1;
       return entity(c, view('IssueCountResponse', { count: () => count, query: () => query, unresolvedOnly: () => false }));
     },
   },

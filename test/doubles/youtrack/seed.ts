@@ -8,7 +8,7 @@
 // All timestamps are fixed, except the sprint dates, which are placed around the day the double starts
 // so that "Sprint 2" is the current sprint whenever the tests run.
 import { readFileSync } from 'node:fs';
-import { BUNDLE_KINDS, midnightUtc, type BundleElement, type FieldKind, type FieldValue, type IssueRecord, type ProjectField, type ProjectRecord, type Transition, type YouTrackState } from './model.js';
+import { BUNDLE_KINDS, midnightIn, midnightUtc, type BundleElement, type FieldKind, type FieldValue, type IssueRecord, type ProjectField, type ProjectRecord, type Transition, type YouTrackState } from './model.js';
 
 const BASE = Date.UTC(2025, 0, 6, 9, 0, 0); // Monday 2025-01-06 09:00 UTC
 const HOUR = 3_600_000;
@@ -439,10 +439,12 @@ export function seed(startedAt = Date.now()): YouTrackState {
   state.issues[0]!.tagIds.push('6-1'); // DEMO-1: regression
   state.issues[9]!.tagIds.push('6-2'); // DEMO-10: ui
 
+  // Work-item dates are midnight of their day in a user's time zone. Assumption: the seeded ones as logged by admin
+  // (America/Los_Angeles), whose token most tests use.
   state.sequences['8'] = 2;
   state.workItems.push(
-    { id: '8-1', issueId: '2-1', authorId: '1-2', creatorId: '1-2', date: Date.UTC(2025, 0, 7), minutes: 90, text: 'Reproduced and analysed', usesMarkdown: true, typeId: '68-1', created: BASE + 26 * HOUR, updated: null },
-    { id: '8-2', issueId: '2-1', authorId: '1-3', creatorId: '1-3', date: Date.UTC(2025, 0, 8), minutes: 45, text: 'Regression test', usesMarkdown: true, typeId: '68-2', created: BASE + 50 * HOUR, updated: null },
+    { id: '8-1', issueId: '2-1', authorId: '1-2', creatorId: '1-2', date: midnightIn('2025-01-07', 'America/Los_Angeles'), minutes: 90, text: 'Reproduced and analysed', usesMarkdown: true, typeId: '68-1', created: BASE + 26 * HOUR, updated: null },
+    { id: '8-2', issueId: '2-1', authorId: '1-3', creatorId: '1-3', date: midnightIn('2025-01-08', 'America/Los_Angeles'), minutes: 45, text: 'Regression test', usesMarkdown: true, typeId: '68-2', created: BASE + 50 * HOUR, updated: null },
   );
 
   state.sequences['9'] = 2;
