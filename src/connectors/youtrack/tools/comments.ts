@@ -88,7 +88,7 @@ const writtenCommentOutput = z.object({ issue: z.string(), comment_id: z.string(
 export const addComment = youtrackTool({
   name: 'youtrack_add_comment',
   title: 'Comment on a YouTrack issue',
-  description: 'Add a comment to an issue, in Markdown.',
+  description: 'Add a comment to an issue; its text is Markdown (YouTrack\'s default).',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     text: commentTextSchema,
