@@ -117,7 +117,16 @@ export function undeclared(request: SentRequest): string[] {
   return problems.map((problem) => `${request.method} ${template}: ${problem} is not declared`);
 }
 
-/** Everything undeclared across requests, each listed once. */
+/**
+ * Undeclared on purpose, each with its reason. `GET /permissions/cache` is what JetBrains' own apps read a user's
+ * permissions from (the description's notes name it as undeclared); only `bastion doctor` reads it, and says it cannot
+ * tell when it fails.
+ */
+export const KNOWN_UNDECLARED: Record<string, string> = {
+  'GET /permissions/cache: no such operation': 'doctor privileges check, as JetBrains\' own apps do',
+};
+
+/** Everything undeclared across requests, each listed once, apart from KNOWN_UNDECLARED. */
 export function contractViolations(requests: SentRequest[]): string[] {
-  return [...new Set(requests.flatMap(undeclared))].sort();
+  return [...new Set(requests.flatMap(undeclared))].filter((problem) => !(problem in KNOWN_UNDECLARED)).sort();
 }

@@ -94,6 +94,9 @@ describe('YouTrack requests against the 2026.1 OpenAPI description', () => {
       'POST /issues/{id}: body.customFields.$type "DateTimeIssueCustomField" (not IssueCustomField or a subtype) is not declared',
     ]);
     expect(undeclared({ method: 'PUT', path: '/api/issues/2-1', query: {} })).toEqual(['PUT /issues/2-1: no such operation']);
+    // Doctor's permission check is undeclared and accepted only by name, with its reason (KNOWN_UNDECLARED).
+    expect(undeclared({ method: 'GET', path: '/api/permissions/cache', query: { fields: 'global' } })).toEqual(['GET /permissions/cache: no such operation']);
+    expect(contractViolations([{ method: 'GET', path: '/api/permissions/cache', query: { fields: 'global' } }])).toEqual([]);
     // Declared: the recorded create request of a real client, a state-machine event and a path with a literal segment.
     expect(undeclared({ method: 'POST', path: '/api/issues', query: { fields: 'id' }, body: { project: { id: '0-1' }, summary: 's', customFields: [{ $type: 'MultiEnumIssueCustomField', name: 'Клиент', value: [{ name: 'ACME' }] }] } })).toEqual([]);
     expect(undeclared({ method: 'POST', path: '/api/issues/2-1', query: {}, body: { customFields: [{ name: 'State', $type: 'StateMachineIssueCustomField', event: { id: 'fix', $type: 'Event' } }] } })).toEqual([]);

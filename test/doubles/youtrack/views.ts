@@ -145,7 +145,8 @@ export class Views {
         global: () => projects === null,
         projects: () => (projects ?? []).map((project) => this.project(project)),
       });
-    const everywhere = this.state.projects;
+    // Projects whose roles the caller holds (a project with members lists only those).
+    const everywhere = this.state.projects.filter((project) => !project.memberLogins || project.memberLogins.includes(this.caller.login));
     if (this.caller.admin) return SYSTEM_ADMIN_PERMISSIONS.map(([key, name]) => entry(key, name, null));
     const held = this.caller.guest ? PROJECT_PERMISSIONS.slice(0, 1) : PROJECT_PERMISSIONS;
     return held.map(([key, name]) => entry(key, name, everywhere));
