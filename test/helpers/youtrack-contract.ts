@@ -130,3 +130,16 @@ export const KNOWN_UNDECLARED: Record<string, string> = {
 export function contractViolations(requests: SentRequest[]): string[] {
   return [...new Set(requests.flatMap(undeclared))].filter((problem) => !(problem in KNOWN_UNDECLARED)).sort();
 }
+
+/** Collection reads sent without `$top`: a real 2026.1 then returns up to 1000 records, a page Bastion never means. */
+export function readsWithoutTop(requests: SentRequest[]): string[] {
+  const problems = requests
+    .filter((request) => request.method === 'GET' && !('$top' in request.query))
+    .map((request) => {
+      const template = findTemplate(request.path.replace(/^.*?\/api(?=\/)/, ''));
+      const parameters = template ? (spec.paths[template]!.get?.parameters ?? []) : [];
+      return parameters.some((p) => p.name === '$top') ? `GET ${template} without $top` : undefined;
+    })
+    .filter((problem): problem is string => problem !== undefined);
+  return [...new Set(problems)].sort();
+}

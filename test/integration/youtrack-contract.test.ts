@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { YouTrackDouble } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
 import { useYouTrackBastion } from '../helpers/youtrack.js';
-import { contractViolations, undeclared } from '../helpers/youtrack-contract.js';
+import { contractViolations, readsWithoutTop, undeclared } from '../helpers/youtrack-contract.js';
 
 let double: YouTrackDouble;
 let bastion: Bastion;
@@ -78,6 +78,9 @@ describe('YouTrack requests against the 2026.1 OpenAPI description', () => {
     expect(tools.size).toBe(24);
     expect(double.requests.length).toBeGreaterThan(CALLS.length);
     expect(contractViolations(double.requests)).toEqual([]);
+    // Every collection read says how many it wants: without $top a real server sends up to 1000 records.
+    expect(readsWithoutTop(double.requests)).toEqual([]);
+    expect(readsWithoutTop([{ method: 'GET', path: '/api/issues/2-1/comments', query: { fields: 'id' } }])).toEqual(['GET /issues/{id}/comments without $top']);
   });
 
   it('lists what is undeclared: unknown operations, query parameters, body attributes and $types', () => {
