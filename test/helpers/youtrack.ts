@@ -1,7 +1,8 @@
 // Bastion against the YouTrack double: only the YouTrack connector configured, with the canary token.
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { call, startBastion, useBastionOnDouble, type Bastion, type StartOptions } from './bastion.js';
+import { contractViolations } from './youtrack-contract.js';
 
 export { YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN };
 
@@ -17,9 +18,20 @@ export function youtrackEnv(double: YouTrackDouble, extra: Record<string, string
   };
 }
 
+/** Every double a test file started here; its requests are checked against YouTrack's OpenAPI description at the end. */
+const started: YouTrackDouble[] = [];
+
 export async function startYouTrack(options: { prefix?: string } = {}): Promise<YouTrackDouble> {
-  return startYouTrackDouble({ prefix: options.prefix, tokens: [YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN] });
+  const double = await startYouTrackDouble({ prefix: options.prefix, tokens: [YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN] });
+  started.push(double);
+  return double;
 }
+
+// Registered once per test file that imports this helper: whatever its tests made Bastion send must be declared in
+// YouTrack 2026.1's OpenAPI description (a real server ignores the rest and answers 200 anyway).
+afterAll(() => {
+  expect(contractViolations(started.flatMap((double) => double.requests))).toEqual([]);
+});
 
 export async function startBastionOnYouTrack(double: YouTrackDouble, extra: Record<string, string> = {}, options: Omit<StartOptions, 'env'> = {}): Promise<Bastion> {
   return startBastion({ ...options, env: youtrackEnv(double, extra) });

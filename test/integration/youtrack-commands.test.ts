@@ -64,7 +64,6 @@ describe('youtrack_apply_command', () => {
       query: 'State {In Progress} Priority Critical for jane',
       issues: [{ idReadable: 'DEMO-9' }],
       comment: 'Picked up for this sprint.',
-      usesMarkdown: true,
       silent: false,
     });
     // The result comes from a read after the command, not from the input.

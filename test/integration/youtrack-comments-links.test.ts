@@ -98,10 +98,14 @@ describe('youtrack_add_comment', () => {
     expect(result.text).toContain(`Added comment ${stored.id} to DEMO-2`);
   });
 
-  it('stores uses_markdown false as wiki markup', async () => {
-    const result = await call(bastion, 'youtrack_add_comment', { issue_id: 'DEMO-3', text: '*bold* in wiki', uses_markdown: false });
+  it('sends only the text: YouTrack 2026.1 declares no usesMarkdown for comments, which are Markdown', async () => {
+    const result = await call(bastion, 'youtrack_add_comment', { issue_id: 'DEMO-3', text: '*bold*' });
     expect(result.isError).toBeFalsy();
-    expect(comment(result.structured.comment_id)).toMatchObject({ text: '*bold* in wiki', usesMarkdown: false });
+    const post = double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/comments')).at(-1)!;
+    expect(post.body).toEqual({ text: '*bold*' });
+    const refused = await call(bastion, 'youtrack_add_comment', { issue_id: 'DEMO-3', text: 'x', uses_markdown: false });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toContain('uses_markdown');
   });
 
   it('refuses blank text and a missing issue key without calling YouTrack', async () => {
@@ -250,7 +254,8 @@ describe('youtrack_link_issues', () => {
     const count = double.state.links.length;
     const result = await call(bastion, 'youtrack_link_issues', { issue_id: 'DEMO-6', link: 'depends on', target_issue_id: 'DEMO-7' });
     expect(result.isError).toBeFalsy();
-    expect(double.state.links).toContainEqual({ typeId: '114-2', sourceId: '2-6', targetId: '2-7' });
+    // Depend reads "is required for" from source to target: DEMO-7 is the source, DEMO-6 depends on it.
+    expect(double.state.links).toContainEqual({ typeId: '114-2', sourceId: '2-7', targetId: '2-6' });
     expect(double.state.links.length).toBe(count + 1);
     expect(result.structured).toMatchObject({ issue: 'DEMO-6', link: 'depends on', target: 'DEMO-7', confirmed: true });
     expect(result.structured.links).toContainEqual({ relation: 'depends on', issue: 'DEMO-7', summary: findIssue(double.state, 'DEMO-7')!.summary });

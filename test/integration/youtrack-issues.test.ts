@@ -36,9 +36,21 @@ describe('youtrack_search_issues', () => {
     expect(bad.isError).toBe(true);
     expect(bad.text).toContain('top');
     expect(double.requests.length).toBe(before);
-    const refused = await call(bastion, 'youtrack_search_issues', { query: 'project: {DEMO' });
+    const refused = await call(bastion, 'youtrack_search_issues', { query: 'project: DEMO #' });
     expect(refused.isError).toBe(true);
     expect(refused.text).toMatch(/YouTrack answered 400/);
+    // The reason sits in error_children of the invalid_query answer.
+    expect(refused.text).toContain('"#" must be followed by a value');
+  });
+
+  it('refuses a query whose parentheses do not balance, which YouTrack would answer with every issue', async () => {
+    const before = double.requests.length;
+    for (const query of ['((((', 'project: {DEMO', 'State: Open)']) {
+      const result = await call(bastion, 'youtrack_search_issues', { query });
+      expect(result.isError).toBe(true);
+      expect(result.text).toContain('query: its parentheses, braces or quotes do not balance');
+    }
+    expect(double.requests.length).toBe(before);
   });
 });
 
@@ -85,7 +97,9 @@ describe('youtrack_create_issue', () => {
     expect(customField(key, 'Fix versions')).toEqual(['1.0', '2.0']);
     expect(customField(key, 'Estimation')).toBe(120);
     expect(customField(key, 'Story points')).toBe(3);
-    expect(customField(key, 'Due Date')).toBe(Date.parse('2026-12-01T00:00:00Z'));
+    // A date-only value is sent and kept at 12:00 UTC of its day, the same day in every time zone.
+    expect(customField(key, 'Due Date')).toBe(Date.parse('2026-12-01T12:00:00Z'));
+    expect(result.structured.fields['Due Date']).toBe('2026-12-01');
     const post = double.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/api/issues')).at(-1)!;
     expect((post.body as { project: { id: string } }).project).toEqual({ id: '0-1' });
   });

@@ -63,9 +63,9 @@ describe('youtrack_list_projects', () => {
     expect(result.isError).toBeFalsy();
     const expected = double.state.projects
       .filter((p) => !p.archived)
-      .map((p) => ({ key: p.shortName, id: p.id, name: p.name, leader: login(p.leaderId), archived: false, description: p.description }));
+      .map((p) => ({ key: p.shortName, id: p.id, name: p.name, leader: login(p.leaderId), archived: false, description: p.description ?? undefined }));
     expect(result.structured.projects).toEqual(expected);
-    expect(result.structured.projects.map((p: { key: string }) => p.key)).toEqual(['DEMO', 'OPS']);
+    expect(result.structured.projects.map((p: { key: string }) => p.key)).toEqual(['DEMO', 'OPS', 'DEV']);
     expect(result.structured.next_skip).toBeUndefined();
     expect(result.text).toContain('OPS Operations · lead john · Operations requests');
     expect(result.text).not.toContain('OLD');
@@ -73,8 +73,8 @@ describe('youtrack_list_projects', () => {
 
   it('includes archived projects when asked, marked as such', async () => {
     const result = await call(bastion, 'youtrack_list_projects', { include_archived: true });
-    expect(result.structured.projects.map((p: { key: string }) => p.key)).toEqual(['DEMO', 'OPS', 'OLD']);
-    expect(result.structured.projects[2]).toMatchObject({ key: 'OLD', archived: true, leader: 'jane' });
+    expect(result.structured.projects.map((p: { key: string }) => p.key)).toEqual(['DEMO', 'OPS', 'DEV', 'OLD']);
+    expect(result.structured.projects[3]).toMatchObject({ key: 'OLD', archived: true, leader: 'jane' });
     expect(result.text).toContain('OLD Retired product (archived)');
   });
 
@@ -83,8 +83,8 @@ describe('youtrack_list_projects', () => {
     expect(first.structured.projects.map((p: { key: string }) => p.key)).toEqual(['DEMO']);
     expect(first.structured.next_skip).toBe(1);
     expect(first.text).toContain('(more: skip=1)');
-    const second = await call(bastion, 'youtrack_list_projects', { top: 1, skip: first.structured.next_skip });
-    expect(second.structured.projects.map((p: { key: string }) => p.key)).toEqual(['OPS']);
+    const second = await call(bastion, 'youtrack_list_projects', { top: 2, skip: first.structured.next_skip });
+    expect(second.structured.projects.map((p: { key: string }) => p.key)).toEqual(['OPS', 'DEV']);
     // Only the archived project follows, so there is no further page.
     expect(second.structured.next_skip).toBeUndefined();
   });
@@ -115,12 +115,12 @@ describe('youtrack_get_project', () => {
         values: field.values.map((v) => v.name),
       });
     }
-    expect(result.structured.fields).toContainEqual({ name: 'Severity', type: 'SingleEnumIssueCustomField', multiple: false, can_be_empty: false, values: ['S1', 'S2', 'S3'] });
+    expect(result.structured.fields).toContainEqual({ name: 'Severity', type: 'SingleEnumIssueCustomField', value_type: 'enum', multiple: false, can_be_empty: false, values: ['S1', 'S2', 'S3'] });
     expect(result.structured.fields).toContainEqual(
       expect.objectContaining({ name: 'State', type: 'StateIssueCustomField', can_be_empty: false, values: ['Submitted', 'Open', 'In Progress', 'Fixed', 'Verified'] }),
     );
     expect(result.structured.work_item_types).toEqual(['Development']);
-    expect(result.text).toContain('- Severity [SingleEnumIssueCustomField, required]: S1, S2, S3');
+    expect(result.text).toContain('- Severity [enum, required]: S1, S2, S3');
     expect(result.text).toContain('Work item types: Development');
   });
 
@@ -138,10 +138,10 @@ describe('youtrack_get_project', () => {
       'Due Date': 'DateIssueCustomField',
       'Story points': 'SimpleIssueCustomField',
     });
-    expect(result.structured.fields).toContainEqual({ name: 'Fix versions', type: 'MultiVersionIssueCustomField', multiple: true, can_be_empty: true, values: ['1.0', '2.0'] });
+    expect(result.structured.fields).toContainEqual({ name: 'Fix versions', type: 'MultiVersionIssueCustomField', value_type: 'version', multiple: true, can_be_empty: true, values: ['1.0', '2.0'] });
     expect(result.structured.fields).toContainEqual(expect.objectContaining({ name: 'Type', can_be_empty: true, values: ['Bug', 'Feature', 'Task'] }));
     expect(result.structured.work_item_types).toEqual(['Development', 'Testing']);
-    expect(result.text).toContain('- Fix versions [MultiVersionIssueCustomField, multiple]: 1.0, 2.0');
+    expect(result.text).toContain('- Fix versions [version, multiple]: 1.0, 2.0');
   });
 
   it('clips a long description to max_chars', async () => {
@@ -185,8 +185,10 @@ describe('youtrack_find_users', () => {
     expect(jane.text).toBe('jane (Jane Doe) <jane@example.test>');
     const byName = await call(bastion, 'youtrack_find_users', { query: 'Smith' });
     expect(byName.structured.users.map((u: { login: string }) => u.login)).toEqual(['john']);
+    // GET /users declares no `query`: the users are read page by page and matched by Bastion.
     const sent = double.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/api/users')).at(-1)!;
-    expect(sent.query).toMatchObject({ query: 'Smith', $top: '11' });
+    expect(sent.query.query).toBeUndefined();
+    expect(sent.query).toMatchObject({ $skip: '0', $top: '200' });
   });
 
   it('limits to top and says when more match', async () => {
@@ -222,8 +224,9 @@ describe('youtrack_search_articles', () => {
 
     const found = await call(bastion, 'youtrack_search_articles', { query: 'changelog' });
     expect(found.structured.articles.map((a: { id: string }) => a.id)).toEqual(['DEMO-A-2']);
+    // GET /articles declares no `query`: the words are matched by Bastion on the summary and content.
     const sent = double.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/api/articles')).at(-1)!;
-    expect(sent.query.query).toBe('changelog');
+    expect(sent.query.query).toBeUndefined();
   });
 
   it('limits to one project and pages', async () => {

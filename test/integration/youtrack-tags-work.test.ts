@@ -2,7 +2,7 @@
 // tags by name (any case), unknown and missing tags, work items with durations, days and types, and totals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { YouTrackDouble } from '../doubles/youtrack.js';
-import { findIssue, presentDuration } from '../doubles/youtrack.js';
+import { findIssue, presentDuration, YOUTRACK_USER_TOKEN } from '../doubles/youtrack.js';
 import { call, type Bastion } from '../helpers/bastion.js';
 import { startBastionOnYouTrack, useYouTrackBastion, writes } from '../helpers/youtrack.js';
 
@@ -11,7 +11,13 @@ let bastion: Bastion;
 
 useYouTrackBastion((running) => ({ double, bastion } = running));
 
-const DAY = 86_400_000;
+/** The day of an instant in a time zone, as YouTrack's users see it. */
+function dayIn(epochMs: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(epochMs));
+}
+
+// The token's user (admin) lives in America/Los_Angeles; jane in Asia/Tokyo (see the double's seed).
+const ADMIN_ZONE = 'America/Los_Angeles';
 
 function tagNames(key: string): string[] {
   return findIssue(double.state, key)!.tagIds.map((id) => double.state.tags.find((t) => t.id === id)!.name);
@@ -139,7 +145,7 @@ describe('youtrack_list_work_items', () => {
     expect(result.structured.work_items).toEqual(
       seeded.map((w) => ({
         id: w.id,
-        date: new Date(w.date).toISOString().slice(0, 10),
+        date: dayIn(w.date, ADMIN_ZONE),
         minutes: w.minutes,
         duration: presentDuration(w.minutes),
         type: double.state.workItemTypes.find((t) => t.id === w.typeId)?.name,
@@ -159,7 +165,8 @@ describe('youtrack_list_work_items', () => {
     const total = seeded.reduce((sum, w) => sum + w.minutes, 0);
     expect(result.structured.page_minutes).toBe(total);
     expect(result.structured.next_skip).toBeUndefined();
-    expect(result.text).toContain(`Work on DEMO-1: ${seeded.length} items, ${Math.floor(total / 60)}h ${total % 60}m`);
+    expect(result.structured.time_zone).toBe(ADMIN_ZONE);
+    expect(result.text).toContain(`Work on DEMO-1: ${seeded.length} items, ${Math.floor(total / 60)}h ${total % 60}m; days in ${ADMIN_ZONE}`);
     expect(result.text).toContain('[8-1] 2025-01-07 1h 30m Development by Jane Doe: Reproduced and analysed');
   });
 
@@ -192,14 +199,15 @@ describe('youtrack_list_work_items', () => {
 });
 
 describe('youtrack_log_work', () => {
-  it('logs "1h 30m" on the given day, stored at midnight UTC, with a type found by name in any case', async () => {
+  it('logs "1h 30m" on the given day, kept on that day for a user west of UTC, with a type found by name in any case', async () => {
     const count = workItemsOf('DEMO-2').length;
     const result = await call(bastion, 'youtrack_log_work', { issue_id: 'DEMO-2', duration: '1H30m', date: '2025-03-04', type: 'testing', text: 'Checked the toggle' });
     expect(result.isError).toBeFalsy();
     const items = workItemsOf('DEMO-2');
     expect(items).toHaveLength(count + 1);
     const stored = items.at(-1)!;
-    expect(stored).toMatchObject({ minutes: 90, date: Date.UTC(2025, 2, 4), typeId: '68-2', text: 'Checked the toggle', authorId: '1-1' });
+    // YouTrack keeps midnight of the day in the user's time zone: 08:00 UTC in Los Angeles in March (before DST).
+    expect(stored).toMatchObject({ minutes: 90, date: Date.UTC(2025, 2, 4, 8), typeId: '68-2', text: 'Checked the toggle', authorId: '1-1' });
     expect(result.structured).toEqual({
       issue: 'DEMO-2',
       id: stored.id,
@@ -209,31 +217,45 @@ describe('youtrack_log_work', () => {
       type: 'Testing',
       author: 'Admin',
       text: 'Checked the toggle',
+      time_zone: ADMIN_ZONE,
     });
-    expect(result.text).toBe(`Logged 1h 30m on DEMO-2 for 2025-03-04 (Testing): work item ${stored.id}.`);
+    expect(result.text).toBe(`Logged 1h 30m on DEMO-2 for 2025-03-04 (${ADMIN_ZONE}) (Testing): work item ${stored.id}.`);
+    // Noon of the day in the user's zone is sent, so that no normalisation can move it to another day.
     expect(lastWorkItemPost().body).toEqual({
-      date: Date.UTC(2025, 2, 4),
+      date: Date.UTC(2025, 2, 4, 20),
       duration: { presentation: '1h 30m' },
       text: 'Checked the toggle',
-      usesMarkdown: true,
       type: { id: '68-2' },
     });
   });
 
-  it('logs minutes for today (UTC) when no date is given', async () => {
-    const before = Date.now();
+  it('keeps the day for a user east of UTC too (Asia/Tokyo), when logging and when listing', async () => {
+    const jane = await startBastionOnYouTrack(double, { YOUTRACK_API_TOKEN: YOUTRACK_USER_TOKEN });
+    try {
+      const result = await call(jane, 'youtrack_log_work', { issue_id: 'DEMO-4', minutes: 30, date: '2025-03-04' });
+      expect(result.isError).toBeFalsy();
+      expect(result.structured).toMatchObject({ date: '2025-03-04', time_zone: 'Asia/Tokyo', author: 'Jane Doe' });
+      const stored = workItemsOf('DEMO-4').find((w) => w.id === result.structured.id)!;
+      expect(stored.date).toBe(Date.UTC(2025, 2, 3, 15)); // midnight in Tokyo
+      const listed = await call(jane, 'youtrack_list_work_items', { issue_id: 'DEMO-4' });
+      expect(listed.structured.work_items.find((w: { id: string }) => w.id === stored.id).date).toBe('2025-03-04');
+    } finally {
+      await jane.close();
+    }
+  });
+
+  it("logs minutes for today in the user's time zone when no date is given", async () => {
+    const before = dayIn(Date.now(), ADMIN_ZONE);
     const result = await call(bastion, 'youtrack_log_work', { issue_id: 'DEMO-3', minutes: 45 });
-    const after = Date.now();
+    const after = dayIn(Date.now(), ADMIN_ZONE);
     expect(result.isError).toBeFalsy();
     const stored = workItemsOf('DEMO-3').find((w) => w.id === result.structured.id)!;
     expect(stored.minutes).toBe(45);
     expect(stored.typeId).toBeNull();
-    expect(stored.date % DAY).toBe(0);
-    expect([before - (before % DAY), after - (after % DAY)]).toContain(stored.date);
-    expect(result.structured).toMatchObject({ minutes: 45, duration: '45m', date: new Date(stored.date).toISOString().slice(0, 10) });
+    expect([before, after]).toContain(dayIn(stored.date, ADMIN_ZONE));
+    expect(result.structured).toMatchObject({ minutes: 45, duration: '45m', date: dayIn(stored.date, ADMIN_ZONE) });
     const body = lastWorkItemPost().body as Record<string, unknown>;
     expect(body.duration).toEqual({ minutes: 45 });
-    expect(body.date).toBe(stored.date);
   });
 
   it('refuses a type the project does not use, listing its types, writing nothing', async () => {
@@ -313,6 +335,6 @@ describe('tags and work items with YOUTRACK_PROJECTS=OPS', () => {
   it('logs work on an issue inside the scope', async () => {
     const result = await call(scoped, 'youtrack_log_work', { issue_id: 'OPS-3', duration: '2h', date: '2025-01-05', type: 'Development' });
     expect(result.isError).toBeFalsy();
-    expect(workItemsOf('OPS-3').at(-1)).toMatchObject({ minutes: 120, date: Date.UTC(2025, 0, 5), typeId: '68-1' });
+    expect(workItemsOf('OPS-3').at(-1)).toMatchObject({ minutes: 120, date: Date.UTC(2025, 0, 5, 8), typeId: '68-1' });
   });
 });

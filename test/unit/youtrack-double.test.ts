@@ -53,7 +53,8 @@ describe('YouTrack double (cloud layout)', () => {
     it('answers 401 with the error body without a token or with a wrong one', async () => {
       const missing = await api('GET', '/issues', undefined, null);
       expect(missing.status).toBe(401);
-      expect(missing.body).toEqual({ error: 'Unauthorized', error_description: expect.any(String) });
+      // The body recorded from a real 2026.1.
+      expect(missing.body).toEqual({ error: 'Unauthorized', error_description: 'Invalid token' });
       const wrong = await api('GET', '/issues', undefined, `${YOUTRACK_TEST_TOKEN.slice(0, -1)}x`);
       expect(wrong.status).toBe(401);
       expect(wrong.body.error).toBe('Unauthorized');
@@ -122,18 +123,21 @@ describe('YouTrack double (cloud layout)', () => {
       expect(answer.body.error_description).toEqual(expect.any(String));
     });
 
-    it('pages with a default $top of 42 and $skip, without totals', async () => {
+    it('pages with a default $top of 1000 and $skip, without totals (measured on 2026.1)', async () => {
       for (let n = 0; n < 30; n += 1) {
         const created = await api('POST', '/issues', { project: { id: '0-1' }, summary: `Paging filler ${n}` });
         expect(created.status).toBe(200);
       }
+      const seeded = yt.state.issues.length;
+      for (let n = seeded; n < 1005; n += 1) yt.state.issues.push({ ...yt.state.issues[0]!, id: `2-${1000 + n}`, idReadable: `DEMO-${1000 + n}` });
       const total = yt.state.issues.length;
-      expect(total).toBeGreaterThan(42);
+      expect(total).toBeGreaterThan(1000);
       const first = await api('GET', '/issues?fields=idReadable');
       expect(Array.isArray(first.body)).toBe(true);
-      expect(first.body).toHaveLength(42);
+      expect(first.body).toHaveLength(1000);
+      yt.state.issues.splice(seeded);
       const rest = await api('GET', '/issues?fields=idReadable&$skip=40');
-      expect(rest.body).toHaveLength(total - 40);
+      expect(rest.body).toHaveLength(seeded - 40);
       expect(rest.body[0]).toEqual(first.body[40]);
       expect((await api('GET', '/issues?fields=id&$top=5&$skip=1')).body).toHaveLength(5);
     });
@@ -150,11 +154,16 @@ describe('YouTrack double (cloud layout)', () => {
       expect(await ids('database pool')).toEqual(['DEMO-4']);
       const broken = await api('GET', `/issues?query=${q('State: {In Progress')}`);
       expect(broken.status).toBe(400);
-      expect(broken.body.error_description).toEqual(expect.any(String));
-      expect((await api('GET', `/issues?query=${q('Colour: red')}`)).status).toBe(400);
+      expect(broken.body).toMatchObject({ error: 'invalid_query', error_children: [expect.objectContaining({ error_description: 'unbalanced braces' })] });
+      // Measured on 2026.1: an unknown field gives 200 [], and "((((" 200 with the filter dropped.
+      expect(await ids('Colour: red')).toEqual([]);
+      expect(await ids('((((')).toHaveLength(yt.state.issues.length);
     });
 
     it('counts the issues a query finds', async () => {
+      // A real 2026.1 answers -1 on the first call for a new query and the number on the next.
+      const first = await api('POST', '/issuesGetter/count?fields=count', { query: 'project: OPS #Unresolved' });
+      expect(first.body).toEqual({ count: -1, $type: 'IssueCountResponse' });
       const answer = await api('POST', '/issuesGetter/count?fields=count', { query: 'project: OPS #Unresolved' });
       expect(answer.body).toEqual({ count: 2, $type: 'IssueCountResponse' });
       expect((await api('POST', '/issuesGetter/count?fields=count', { query: 'State: {Open' })).status).toBe(400);
@@ -285,11 +294,13 @@ describe('YouTrack double (cloud layout)', () => {
 
     it('adds and removes links', async () => {
       expect((await api('POST', '/commands', { query: 'depends on DEMO-11', issues: [{ idReadable: 'DEMO-10' }] })).status).toBe(200);
-      const links = await api('GET', '/issues/DEMO-11/links?fields=direction,linkType(name),issues(idReadable)');
-      const inward = links.body.find((link: any) => link.linkType.name === 'Depend' && link.direction === 'INWARD');
-      expect(inward.issues).toEqual([{ idReadable: 'DEMO-10', $type: 'Issue' }]);
+      // Depend reads "is required for" from source to target (the recorded default link types): DEMO-11 is the source.
+      const links = await api('GET', '/issues/DEMO-11/links?fields=direction,linkType(name,sourceToTarget,targetToSource),issues(idReadable)');
+      const outward = links.body.find((link: any) => link.linkType.name === 'Depend' && link.direction === 'OUTWARD');
+      expect(outward.linkType).toMatchObject({ sourceToTarget: 'is required for', targetToSource: 'depends on' });
+      expect(outward.issues).toEqual([{ idReadable: 'DEMO-10', $type: 'Issue' }]);
       expect((await api('POST', '/commands', { query: 'remove depends on DEMO-11', issues: [{ idReadable: 'DEMO-10' }] })).status).toBe(200);
-      expect(yt.state.links.some((link) => link.sourceId === '2-10' && link.targetId === '2-11')).toBe(false);
+      expect(yt.state.links.some((link) => link.sourceId === '2-11' && link.targetId === '2-10')).toBe(false);
     });
 
     it('answers 400 with error_description to an unknown command and changes nothing', async () => {
@@ -323,13 +334,14 @@ describe('YouTrack double (cloud layout)', () => {
       expect(findIssue(yt.state, 'DEMO-3')!.tagIds).toEqual([]);
     });
 
-    it('normalises work item dates to midnight UTC and reads durations back with a presentation', async () => {
+    it('normalises work item dates to midnight in the user\'s time zone and reads durations back with a presentation', async () => {
       const answer = await api('POST', '/issues/DEMO-1/timeTracking/workItems?fields=date,duration(minutes,presentation),type(name)', {
         date: Date.UTC(2025, 2, 3, 15, 4),
         duration: { presentation: '1h 30m' },
         type: { name: 'Testing' },
       });
-      expect(answer.body).toEqual({ date: Date.UTC(2025, 2, 3), duration: { minutes: 90, presentation: '1h 30m', $type: 'DurationValue' }, type: { name: 'Testing', $type: 'WorkItemType' }, $type: 'IssueWorkItem' });
+      // 15:04 UTC is 07:04 in Los Angeles (admin's zone): midnight there is 08:00 UTC.
+      expect(answer.body).toEqual({ date: Date.UTC(2025, 2, 3, 8), duration: { minutes: 90, presentation: '1h 30m', $type: 'DurationValue' }, type: { name: 'Testing', $type: 'WorkItemType' }, $type: 'IssueWorkItem' });
       expect((await api('POST', '/issues/DEMO-1/timeTracking/workItems', { duration: { minutes: 30 }, type: { name: 'Sleeping' } })).status).toBe(400);
     });
   });
@@ -348,11 +360,12 @@ describe('YouTrack double (cloud layout)', () => {
     });
 
     it('finds users, articles and the current sprint', async () => {
-      expect((await api('GET', '/users?query=smith&fields=login')).body).toEqual([{ login: 'john', $type: 'User' }]);
+      // `query` is not declared for GET /users in 2026.1: it is ignored and the first users come back.
+      expect((await api('GET', '/users?query=smith&fields=login')).body).toEqual(['admin', 'jane', 'john'].map((login) => ({ login, $type: 'User' })));
       expect((await api('GET', '/users/jane?fields=id,fullName')).body).toEqual({ id: '1-2', fullName: 'Jane Doe', $type: 'User' });
       const article = await api('GET', '/articles/DEMO-A-2?fields=idReadable,summary,parentArticle(idReadable),project(shortName)');
       expect(article.body).toEqual({ idReadable: 'DEMO-A-2', summary: 'Release checklist', parentArticle: { idReadable: 'DEMO-A-1', $type: 'Article' }, project: { shortName: 'DEMO', $type: 'Project' }, $type: 'Article' });
-      expect((await api('GET', '/articles?query=onboarding&fields=idReadable')).body).toEqual([{ idReadable: 'DEMO-A-1', $type: 'Article' }]);
+      expect((await api('GET', '/articles?query=onboarding&fields=idReadable')).body).toHaveLength(yt.state.articles.length);
       const board = await api('GET', '/agiles/120-1?fields=name,currentSprint(name,issues(idReadable))');
       expect(board.body.currentSprint.name).toBe('Sprint 2');
       expect(board.body.currentSprint.issues.map((issue: any) => issue.idReadable)).toContain('DEMO-1');

@@ -4,6 +4,7 @@ import { HttpClient, pathSegment, type HttpClientOptions, type QueryValue } from
 import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
 import type { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
+import { isTimeZone } from '../../core/time.js';
 
 export interface YtProject {
   id: string;
@@ -16,6 +17,8 @@ export interface YtProject {
 
 /** A field of a project's schema: its name, the $type an issue value must carry, and the allowed values. */
 export interface YtFieldSchema {
+  /** The ProjectCustomField id (conditions refer to fields by it). */
+  id?: string;
   name: string;
   /** ProjectCustomField $type, e.g. EnumProjectCustomField. */
   projectType: string;
@@ -25,23 +28,34 @@ export interface YtFieldSchema {
   multiple: boolean;
   canBeEmpty: boolean;
   values: string[];
+  /** A conditional field exists on an issue only while another field has one of these values, e.g. "State is Rejected". */
+  shownWhen?: string;
 }
 
-interface YtProjectCustomField {
+/** A ProjectCustomField as `GET /admin/projects/{id}/customFields` returns it with FIELD_SCHEMA_FIELDS. */
+export interface YtProjectCustomField {
+  id?: string;
   $type: string;
   canBeEmpty?: boolean;
   field: { name: string; fieldType?: { id?: string; valueType?: string; isMultiValue?: boolean } };
   bundle?: { values?: Array<{ name: string; archived?: boolean }> } | null;
+  condition?: { $type?: string; field?: { id?: string } | null; values?: Array<{ name: string }> | null } | null;
 }
 
+export const FIELD_SCHEMA_FIELDS =
+  'id,$type,canBeEmpty,field(name,fieldType(id,valueType,isMultiValue)),bundle(values(name,archived)),condition($type,field(id),values(name))';
+
 /** YouTrack's errors: {"error": "<code>", "error_description": "<text>", "error_children": [...]}; the text is what users need. */
-function youtrackErrorDetails(_status: number, body: unknown): string[] {
+export function youtrackErrorDetails(_status: number, body: unknown): string[] {
   if (!body || typeof body !== 'object') return typeof body === 'string' && body.trim() ? [body.trim().slice(0, 300)] : [];
-  const error = body as { error?: string; error_description?: string; error_children?: Array<{ error_description?: string; error?: string }> };
-  const details = [error.error_description ?? error.error].filter((d): d is string => Boolean(d));
-  for (const child of error.error_children ?? []) {
-    const text = child.error_description ?? child.error;
-    if (text && !details.includes(text)) details.push(text);
+  type ErrorBody = { error?: string; error_description?: string; error_developer_message?: string; error_children?: ErrorBody[] };
+  const error = body as ErrorBody;
+  const details: string[] = [];
+  // error_description may be localised; error_developer_message is English (e.g. "Can't tag issue"), so both are kept.
+  for (const entry of [error, ...(error.error_children ?? [])]) {
+    for (const text of [entry.error_description || entry.error, entry.error_developer_message]) {
+      if (text && !details.includes(text)) details.push(text);
+    }
   }
   return details;
 }
@@ -54,8 +68,13 @@ const STATUS_HINTS: Partial<Record<number, string>> = {
   500: 'YouTrack failed (a custom-field value of the wrong type also causes this; it is not retried)',
 };
 
-/** Maps a project field's $type, multiplicity and value type to the $type an issue write must use. */
-function issueFieldType(projectType: string, multiple: boolean, valueType: string): string {
+/**
+ * The IssueCustomField $type a write must use for a project field, as a real YouTrack 2026.1 names them (see the
+ * recorded issue in test/fixtures/youtrack): a Simple field is a DateIssueCustomField only for valueType "date";
+ * "date and time", integer, float and string values are SimpleIssueCustomField. A state field run by a state-machine
+ * workflow is a StateMachineIssueCustomField on the issue, which the project schema cannot tell: see tools/fields.ts.
+ */
+export function issueFieldType(projectType: string, multiple: boolean, valueType: string): string {
   const kind = projectType.replace(/ProjectCustomField$/, '');
   switch (kind) {
     case 'Enum':
@@ -72,15 +91,37 @@ function issueFieldType(projectType: string, multiple: boolean, valueType: strin
     case 'Text':
       return 'TextIssueCustomField';
     default:
-      // SimpleProjectCustomField covers strings, numbers and dates; dates have their own issue type.
-      return valueType === 'date' || valueType === 'date and time' ? 'DateIssueCustomField' : 'SimpleIssueCustomField';
+      return valueType === 'date' ? 'DateIssueCustomField' : 'SimpleIssueCustomField';
   }
+}
+
+/** The project's fields as the tools use them: names, the $types writes need, allowed values and conditions. */
+export function toFieldSchema(fields: YtProjectCustomField[]): YtFieldSchema[] {
+  const names = new Map(fields.map((f) => [f.id, f.field.name]));
+  return fields.map((f) => {
+    const multiple = f.field.fieldType?.isMultiValue === true || /\[\*\]$/.test(f.field.fieldType?.id ?? '');
+    const valueType = f.field.fieldType?.valueType ?? f.field.fieldType?.id?.replace(/\[[1*]\]$/, '') ?? 'string';
+    const condition = f.condition?.field?.id ? `${names.get(f.condition.field.id) ?? f.condition.field.id} is ${(f.condition.values ?? []).map((v) => v.name).join(' or ')}` : undefined;
+    return {
+      id: f.id,
+      name: f.field.name,
+      projectType: f.$type,
+      issueType: issueFieldType(f.$type, multiple, valueType),
+      valueType,
+      multiple,
+      canBeEmpty: f.canBeEmpty !== false,
+      values: (f.bundle?.values ?? []).filter((v) => !v.archived).map((v) => v.name),
+      shownWhen: condition,
+    };
+  });
 }
 
 export class YouTrackClient {
   readonly http: HttpClient;
   private readonly projects = new Map<string, Promise<YtProject>>();
   private readonly schemas = new Map<string, Promise<YtFieldSchema[]>>();
+  private zone: Promise<string> | undefined;
+  private login: Promise<string> | undefined;
 
   constructor(options: { url: string; token: Secret; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger']; onAuthFailure?: HttpClientOptions['onAuthFailure'] }) {
     this.http = new HttpClient({
@@ -142,30 +183,35 @@ export class YouTrackClient {
   fieldSchema(projectId: string, signal: AbortSignal): Promise<YtFieldSchema[]> {
     let cached = this.schemas.get(projectId);
     if (!cached) {
-      cached = this.get<YtProjectCustomField[]>(
-        `/admin/projects/${pathSegment(projectId)}/customFields`,
-        '$type,canBeEmpty,field(name,fieldType(id,valueType,isMultiValue)),bundle(values(name,archived))',
-        { $top: 500 },
-        signal,
-      ).then((fields) =>
-        fields.map((f) => {
-          const multiple = f.field.fieldType?.isMultiValue === true || /\[\*\]$/.test(f.field.fieldType?.id ?? '');
-          const valueType = f.field.fieldType?.valueType ?? f.field.fieldType?.id?.replace(/\[[1*]\]$/, '') ?? 'string';
-          return {
-            name: f.field.name,
-            projectType: f.$type,
-            issueType: issueFieldType(f.$type, multiple, valueType),
-            valueType,
-            multiple,
-            canBeEmpty: f.canBeEmpty !== false,
-            values: (f.bundle?.values ?? []).filter((v) => !v.archived).map((v) => v.name),
-          };
-        }),
-      );
+      cached = this.get<YtProjectCustomField[]>(`/admin/projects/${pathSegment(projectId)}/customFields`, FIELD_SCHEMA_FIELDS, { $top: 500 }, signal).then(toFieldSchema);
       cached.catch(() => this.schemas.delete(projectId));
       this.schemas.set(projectId, cached);
     }
     return cached;
+  }
+
+  /**
+   * The time zone of the token's user (its general profile): work-item dates are midnight of their day there.
+   * UTC when the profile names a zone this runtime does not know.
+   */
+  timeZone(signal: AbortSignal): Promise<string> {
+    if (!this.zone) {
+      this.zone = this.get<{ timezone?: { id?: string } | null }>('/users/me/profiles/general', 'timezone(id)', undefined, signal).then((profile) => {
+        const id = profile.timezone?.id;
+        return id && isTimeZone(id) ? id : 'UTC';
+      });
+      this.zone.catch(() => (this.zone = undefined));
+    }
+    return this.zone;
+  }
+
+  /** The login of the token's user. */
+  myLogin(signal: AbortSignal): Promise<string> {
+    if (!this.login) {
+      this.login = this.get<{ login: string }>('/users/me', 'login', undefined, signal).then((me) => me.login);
+      this.login.catch(() => (this.login = undefined));
+    }
+    return this.login;
   }
 
   /** Throws a PolicyError unless the project (short name or entity id) is in the scope. */

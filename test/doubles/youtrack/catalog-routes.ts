@@ -100,6 +100,8 @@ export const catalogRoutes: Route[] = [
     pattern: '/admin/projects/:project/customFields',
     handler: (c) => {
       const project = projectParam(c);
+      // A token without a role in the project is sent its field list as `200 []` (measured on 2026.1).
+      if (project.memberLogins && !c.me.admin && !project.memberLogins.includes(c.me.login)) return page(c, []);
       return page(c, project.fields.map((field) => c.views.projectField(project, field)));
     },
   },
@@ -126,17 +128,23 @@ export const catalogRoutes: Route[] = [
 
   { method: 'GET', pattern: '/users/me', handler: (c) => entity(c, c.views.me()) },
   { method: 'GET', pattern: '/permissions/cache', handler: (c) => page(c, c.views.permissionCache()) },
+  // GET /users declares no `query` in the 2026.1 description; like any undeclared parameter it is ignored, so the
+  // instance's first users come back whatever was asked. Assumption: ignored rather than refused.
+  { method: 'GET', pattern: '/users', handler: (c) => page(c, c.state.users.map((user) => c.views.user(user))) },
+  { method: 'GET', pattern: '/users/:user', handler: (c) => entity(c, c.views.user(userParam(c))) },
   {
     method: 'GET',
-    pattern: '/users',
-    handler: (c) => page(c, c.state.users.filter((user) => contains([user.login, user.fullName, user.email], c.query.query)).map((user) => c.views.user(user))),
+    pattern: '/users/:user/profiles/general',
+    handler: (c) => {
+      const user = c.params.user === 'me' ? c.me : userParam(c);
+      return entity(c, c.views.generalProfile(user));
+    },
   },
-  { method: 'GET', pattern: '/users/:user', handler: (c) => entity(c, c.views.user(userParam(c))) },
 
   {
     method: 'GET',
     pattern: '/tags',
-    handler: (c) => page(c, c.state.tags.filter((tag) => contains([tag.name], c.query.query)).map((tag) => c.views.tag(tag))),
+    handler: (c) => page(c, c.views.visibleTags().filter((tag) => contains([tag.name], c.query.query)).map((tag) => c.views.tag(tag))),
   },
   {
     method: 'GET',
@@ -153,9 +161,8 @@ export const catalogRoutes: Route[] = [
     method: 'GET',
     pattern: '/articles',
     handler: (c) => {
-      const words = (c.query.query ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-      const found = c.state.articles.filter((article) => words.every((word) => `${article.summary}\n${article.content}`.toLowerCase().includes(word)));
-      return page(c, found.map((article) => c.views.article(article)));
+      // No `query` is declared for GET /articles in 2026.1: ignored like any undeclared parameter (assumption).
+      return page(c, c.state.articles.map((article) => c.views.article(article)));
     },
   },
   { method: 'GET', pattern: '/articles/:article', handler: (c) => entity(c, c.views.article(articleParam(c))) },

@@ -36,15 +36,13 @@ export interface ParsedCommand {
   descriptions: string[];
 }
 
-const LINK_VERBS: Array<{ words: string[]; typeName: string; outward: boolean }> = [
-  { words: ['relates', 'to'], typeName: 'Relates', outward: true },
-  { words: ['depends', 'on'], typeName: 'Depend', outward: true },
-  { words: ['is', 'required', 'for'], typeName: 'Depend', outward: false },
-  { words: ['duplicates'], typeName: 'Duplicate', outward: true },
-  { words: ['is', 'duplicated', 'by'], typeName: 'Duplicate', outward: false },
-  { words: ['parent', 'for'], typeName: 'Subtask', outward: true },
-  { words: ['subtask', 'of'], typeName: 'Subtask', outward: false },
-];
+/** Link verbs are the link types' own wording: the issue a command applies to is the source of `sourceToTarget`. */
+function linkVerbs(state: YouTrackState): Array<{ words: string[]; type: LinkTypeRecord; outward: boolean }> {
+  return state.linkTypes.flatMap((type) => [
+    ...(type.sourceToTarget ? [{ words: type.sourceToTarget.toLowerCase().split(/\s+/), type, outward: true }] : []),
+    ...(type.targetToSource && type.targetToSource !== type.sourceToTarget ? [{ words: type.targetToSource.toLowerCase().split(/\s+/), type, outward: false }] : []),
+  ]);
+}
 
 function tokenize(query: string): Token[] {
   const tokens: Token[] = [];
@@ -114,6 +112,10 @@ export function parseCommand(state: YouTrackState, me: UserRecord, issue: IssueR
 
   function setField(field: ProjectField, value: FieldValue): void {
     if (value === null && !field.canBeEmpty) invalid(`${field.name} is required`);
+    // Assumption: a command sets a state-machine field only where one of its transitions leads there.
+    if (field.stateMachine && !field.stateMachine.some((t) => t.from === issue.fields[field.name] && t.to === value)) {
+      invalid(`${field.name} cannot change from ${String(issue.fields[field.name])} to ${String(value)}: no transition of its state machine leads there`);
+    }
     ops.push({ kind: 'field', field, value, add: field.multi });
     descriptions.push(`${field.name} ${value === null ? field.emptyFieldText : String(value)}`);
   }
@@ -146,10 +148,10 @@ export function parseCommand(state: YouTrackState, me: UserRecord, issue: IssueR
   }
 
   function linkVerb(remove: boolean): boolean {
-    const verb = LINK_VERBS.find((candidate) => startsWith(candidate.words));
+    const verb = linkVerbs(state).find((candidate) => startsWith(candidate.words));
     if (!verb) return false;
     position += verb.words.length;
-    const type = state.linkTypes.find((candidate) => candidate.name === verb.typeName)!;
+    const type = verb.type;
     const other = issueArgument();
     ops.push({ kind: 'link', type, outward: verb.outward, otherId: other.id, remove });
     descriptions.push(`${remove ? 'remove ' : ''}${verb.words.join(' ')} ${other.idReadable}`);

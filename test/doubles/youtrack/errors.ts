@@ -5,6 +5,7 @@ export interface ErrorBody {
   error: string;
   error_description: string;
   error_children?: Array<{ error: string; error_description: string; error_developer_message: string }>;
+  error_developer_message?: string;
 }
 
 export class HttpError extends Error {
@@ -45,8 +46,9 @@ export function forbidden(description: string): HttpError {
   return new HttpError(403, { error: 'Forbidden', error_description: description });
 }
 
+/** The body recorded from a real 2026.1 for an unknown token (test/fixtures/youtrack/error-401-invalid-token.json). */
 export function unauthorized(): HttpError {
-  return new HttpError(401, { error: 'Unauthorized', error_description: '' });
+  return new HttpError(401, { error: 'Unauthorized', error_description: 'Invalid token' });
 }
 
 export function unsupportedMediaType(): HttpError {
@@ -61,7 +63,7 @@ export function serverError(description: string): HttpError {
 export function defaultErrorBody(status: number): ErrorBody {
   const texts: Record<number, [string, string]> = {
     400: ['bad_request', 'Bad request'],
-    401: ['Unauthorized', ''],
+    401: ['Unauthorized', 'Invalid token'],
     403: ['Forbidden', 'HTTP 403 Forbidden'],
     404: ['Not Found', 'HTTP 404 Not Found'],
     429: ['Too Many Requests', 'HTTP 429 Too Many Requests'],

@@ -1,13 +1,15 @@
 // Issue endpoints: issues, custom fields, comments, links, tags on issues, work items and commands.
 import { applyCommand, parseCommand, type ParsedCommand } from './commands.js';
 import { readCustomFields, readFieldValue } from './custom-fields.js';
-import { badRequest, entityNotFound, forbidden, invalidProperties } from './errors.js';
+import { badRequest, entityNotFound, forbidden, HttpError, invalidProperties } from './errors.js';
 import { view } from './fields.js';
 import {
+  conditionHolds,
+  dayIn,
   ENTITY_ID,
   findIssue,
   findUser,
-  midnightUtc,
+  midnightIn,
   nextId,
   parseDuration,
   projectOf,
@@ -18,10 +20,12 @@ import {
   type CommentRecord,
   type FieldValue,
   type IssueRecord,
+  type ProjectRecord,
   type WorkItemRecord,
   type YouTrackState,
 } from './model.js';
 import { searchIssues } from './query.js';
+import { canUseTag } from './views.js';
 import { EMPTY, entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 
 function issueParam(context: RequestContext): IssueRecord {
@@ -45,14 +49,13 @@ function createIssue(context: RequestContext) {
   const summary = optionalString(body, 'summary');
   if (!summary || !summary.trim()) throw invalidProperties('Summary is required');
   const description = optionalString(body, 'description') ?? null;
-  const given = readCustomFields(state, project, body.customFields ?? body.fields);
+  const given = readCustomFields(state, project, body.customFields ?? body.fields, { me });
 
   const fields: Record<string, FieldValue> = {};
   for (const field of project.fields) {
-    const value = given.has(field) ? given.get(field)! : (field.defaultValue ?? (field.multi ? [] : null));
-    if (isEmpty(value) && !field.canBeEmpty) throw invalidProperties(`${field.name} is required`);
-    fields[field.name] = value;
+    fields[field.name] = given.has(field) ? given.get(field)! : (field.defaultValue ?? (field.multi ? [] : null));
   }
+  checkFields(project, { fields } as IssueRecord, given.keys());
   const created = tick(state);
   const number = project.nextIssueNumber++;
   const issue: IssueRecord = {
@@ -76,6 +79,22 @@ function createIssue(context: RequestContext) {
   return entity(context, context.views.issue(issue));
 }
 
+/**
+ * Required fields must have a value and a conditional field can only be set while it is shown; a conditional field
+ * that is hidden is neither required nor kept. Assumption: the error texts (documented only as "400 conditional field").
+ */
+function checkFields(project: ProjectRecord, issue: IssueRecord, written: Iterable<{ name: string }>): void {
+  for (const field of written) {
+    const projectField = project.fields.find((candidate) => candidate.name === field.name)!;
+    if (!conditionHolds(issue, projectField)) {
+      throw invalidProperties(`${field.name} is not shown for this issue: it applies only when ${projectField.condition!.fieldName} is ${projectField.condition!.values.join(' or ')}`);
+    }
+  }
+  for (const field of project.fields) {
+    if (conditionHolds(issue, field) && isEmpty(issue.fields[field.name]) && !field.canBeEmpty) throw invalidProperties(`${field.name} is required`);
+  }
+}
+
 function updateIssue(context: RequestContext) {
   const { state, me } = context;
   const issue = issueParam(context);
@@ -87,11 +106,14 @@ function updateIssue(context: RequestContext) {
   const summary = optionalString(body, 'summary');
   if (summary !== undefined && (summary === null || !summary.trim())) throw invalidProperties('Summary is required');
   const description = optionalString(body, 'description');
-  const given = readCustomFields(state, project, body.customFields ?? body.fields);
+  const given = readCustomFields(state, project, body.customFields ?? body.fields, { me, issue });
+  const fields = { ...issue.fields };
+  for (const [field, value] of given) fields[field.name] = value;
+  checkFields(project, { ...issue, fields }, given.keys());
   if (summary) issue.summary = summary;
   if (description !== undefined) issue.description = description;
   if (typeof body.usesMarkdown === 'boolean') issue.usesMarkdown = body.usesMarkdown;
-  for (const [field, value] of given) issue.fields[field.name] = value;
+  issue.fields = fields;
   const at = touch(state, issue, me);
   refreshResolved(state, issue, at);
   return entity(context, context.views.issue(issue));
@@ -120,7 +142,7 @@ function issueCustomField(context: RequestContext) {
 function updateIssueCustomField(context: RequestContext) {
   const { state, me } = context;
   const { issue, project, field } = issueCustomField(context);
-  const value = readFieldValue(state, project, field, { name: field.name, ...objectBody(context) });
+  const value = readFieldValue(state, project, field, { name: field.name, ...objectBody(context) }, { me, issue });
   issue.fields[field.name] = value;
   const at = touch(state, issue, me);
   refreshResolved(state, issue, at);
@@ -237,6 +259,11 @@ function addTag(context: RequestContext) {
   if (typeof body.id !== 'string') throw badRequest('The tag id is required');
   const tag = state.tags.find((candidate) => candidate.id === body.id);
   if (!tag) throw entityNotFound(body.id);
+  if (!canUseTag(tag, me)) {
+    // Measured on 2026.1: a localised error_description and an English error_developer_message. Assumption: the
+    // `error` code and the Russian wording (the instance's locale).
+    throw new HttpError(403, { error: 'Forbidden', error_description: 'Недостаточно прав для добавления тега', error_developer_message: "Can't tag issue" });
+  }
   if (!issue.tagIds.includes(tag.id)) issue.tagIds.push(tag.id);
   touch(state, issue, me);
   return entity(context, context.views.tag(tag));
@@ -268,10 +295,13 @@ function workItemFields(context: RequestContext, issue: IssueRecord, body: Recor
       throw badRequest('Work item duration needs "minutes" or "presentation"');
     }
   }
-  let date = existing?.date ?? midnightUtc(Date.now());
+  // A work item's date is midnight of its day in the author's time zone (YouTrack's documentation: "normalised to
+  // midnight"). Assumption: the day is the one the instant sent falls on in the caller's time zone.
+  const zone = context.me.timezone;
+  let date = existing?.date ?? midnightIn(dayIn(Date.now(), zone), zone);
   if (body.date !== undefined) {
     if (typeof body.date !== 'number' || !Number.isFinite(body.date)) throw badRequest('Work item date must be a timestamp in milliseconds');
-    date = midnightUtc(body.date);
+    date = midnightIn(dayIn(body.date, zone), zone);
   }
   let typeId = existing?.typeId ?? null;
   if (body.type !== undefined && body.type !== null) {
@@ -406,8 +436,7 @@ export const issueRoutes: Route[] = [
     pattern: '/issues/:issue/customFields',
     handler: (c) => {
       const issue = issueParam(c);
-      const project = projectOf(c.state, issue);
-      return page(c, project.fields.map((field) => c.views.issueField(issue, project, field)));
+      return page(c, c.views.issueFields(issue, projectOf(c.state, issue)));
     },
   },
   {
@@ -454,12 +483,15 @@ export const issueRoutes: Route[] = [
     },
   },
   {
-    // IssueCountResponse; real YouTrack may answer count -1 while it is still counting (inject that with failNext).
+    // IssueCountResponse; a real 2026.1 answers -1 on the first call for a new query and the number on the next.
     method: 'POST',
     pattern: '/issuesGetter/count',
     handler: (c) => {
       const query = optionalString(objectBody(c), 'query') ?? '';
-      const count = searchIssues(c.state, c.me, query).length;
+      const found = searchIssues(c.state, c.me, query).length;
+      const known = c.state.countedQueries.has(query);
+      c.state.countedQueries.add(query);
+      const count = known ? found : -1;
       return entity(c, view('IssueCountResponse', { count: () => count, query: () => query, unresolvedOnly: () => false }));
     },
   },

@@ -1,7 +1,32 @@
 // The data model of the YouTrack test double: plain records that tests can read and change directly.
 // Entity ids follow YouTrack's "<type>-<n>" form; references between records are by entity id.
 
-export type FieldKind = 'enum' | 'state' | 'user' | 'version' | 'period' | 'date' | 'integer';
+/** A field's kind is YouTrack's FieldType.valueType, so that the recorded project's fields map one to one. */
+export type FieldKind =
+  | 'enum'
+  | 'state'
+  | 'user'
+  | 'version'
+  | 'build'
+  | 'ownedField'
+  | 'group'
+  | 'period'
+  | 'date'
+  | 'date and time'
+  | 'integer'
+  | 'float'
+  | 'string'
+  | 'text';
+
+/** Kinds whose values are elements of the field's bundle, written as {"name": "..."}. */
+export const BUNDLE_KINDS: ReadonlySet<FieldKind> = new Set(['enum', 'state', 'version', 'build', 'ownedField', 'group']);
+
+/** One transition of a state-machine workflow rule: the event `event` moves the field from `from` to `to`. */
+export interface Transition {
+  from: string;
+  event: string;
+  to: string;
+}
 
 export interface UserRecord {
   id: string; // 1-N
@@ -9,6 +34,8 @@ export interface UserRecord {
   fullName: string;
   email: string;
   ringId: string;
+  /** The time zone of the user's profile (GeneralUserProfile.timezone), an IANA id. */
+  timezone: string;
   /** System administrator: may write under /api/admin and delete issues. */
   admin: boolean;
   banned: boolean;
@@ -42,6 +69,11 @@ export interface ProjectField {
   /** Name (or login) set on new issues when the create request leaves the field out. */
   defaultValue: string | null;
   ordinal: number;
+  localizedName?: string | null;
+  /** A conditional field: present on an issue only while the named field has one of the values. */
+  condition?: { fieldName: string; values: string[]; showForNullValue: boolean };
+  /** A state field run by a state-machine rule: StateMachineIssueCustomField on issues, changed by events only. */
+  stateMachine?: Transition[];
 }
 
 /**
@@ -63,6 +95,8 @@ export interface ProjectRecord {
   workItemTypeIds: string[];
   nextIssueNumber: number;
   nextArticleNumber: number;
+  /** Users with a role in the project; undefined: everyone. Others get its field list as `200 []`, as a real server does. */
+  memberLogins?: string[];
 }
 
 export interface IssueRecord {
@@ -86,7 +120,8 @@ export interface IssueRecord {
 export interface CommentRecord {
   id: string; // 4-N
   issueId: string;
-  text: string;
+  /** null once the comment is taken back (deleted: true), as a real server lists it. */
+  text: string | null;
   usesMarkdown: boolean;
   authorId: string;
   created: number;
@@ -116,6 +151,9 @@ export interface TagRecord {
   name: string;
   ownerId: string;
   untagOnResolve: boolean;
+  /** Users (ids) the tag is shared with for reading only (readSharingSettings), and for tagging (tagSharingSettings). */
+  readers?: string[];
+  taggers?: string[];
 }
 
 export interface WorkItemTypeRecord {
@@ -189,6 +227,8 @@ export interface YouTrackState {
   sequences: Record<string, number>;
   /** Last timestamp handed out, so that writes within one millisecond still move `updated` forward. */
   clock: number;
+  /** Queries already counted by POST /issuesGetter/count: a real server answers -1 for a new query, then the number. */
+  countedQueries: Set<string>;
 }
 
 export const ENTITY_ID = /^\d+-\d+$/;
@@ -237,14 +277,14 @@ export function projectOf(state: YouTrackState, issue: IssueRecord): ProjectReco
 }
 
 export function stateIsResolved(project: ProjectRecord, stateName: FieldValue): boolean {
-  const field = project.fields.find((candidate) => candidate.kind === 'state');
+  const field = project.fields.find((candidate) => candidate.kind === 'state' && candidate.name === 'State') ?? project.fields.find((candidate) => candidate.kind === 'state');
   return field?.values.find((value) => value.name === stateName)?.isResolved === true;
 }
 
 /** Sets `resolved` when the issue's State turns resolved and clears it when it turns unresolved. */
 export function refreshResolved(state: YouTrackState, issue: IssueRecord, at: number): void {
   const project = projectOf(state, issue);
-  const stateField = project.fields.find((field) => field.kind === 'state');
+  const stateField = project.fields.find((field) => field.kind === 'state' && field.name === 'State') ?? project.fields.find((field) => field.kind === 'state');
   if (!stateField) return;
   const resolvedNow = stateIsResolved(project, issue.fields[stateField.name] ?? null);
   if (resolvedNow && issue.resolved === null) issue.resolved = at;
@@ -295,4 +335,35 @@ export function parseDuration(text: string): number | undefined {
 export function midnightUtc(epochMs: number): number {
   const day = new Date(epochMs);
   return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+}
+
+/** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
+export function dayIn(epochMs: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(epochMs));
+}
+
+/** Milliseconds the zone is ahead of UTC at an instant. */
+export function zoneOffset(epochMs: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+      .formatToParts(new Date(epochMs))
+      .map((part) => [part.type, Number(part.value)]),
+  );
+  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** Midnight of a day (YYYY-MM-DD) in a time zone, as epoch milliseconds. */
+export function midnightIn(day: string, timeZone: string): number {
+  const utc = Date.parse(`${day}T00:00:00Z`);
+  const first = utc - zoneOffset(utc, timeZone);
+  return utc - zoneOffset(first, timeZone);
+}
+
+/** A field condition holds when the controlling field has one of the values (or is empty and showForNullValue). */
+export function conditionHolds(issue: IssueRecord, field: ProjectField): boolean {
+  if (!field.condition) return true;
+  const current = issue.fields[field.condition.fieldName] ?? null;
+  const values = Array.isArray(current) ? current : current === null ? [] : [String(current)];
+  if (values.length === 0) return field.condition.showForNullValue;
+  return values.some((value) => field.condition!.values.includes(value));
 }

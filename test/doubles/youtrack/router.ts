@@ -56,10 +56,13 @@ export function entity(context: RequestContext, value: unknown): Reply {
   return { status: 200, body: project(value, context.fields) };
 }
 
-/** A collection page: `$skip`/`$top` (default 42, -1 for all), projected by `fields`; no totals. */
+/**
+ * A collection page: `$skip`/`$top` (-1 for all), projected by `fields`; no totals. Without `$top` a real 2026.1
+ * returned exactly 1000 issues; assumption: every collection has that default.
+ */
 export function page(context: RequestContext, items: unknown[]): Reply {
   const skip = integerParameter(context, '$skip', 0);
-  const top = integerParameter(context, '$top', 42);
+  const top = integerParameter(context, '$top', 1000);
   const slice = top < 0 ? items.slice(skip) : items.slice(skip, skip + top);
   return { status: 200, body: project(slice, context.fields) };
 }

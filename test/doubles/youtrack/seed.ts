@@ -7,7 +7,8 @@
 // link types 114-1 Relates, 114-2 Depend, 114-3 Duplicate, 114-4 Subtask.
 // All timestamps are fixed, except the sprint dates, which are placed around the day the double starts
 // so that "Sprint 2" is the current sprint whenever the tests run.
-import { midnightUtc, type BundleElement, type FieldValue, type IssueRecord, type ProjectField, type ProjectRecord, type YouTrackState } from './model.js';
+import { readFileSync } from 'node:fs';
+import { BUNDLE_KINDS, midnightIn, midnightUtc, type BundleElement, type FieldKind, type FieldValue, type IssueRecord, type ProjectField, type ProjectRecord, type Transition, type YouTrackState } from './model.js';
 
 const BASE = Date.UTC(2025, 0, 6, 9, 0, 0); // Monday 2025-01-06 09:00 UTC
 const HOUR = 3_600_000;
@@ -78,8 +79,23 @@ const SEVERITY: FieldPlan = {
   values: ['S1', 'S2', 'S3'].map((name) => ({ name })),
 };
 
+/**
+ * OPS's State is run by a state-machine workflow rule: on issues it is a StateMachineIssueCustomField that changes
+ * through events. Assumption: the event names and transitions are made up (the recordings show no state machine);
+ * the shape (Event id/presentation, possibleEvents, `event` in the write) follows the 2026.1 OpenAPI description.
+ */
+export const OPS_TRANSITIONS: Transition[] = [
+  { from: 'Submitted', event: 'open', to: 'Open' },
+  { from: 'Open', event: 'start', to: 'In Progress' },
+  { from: 'Open', event: 'fix', to: 'Fixed' },
+  { from: 'In Progress', event: 'fix', to: 'Fixed' },
+  { from: 'Fixed', event: 'verify', to: 'Verified' },
+  { from: 'Fixed', event: 'reopen', to: 'Open' },
+  { from: 'Verified', event: 'reopen', to: 'Open' },
+];
+
 export const DEMO_SCHEMA: FieldPlan[] = [PRIORITY, TYPE, STATE, ASSIGNEE, FIX_VERSIONS, ESTIMATION, DUE_DATE, STORY_POINTS];
-export const OPS_SCHEMA: FieldPlan[] = [PRIORITY, STATE, SEVERITY];
+export const OPS_SCHEMA: FieldPlan[] = [PRIORITY, { ...STATE, stateMachine: OPS_TRANSITIONS }, SEVERITY];
 
 /** Attaches fields to a project, giving the project its own field and bundle ids. */
 export function buildFields(state: YouTrackState, plans: FieldPlan[]): ProjectField[] {
@@ -93,7 +109,7 @@ export function buildFields(state: YouTrackState, plans: FieldPlan[]): ProjectFi
       ...rest,
       id: next('92'),
       fieldId: globalFieldId(state, plan.name, next),
-      bundleId: plan.kind === 'period' || plan.kind === 'date' || plan.kind === 'integer' ? null : next('49'),
+      bundleId: BUNDLE_KINDS.has(plan.kind) || plan.kind === 'user' ? next('49') : null,
       values: (values ?? []).map((value, index) => ({
         description: null,
         archived: false,
@@ -113,6 +129,65 @@ function globalFieldId(state: YouTrackState, name: string, next: (prefix: string
   let id = ids.get(name);
   if (!id) ids.set(name, (id = next('58')));
   return id;
+}
+
+interface RecordedProjectField {
+  id: string;
+  $type: string;
+  canBeEmpty: boolean;
+  defaultValues?: Array<{ name: string }>;
+  condition: { showForNullValue: boolean; values: Array<{ name: string }>; field: { id: string } } | null;
+  field: { name: string; localizedName: string | null; fieldType: { valueType: FieldKind; isMultiValue: boolean } };
+}
+
+/**
+ * Bundle values of the recorded DEV project's fields. Assumption: the recording names only the values it used
+ * (State "Новая" and "Отклонена", Priority "Low", Type "Task", Категория, Клиент and Модуль системы); the rest is made up.
+ */
+const DEV_VALUES: Record<string, Array<Partial<BundleElement> & { name: string }>> = {
+  State: [{ name: 'Новая' }, { name: 'В работе' }, { name: 'Отклонена', isResolved: true }, { name: 'Закрыта', isResolved: true }],
+  Type: [{ name: 'Task' }, { name: 'Bug' }],
+  Priority: [{ name: 'Low' }, { name: 'Normal' }, { name: 'High' }],
+  Категория: [{ name: 'Развитие технологий' }, { name: 'Поддержка' }],
+  Клиент: [{ name: 'ACME' }, { name: 'Globex' }],
+  'Модуль системы': [{ name: 'Инфраструктура. DevOps' }, { name: 'Интеграции' }],
+  Система: [{ name: 'Портал' }, { name: 'CRM' }],
+  'Статус разработки': [{ name: 'Не начата' }, { name: 'В разработке' }, { name: 'Готово' }],
+  'Статус анализа': [{ name: 'Не начат' }, { name: 'В анализе' }, { name: 'Готово' }],
+  'Причина отклонения': [{ name: 'Дубликат' }, { name: 'Не воспроизводится' }],
+  'Плановый спринт': [{ name: '2026.1' }, { name: '2026.2' }],
+  Релиз: [{ name: '2026.1' }, { name: '2026.2' }],
+  Subsystem: [{ name: 'Backend' }, { name: 'Frontend' }],
+  Подсистемы: [{ name: 'Backend' }, { name: 'Frontend' }],
+  'Fixed in build': [{ name: '1001' }, { name: '1002' }],
+  Сборки: [{ name: '1001' }, { name: '1002' }],
+  'Группа доступа': [{ name: 'Developers' }, { name: 'Analysts' }],
+  'Группы доступа': [{ name: 'Developers' }, { name: 'Analysts' }],
+};
+
+/** The DEV project's 28 fields, built from the schema recorded on a real YouTrack 2026.1 (test/fixtures/youtrack). */
+export function recordedDevFields(state: YouTrackState): ProjectField[] {
+  const recorded = JSON.parse(readFileSync(new URL('../../fixtures/youtrack/project-custom-field-schema.json', import.meta.url), 'utf8')) as { customFields: RecordedProjectField[] };
+  const nameOf = new Map(recorded.customFields.map((f) => [f.id, f.field.name]));
+  return recorded.customFields.map((f, ordinal) => {
+    const kind = f.field.fieldType.valueType;
+    state.sequences['58'] = (state.sequences['58'] ?? 0) + 1;
+    return {
+      id: f.id,
+      fieldId: `58-${state.sequences['58']}`,
+      name: f.field.name,
+      localizedName: f.field.localizedName,
+      kind,
+      multi: f.field.fieldType.isMultiValue,
+      canBeEmpty: f.canBeEmpty,
+      emptyFieldText: 'No value',
+      bundleId: BUNDLE_KINDS.has(kind) || kind === 'user' ? `49-${f.id}` : null,
+      values: (DEV_VALUES[f.field.name] ?? []).map((value, index) => ({ description: null, archived: false, ...value, id: `50-${f.id}-${index}`, ordinal: index })),
+      defaultValue: f.defaultValues?.[0]?.name ?? null,
+      ordinal,
+      condition: f.condition ? { fieldName: nameOf.get(f.condition.field.id)!, values: f.condition.values.map((v) => v.name), showForNullValue: f.condition.showForNullValue } : undefined,
+    };
+  });
 }
 
 interface IssuePlan {
@@ -234,7 +309,7 @@ function addIssues(state: YouTrackState, project: ProjectRecord, plans: IssuePla
     const created = BASE + plan.createdHoursAfterBase * HOUR;
     const reporterId = state.users.find((user) => user.login === (plan.reporter ?? 'admin'))!.id;
     const fields: Record<string, FieldValue> = {};
-    for (const field of project.fields) fields[field.name] = plan.fields[field.name] ?? (field.multi ? [] : null);
+    for (const field of project.fields) fields[field.name] = plan.fields[field.name] ?? field.defaultValue ?? (field.multi ? [] : null);
     const issue: IssueRecord = {
       id: `2-${state.sequences['2']}`,
       idReadable: `${project.shortName}-${number}`,
@@ -259,23 +334,32 @@ function addIssues(state: YouTrackState, project: ProjectRecord, plans: IssuePla
 export function seed(startedAt = Date.now()): YouTrackState {
   const state: YouTrackState = {
     users: [
-      { id: '1-1', login: 'admin', fullName: 'Admin', email: 'admin@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000001', admin: true, banned: false, guest: false },
-      { id: '1-2', login: 'jane', fullName: 'Jane Doe', email: 'jane@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000002', admin: false, banned: false, guest: false },
-      { id: '1-3', login: 'john', fullName: 'John Smith', email: 'john@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000003', admin: false, banned: false, guest: false },
+      // Time zones west and east of UTC, so that a date moved by a day shows in the tests.
+      { id: '1-1', login: 'admin', fullName: 'Admin', email: 'admin@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000001', timezone: 'America/Los_Angeles', admin: true, banned: false, guest: false },
+      { id: '1-2', login: 'jane', fullName: 'Jane Doe', email: 'jane@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000002', timezone: 'Asia/Tokyo', admin: false, banned: false, guest: false },
+      { id: '1-3', login: 'john', fullName: 'John Smith', email: 'john@example.test', ringId: 'c0a8f6f2-0000-4000-8000-000000000003', timezone: 'UTC', admin: false, banned: false, guest: false },
     ],
     projects: [],
     issues: [],
     comments: [],
     linkTypes: [
-      { id: '114-1', name: 'Relates', directed: false, aggregation: false, sourceToTarget: 'relates to', targetToSource: 'relates to', readOnly: true },
-      { id: '114-2', name: 'Depend', directed: true, aggregation: false, sourceToTarget: 'depends on', targetToSource: 'is required for', readOnly: true },
-      { id: '114-3', name: 'Duplicate', directed: true, aggregation: true, sourceToTarget: 'duplicates', targetToSource: 'is duplicated by', readOnly: true },
+      // The default link types with the wording and directions of the recorded issue's links.
+      { id: '114-1', name: 'Relates', directed: false, aggregation: false, sourceToTarget: 'relates to', targetToSource: '', readOnly: true },
+      { id: '114-2', name: 'Depend', directed: true, aggregation: false, sourceToTarget: 'is required for', targetToSource: 'depends on', readOnly: true },
+      { id: '114-3', name: 'Duplicate', directed: true, aggregation: true, sourceToTarget: 'is duplicated by', targetToSource: 'duplicates', readOnly: true },
       { id: '114-4', name: 'Subtask', directed: true, aggregation: true, sourceToTarget: 'parent for', targetToSource: 'subtask of', readOnly: true },
     ],
     links: [],
+    // Tag names are unique per owner only. Assumption: which tags are shared with whom is made up; that a tag shared
+    // for reading only is listed but answers 403 when used is measured on 2026.1 (see the recordings' README).
     tags: [
-      { id: '6-1', name: 'regression', ownerId: '1-1', untagOnResolve: false },
-      { id: '6-2', name: 'ui', ownerId: '1-1', untagOnResolve: false },
+      { id: '6-1', name: 'regression', ownerId: '1-1', untagOnResolve: false, taggers: ['1-2', '1-3'] },
+      { id: '6-2', name: 'ui', ownerId: '1-1', untagOnResolve: false, taggers: ['1-2', '1-3'] },
+      { id: '6-3', name: 'release', ownerId: '1-3', untagOnResolve: false, readers: ['1-1'] }, // john's, admin may only see it
+      { id: '6-4', name: 'release', ownerId: '1-2', untagOnResolve: false, taggers: ['1-1'] }, // jane's, admin may tag with it
+      { id: '6-5', name: 'audit', ownerId: '1-3', untagOnResolve: false, readers: ['1-1'] }, // john's, visible to admin only
+      { id: '6-6', name: 'triage', ownerId: '1-2', untagOnResolve: false, taggers: ['1-1'] },
+      { id: '6-7', name: 'triage', ownerId: '1-3', untagOnResolve: false, taggers: ['1-1'] },
     ],
     workItemTypes: [
       { id: '68-1', name: 'Development', autoAttached: true },
@@ -285,8 +369,9 @@ export function seed(startedAt = Date.now()): YouTrackState {
     articles: [],
     agiles: [],
     sprints: [],
-    sequences: { '1': 3, '4': 0, '6': 2, '8': 0, '9': 0, '68': 2, '114': 4, '120': 0, '121': 0 },
+    sequences: { '1': 3, '4': 0, '6': 7, '8': 0, '9': 0, '68': 2, '114': 4, '120': 0, '121': 0 },
     clock: 0,
+    countedQueries: new Set(),
   };
 
   const demo: ProjectRecord = {
@@ -315,6 +400,21 @@ export function seed(startedAt = Date.now()): YouTrackState {
     nextIssueNumber: 1,
     nextArticleNumber: 1,
   };
+  // The project recorded on a real YouTrack 2026.1: 28 fields of 10 kinds, one of them conditional; only admin has a role.
+  const dev: ProjectRecord = {
+    id: '0-3',
+    shortName: 'DEV',
+    name: 'Development',
+    description: null,
+    archived: false,
+    leaderId: '1-1',
+    createdById: '1-1',
+    fields: recordedDevFields(state),
+    workItemTypeIds: ['68-1'],
+    nextIssueNumber: 1,
+    nextArticleNumber: 1,
+    memberLogins: ['admin'],
+  };
   state.projects.push(demo, ops);
   state.sequences['0'] = 2;
   addIssues(state, demo, DEMO_ISSUES);
@@ -327,19 +427,24 @@ export function seed(startedAt = Date.now()): YouTrackState {
   comment('I can reproduce this on Firefox and Chrome.', '1-2', 20);
   comment('The server log shows a NullPointerException in SessionFilter.', '1-3', 21);
   comment('Fix is in review.', '1-1', 22);
+  // A taken-back comment on DEMO-2, listed as a real server lists it (deleted: true, text: null).
+  state.sequences['4']! += 1;
+  state.comments.push({ id: `4-${state.sequences['4']}`, issueId: '2-2', text: null, usesMarkdown: true, authorId: '1-2', created: BASE + 23 * HOUR, updated: null, deleted: true });
 
   state.links.push(
     { typeId: '114-1', sourceId: '2-1', targetId: '2-2' }, // DEMO-1 relates to DEMO-2
-    { typeId: '114-2', sourceId: '2-3', targetId: '2-4' }, // DEMO-3 depends on DEMO-4
+    { typeId: '114-2', sourceId: '2-4', targetId: '2-3' }, // DEMO-4 is required for DEMO-3 (DEMO-3 depends on DEMO-4)
     { typeId: '114-4', sourceId: '2-1', targetId: '2-5' }, // DEMO-1 parent for DEMO-5 (DEMO-5 subtask of DEMO-1)
   );
   state.issues[0]!.tagIds.push('6-1'); // DEMO-1: regression
   state.issues[9]!.tagIds.push('6-2'); // DEMO-10: ui
 
+  // Work-item dates are midnight of their day in a user's time zone. Assumption: the seeded ones as logged by admin
+  // (America/Los_Angeles), whose token most tests use.
   state.sequences['8'] = 2;
   state.workItems.push(
-    { id: '8-1', issueId: '2-1', authorId: '1-2', creatorId: '1-2', date: Date.UTC(2025, 0, 7), minutes: 90, text: 'Reproduced and analysed', usesMarkdown: true, typeId: '68-1', created: BASE + 26 * HOUR, updated: null },
-    { id: '8-2', issueId: '2-1', authorId: '1-3', creatorId: '1-3', date: Date.UTC(2025, 0, 8), minutes: 45, text: 'Regression test', usesMarkdown: true, typeId: '68-2', created: BASE + 50 * HOUR, updated: null },
+    { id: '8-1', issueId: '2-1', authorId: '1-2', creatorId: '1-2', date: midnightIn('2025-01-07', 'America/Los_Angeles'), minutes: 90, text: 'Reproduced and analysed', usesMarkdown: true, typeId: '68-1', created: BASE + 26 * HOUR, updated: null },
+    { id: '8-2', issueId: '2-1', authorId: '1-3', creatorId: '1-3', date: midnightIn('2025-01-08', 'America/Los_Angeles'), minutes: 45, text: 'Regression test', usesMarkdown: true, typeId: '68-2', created: BASE + 50 * HOUR, updated: null },
   );
 
   state.sequences['9'] = 2;
@@ -379,6 +484,18 @@ export function seed(startedAt = Date.now()): YouTrackState {
     { id: '121-1', agileId: '120-1', name: 'Sprint 1', goal: 'Ship the CSV export', start: today - 21 * DAY, finish: today - 7 * DAY - 1, archived: false, isDefault: false, issueIds: ['2-6', '2-7'] },
     { id: '121-2', agileId: '120-1', name: 'Sprint 2', goal: 'Stabilise login', start: today - 7 * DAY, finish: today + 7 * DAY - 1, archived: false, isDefault: true, issueIds: ['2-1', '2-3', '2-4', '2-9'] },
   );
+
+  // DEV comes after the others, so that the seeded ids of DEMO and OPS stay as they were.
+  state.projects.push(dev);
+  state.sequences['0'] = 3;
+  addIssues(state, dev, [
+    {
+      summary: 'ytrack contract issue',
+      description: null,
+      fields: { Type: 'Task', Категория: 'Развитие технологий', Клиент: ['ACME'], 'Модуль системы': ['Инфраструктура. DevOps'] },
+      createdHoursAfterBase: 15,
+    },
+  ]);
 
   state.clock = Math.max(startedAt, ...state.issues.map((issue) => issue.updated));
   return state;

@@ -2,6 +2,8 @@
 // entity reference (Issue, IssueCustomField, ProjectCustomField, IssueLink, IssueWorkItem, Article, Agile, Sprint, ...).
 import { view, type View } from './fields.js';
 import {
+  conditionHolds,
+  zoneOffset,
   presentDuration,
   projectOf,
   type AgileRecord,
@@ -21,34 +23,53 @@ import {
   type YouTrackState,
 } from './model.js';
 
+// IssueCustomField and ProjectCustomField $types per kind, as the recorded YouTrack 2026.1 issue and project carry them
+// (test/fixtures/youtrack): a "date and time" field is a SimpleIssueCustomField, only "date" is a DateIssueCustomField.
 const ISSUE_FIELD_TYPE: Record<ProjectField['kind'], [single: string, multi: string]> = {
   enum: ['SingleEnumIssueCustomField', 'MultiEnumIssueCustomField'],
   state: ['StateIssueCustomField', 'StateIssueCustomField'],
   user: ['SingleUserIssueCustomField', 'MultiUserIssueCustomField'],
   version: ['SingleVersionIssueCustomField', 'MultiVersionIssueCustomField'],
+  build: ['SingleBuildIssueCustomField', 'MultiBuildIssueCustomField'],
+  ownedField: ['SingleOwnedIssueCustomField', 'MultiOwnedIssueCustomField'],
+  group: ['SingleGroupIssueCustomField', 'MultiGroupIssueCustomField'],
   period: ['PeriodIssueCustomField', 'PeriodIssueCustomField'],
   date: ['DateIssueCustomField', 'DateIssueCustomField'],
+  'date and time': ['SimpleIssueCustomField', 'SimpleIssueCustomField'],
   integer: ['SimpleIssueCustomField', 'SimpleIssueCustomField'],
+  float: ['SimpleIssueCustomField', 'SimpleIssueCustomField'],
+  string: ['SimpleIssueCustomField', 'SimpleIssueCustomField'],
+  text: ['TextIssueCustomField', 'TextIssueCustomField'],
 };
 
-const PROJECT_FIELD_TYPE: Record<ProjectField['kind'], string> = {
+export const PROJECT_FIELD_TYPE: Record<ProjectField['kind'], string> = {
   enum: 'EnumProjectCustomField',
   state: 'StateProjectCustomField',
   user: 'UserProjectCustomField',
   version: 'VersionProjectCustomField',
+  build: 'BuildProjectCustomField',
+  ownedField: 'OwnedProjectCustomField',
+  group: 'GroupProjectCustomField',
   period: 'PeriodProjectCustomField',
   date: 'SimpleProjectCustomField',
+  'date and time': 'SimpleProjectCustomField',
   integer: 'SimpleProjectCustomField',
+  float: 'SimpleProjectCustomField',
+  string: 'SimpleProjectCustomField',
+  text: 'TextProjectCustomField',
 };
 
 const BUNDLE_TYPE: Partial<Record<ProjectField['kind'], [bundle: string, element: string]>> = {
   enum: ['EnumBundle', 'EnumBundleElement'],
   state: ['StateBundle', 'StateBundleElement'],
   version: ['VersionBundle', 'VersionBundleElement'],
+  build: ['BuildBundle', 'BuildBundleElement'],
+  ownedField: ['OwnedBundle', 'OwnedBundleElement'],
 };
 
 /** The IssueCustomField `$type` that a write must carry for this project field. */
 export function issueFieldType(field: ProjectField): string {
+  if (field.stateMachine) return 'StateMachineIssueCustomField';
   const [single, multi] = ISSUE_FIELD_TYPE[field.kind];
   return field.multi ? multi : single;
 }
@@ -95,6 +116,19 @@ export class Views {
     });
   }
 
+  /** GeneralUserProfile: the time zone is what places work-item dates and date-only values on a day. */
+  generalProfile(user: UserRecord): View {
+    return view('GeneralUserProfile', {
+      id: () => `${user.id}-general`,
+      timezone: () =>
+        view('TimeZoneDescriptor', {
+          id: () => user.timezone,
+          presentation: () => user.timezone,
+          offset: () => Math.round(zoneOffset(Date.now(), user.timezone) / 1000),
+        }),
+    });
+  }
+
   me(): View {
     return this.user(this.caller, 'Me');
   }
@@ -111,7 +145,8 @@ export class Views {
         global: () => projects === null,
         projects: () => (projects ?? []).map((project) => this.project(project)),
       });
-    const everywhere = this.state.projects;
+    // Projects whose roles the caller holds (a project with members lists only those).
+    const everywhere = this.state.projects.filter((project) => !project.memberLogins || project.memberLogins.includes(this.caller.login));
     if (this.caller.admin) return SYSTEM_ADMIN_PERMISSIONS.map(([key, name]) => entry(key, name, null));
     const held = this.caller.guest ? PROJECT_PERMISSIONS.slice(0, 1) : PROJECT_PERMISSIONS;
     return held.map(([key, name]) => entry(key, name, everywhere));
@@ -128,7 +163,8 @@ export class Views {
       name: () => project.name,
       shortName: () => project.shortName,
       description: () => project.description,
-      archived: () => project.archived,
+      // A real server sends `archived` to administrators only; a member's token gets projects without it.
+      ...(this.caller.admin ? { archived: () => project.archived } : {}),
       template: () => false,
       leader: () => this.userById(project.leaderId),
       createdBy: () => this.userById(project.createdById),
@@ -160,6 +196,23 @@ export class Views {
       ordinal: () => field.ordinal,
       isPublic: () => true,
       hasRunningJob: () => false,
+      condition: () => {
+        const condition = field.condition;
+        const controlling = condition ? project.fields.find((candidate) => candidate.name === condition.fieldName) : undefined;
+        if (!condition || !controlling) return null;
+        return view('FieldBasedCondition', {
+          id: () => `${field.id}-condition`,
+          showForNullValue: () => condition.showForNullValue,
+          field: () => view(PROJECT_FIELD_TYPE[controlling.kind], { id: () => controlling.id }),
+          values: () => controlling.values.filter((value) => condition.values.includes(value.name)).map((value) => this.element(controlling, value)),
+        });
+      },
+      ...(field.kind === 'group'
+        ? {
+            bundle: () => view('UserBundle', { id: () => field.bundleId, groups: () => field.values.map((value) => this.group(value)) }),
+            defaultValues: () => [],
+          }
+        : {}),
       ...(bundleTypes
         ? {
             bundle: () =>
@@ -193,14 +246,14 @@ export class Views {
     return view('CustomField', {
       id: () => field.fieldId,
       name: () => field.name,
-      localizedName: () => null,
+      localizedName: () => field.localizedName ?? null,
       aliases: () => null,
       isAutoAttached: () => false,
       isDisplayedInIssueList: () => true,
       ordinal: () => field.ordinal,
       fieldType: () =>
         view('FieldType', {
-          id: () => (valueType === 'period' || valueType === 'date' || valueType === 'integer' ? valueType : `${valueType}[${field.multi ? '*' : '1'}]`),
+          id: () => (BUNDLE_TYPE[valueType] || valueType === 'user' || valueType === 'group' ? `${valueType}[${field.multi ? '*' : '1'}]` : valueType),
           valueType: () => valueType,
           isMultiValue: () => field.multi,
         }),
@@ -224,9 +277,19 @@ export class Views {
   /** The `value` of an IssueCustomField. */
   fieldValue(field: ProjectField, value: FieldValue): unknown {
     switch (field.kind) {
+      case 'group': {
+        const toGroup = (name: string) => {
+          const element = field.values.find((candidate) => candidate.name === name);
+          return element ? this.group(element) : null;
+        };
+        if (field.multi) return (Array.isArray(value) ? value : []).map(toGroup).filter((item) => item !== null);
+        return typeof value === 'string' ? toGroup(value) : null;
+      }
       case 'enum':
       case 'state':
-      case 'version': {
+      case 'version':
+      case 'build':
+      case 'ownedField': {
         const toView = (name: string) => {
           const element = field.values.find((candidate) => candidate.name === name);
           return element ? this.element(field, element) : null;
@@ -243,23 +306,47 @@ export class Views {
           ? view('PeriodValue', { id: () => `${value}`, minutes: () => value, presentation: () => presentDuration(value) })
           : null;
       case 'date':
+      case 'date and time':
       case 'integer':
+      case 'float':
         return typeof value === 'number' ? value : null;
+      case 'string':
+        return typeof value === 'string' ? value : null;
+      case 'text':
+        return typeof value === 'string' ? view('TextFieldValue', { id: () => `${field.id}-text`, text: () => value, markdownText: () => value }) : null;
     }
   }
 
+  group(element: BundleElement): View {
+    return view('UserGroup', { id: () => element.id, name: () => element.name, ringId: () => null, usersCount: () => 0, allUsersGroup: () => false });
+  }
+
   issueField(issue: IssueRecord, project: ProjectRecord, field: ProjectField): View {
+    const machine = field.stateMachine;
     return view(issueFieldType(field), {
       id: () => field.id,
       name: () => field.name,
       value: () => this.fieldValue(field, issue.fields[field.name] ?? (field.multi ? [] : null)),
       projectCustomField: () => this.projectField(project, field),
+      ...(machine
+        ? {
+            // The transitions from the current value (Event: id and presentation); `event` reads back as null.
+            possibleEvents: () =>
+              machine.filter((t) => t.from === issue.fields[field.name]).map((t) => view('Event', { id: () => t.event, presentation: () => t.event })),
+            event: () => null,
+          }
+        : {}),
     });
+  }
+
+  /** The issue's fields; a conditional field is left out while its condition does not hold (27 of 28 on the recorded issue). */
+  issueFields(issue: IssueRecord, project: ProjectRecord): View[] {
+    return project.fields.filter((field) => conditionHolds(issue, field)).map((field) => this.issueField(issue, project, field));
   }
 
   issue(issue: IssueRecord): View {
     const project = () => projectOf(this.state, issue);
-    const customFields = () => project().fields.map((field) => this.issueField(issue, project(), field));
+    const customFields = () => this.issueFields(issue, project());
     return view('Issue', {
       id: () => issue.id,
       idReadable: () => issue.idReadable,
@@ -292,8 +379,9 @@ export class Views {
     });
   }
 
+  /** Every comment, taken-back ones included (deleted: true, text: null), as a real server lists them. */
   commentsOf(issue: IssueRecord): CommentRecord[] {
-    return this.state.comments.filter((comment) => comment.issueId === issue.id && !comment.deleted);
+    return this.state.comments.filter((comment) => comment.issueId === issue.id);
   }
 
   tagsOf(issue: IssueRecord): TagRecord[] {
@@ -303,8 +391,8 @@ export class Views {
   comment(comment: CommentRecord): View {
     return view('IssueComment', {
       id: () => comment.id,
-      text: () => comment.text,
-      textPreview: () => comment.text,
+      text: () => (comment.deleted ? null : comment.text),
+      textPreview: () => (comment.deleted ? null : comment.text),
       usesMarkdown: () => comment.usesMarkdown,
       author: () => this.userById(comment.authorId),
       created: () => comment.created,
@@ -364,6 +452,12 @@ export class Views {
   }
 
   tag(tag: TagRecord): View {
+    const sharing = ($type: string, ids: string[] | undefined) =>
+      view($type, {
+        id: () => `${tag.id}-${$type}`,
+        permittedUsers: () => (ids ?? []).map((id) => this.userById(id)).filter((user) => user !== null),
+        permittedGroups: () => [],
+      });
     return view('Tag', {
       id: () => tag.id,
       name: () => tag.name,
@@ -371,9 +465,17 @@ export class Views {
       untagOnResolve: () => tag.untagOnResolve,
       visibleFor: () => null,
       updateableBy: () => null,
+      readSharingSettings: () => sharing('WatchFolderSharingSettings', tag.readers),
+      tagSharingSettings: () => sharing('TagSharingSettings', tag.taggers),
+      updateSharingSettings: () => sharing('WatchFolderSharingSettings', []),
       color: () => view('FieldStyle', { id: () => '0', background: () => '#fff', foreground: () => '#444' }),
       issues: () => this.state.issues.filter((issue) => issue.tagIds.includes(tag.id)).map((issue) => this.issue(issue)),
     });
+  }
+
+  /** Tags the caller sees: its own and those shared with it for reading or for tagging. */
+  visibleTags(): TagRecord[] {
+    return this.state.tags.filter((tag) => canSeeTag(tag, this.caller));
   }
 
   workItemType(type: WorkItemTypeRecord): View {
@@ -492,4 +594,13 @@ export function currentSprint(state: YouTrackState, agile: AgileRecord, now = Da
   const running = sprints.find((sprint) => (sprint.start ?? -Infinity) <= now && now <= (sprint.finish ?? Infinity));
   if (running) return running;
   return sprints.filter((sprint) => (sprint.start ?? -Infinity) <= now).sort((a, b) => (b.start ?? 0) - (a.start ?? 0))[0];
+}
+
+export function canSeeTag(tag: TagRecord, user: UserRecord): boolean {
+  return tag.ownerId === user.id || (tag.readers ?? []).includes(user.id) || canUseTag(tag, user);
+}
+
+/** Adding a tag is governed by the tag's sharing settings alone (owner, or shared for tagging), not by admin rights. */
+export function canUseTag(tag: TagRecord, user: UserRecord): boolean {
+  return tag.ownerId === user.id || (tag.taggers ?? []).includes(user.id);
 }

@@ -43,16 +43,20 @@ export const searchArticles = youtrackTool({
       only = await ctx.client.project(input.project, ctx.signal);
       ctx.client.assertProjectInScope(ctx.scope, only, `Project ${only.shortName}`);
     }
-    const query = input.query.trim();
-    // The project and the scope are applied here: the article search has no project filter of its own.
-    const { items, nextSkip } = await collectPage<YtArticle>(
+    // GET /articles declares no `query` in YouTrack 2026.1 (a server ignores it), and no project filter: the words,
+    // the project and the scope are all matched here, on the summary and the content.
+    const words = input.query.toLowerCase().split(/\s+/).filter(Boolean);
+    const { items, nextSkip } = await collectPage<YtArticle & { content?: string | null }>(
       ctx.client,
       '/articles',
-      'id,idReadable,summary,updated,project(id,shortName)',
-      query ? { query } : {},
+      'id,idReadable,summary,content,updated,project(id,shortName)',
+      {},
       input,
-      (a) => (only ? a.project?.id === only.id : ctx.scope.allows([a.project?.shortName, a.project?.id])),
+      (a) =>
+        (only ? a.project?.id === only.id : ctx.scope.allows([a.project?.shortName, a.project?.id])) &&
+        words.every((word) => `${a.summary ?? ''}\n${a.content ?? ''}`.toLowerCase().includes(word)),
       ctx.signal,
+      2000,
     );
     return {
       articles: items.map((a) => ({ id: a.idReadable, summary: a.summary ?? '', project: a.project?.shortName, updated: isoTime(a.updated)?.slice(0, 10) })),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PolicyError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import type { YouTrackClient } from '../client.js';
-import { fieldsByName, issueIdSchema, updates, youtrackTool, type YouTrackContext } from './shared.js';
+import { FIELD_READ, fieldsByName, issueIdSchema, updates, youtrackTool, type YouTrackContext, type YtIssueField } from './shared.js';
 
 /** Runs `work` over items, a few at a time, keeping the order. */
 async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -17,7 +17,7 @@ async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T
 interface YtCommandIssue {
   idReadable: string;
   summary: string;
-  customFields?: Array<{ name: string; $type?: string; value?: unknown }>;
+  customFields?: YtIssueField[];
   tags?: Array<{ name: string }>;
 }
 
@@ -37,7 +37,7 @@ async function assertCommandInScope(ctx: YouTrackContext, command: string): Prom
   await inBatches(keys, 10, (key) => ctx.client.assertIssueInScope(ctx.scope, key, ctx.signal));
 }
 
-const READ_BACK_FIELDS = 'idReadable,summary,customFields(name,$type,value(name,login,fullName,presentation,minutes,text)),tags(name)';
+const READ_BACK_FIELDS = `idReadable,summary,${FIELD_READ},tags(name)`;
 
 const issueStateOutput = z.object({
   id: z.string(),
@@ -96,8 +96,8 @@ export const applyCommand = youtrackTool({
       {
         query: input.command,
         issues: issues.map((issue) => ({ idReadable: issue.idReadable })),
+        // CommandList has no usesMarkdown attribute in 2026.1: the comment is Markdown, YouTrack's default.
         comment,
-        usesMarkdown: comment !== undefined ? true : undefined,
         silent: input.silent,
       },
       undefined,

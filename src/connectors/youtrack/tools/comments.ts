@@ -88,11 +88,10 @@ const writtenCommentOutput = z.object({ issue: z.string(), comment_id: z.string(
 export const addComment = youtrackTool({
   name: 'youtrack_add_comment',
   title: 'Comment on a YouTrack issue',
-  description: 'Add a comment to an issue, in Markdown unless uses_markdown is false.',
+  description: 'Add a comment to an issue; its text is Markdown (YouTrack\'s default).',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     text: commentTextSchema,
-    uses_markdown: z.boolean().default(true).describe('false: YouTrack wiki markup'),
   }),
   outputSchema: writtenCommentOutput,
   annotations: creates,
@@ -100,7 +99,8 @@ export const addComment = youtrackTool({
     const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
     const comment = await ctx.client.post<YtComment>(
       `/issues/${pathSegment(issue.id)}/comments`,
-      { text: input.text, usesMarkdown: input.uses_markdown },
+      // IssueComment has no usesMarkdown attribute in 2026.1: comments are Markdown, YouTrack's default.
+      { text: input.text },
       'id',
       ctx.signal,
     );
@@ -118,7 +118,6 @@ export const updateComment = youtrackTool({
     issue_id: issueIdSchema,
     comment_id: commentIdSchema,
     text: commentTextSchema,
-    uses_markdown: z.boolean().optional(),
   }),
   outputSchema: writtenCommentOutput,
   annotations: updates,
@@ -127,7 +126,7 @@ export const updateComment = youtrackTool({
     await ctx.client
       .post<YtComment>(
         `/issues/${pathSegment(issue.id)}/comments/${pathSegment(input.comment_id)}`,
-        { text: input.text, usesMarkdown: input.uses_markdown },
+        { text: input.text },
         'id',
         ctx.signal,
       )

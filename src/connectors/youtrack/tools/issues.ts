@@ -4,17 +4,13 @@ import { InputError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
-import { toIssueCustomFields } from './fields.js';
+import { splitStateFields, toIssueCustomFields } from './fields.js';
 import {
-  creates, customFieldsSchema, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
-  updates, userName, youtrackTool, type YtUser,
+  creates, customFieldsSchema, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
+  updates, userName, youtrackTool, type YtIssueField, type YtUser,
 } from './shared.js';
 
-interface YtCustomField {
-  name: string;
-  $type?: string;
-  value?: unknown;
-}
+type YtCustomField = YtIssueField;
 
 interface YtIssue {
   id: string;
@@ -32,8 +28,7 @@ interface YtIssue {
   attachments?: Array<{ id: string; name: string; size?: number; mimeType?: string }>;
 }
 
-const FIELD_VALUE = 'value(name,login,fullName,presentation,minutes,text)';
-const SUMMARY_FIELDS = `id,idReadable,summary,updated,resolved,project(shortName),customFields(name,$type,${FIELD_VALUE})`;
+const SUMMARY_FIELDS = `id,idReadable,summary,updated,resolved,project(shortName),${FIELD_READ}`;
 
 function field(issue: YtIssue, name: string): string | undefined {
   const found = issue.customFields?.find((f) => f.name === name);
@@ -59,9 +54,10 @@ function balancedParentheses(query: string): boolean {
 
 /** Limits a YQL query to the scope's projects, keeping the user's query intact inside parentheses. */
 function scopedQuery(query: string, projects: string[]): string {
+  // "x) or (project: OTHER" would escape the scope's group; and YouTrack answers "((((" with the filter silently
+  // dropped (every issue), so an unbalanced query is refused here rather than sent.
+  if (!balancedParentheses(query)) throw new InputError('query: its parentheses, braces or quotes do not balance; close each "(", "{" and \'"\' it opens.');
   if (!projects.length) return query;
-  // "x) or (project: OTHER" would escape the group; the result list is filtered anyway, but the total would not be.
-  if (!balancedParentheses(query)) throw new InputError('query: its parentheses, braces or quotes do not balance.');
   const restriction = `project: ${projects.map((p) => `{${p}}`).join(', ')}`;
   return query.trim() ? `(${restriction}) and (${query})` : restriction;
 }
@@ -141,7 +137,7 @@ export const searchIssues = youtrackTool({
 
 const ISSUE_FIELDS =
   'id,idReadable,summary,description,created,updated,resolved,project(id,name,shortName),reporter(login,fullName),' +
-  `customFields(name,$type,${FIELD_VALUE}),tags(id,name),` +
+  `${FIELD_READ},tags(id,name),` +
   'links(direction,linkType(name,sourceToTarget,targetToSource),issues(idReadable,summary)),attachments(id,name,size,mimeType)';
 
 function linkVerb(link: NonNullable<YtIssue['links']>[number]): string {
@@ -180,10 +176,12 @@ export const getIssue = youtrackTool({
   handler: async (input, ctx) => {
     const issue = await ctx.client.get<YtIssue>(`/issues/${pathSegment(input.issue_id)}`, ISSUE_FIELDS, undefined, ctx.signal);
     ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue ${issue.idReadable}`);
-    let comments: Array<{ id: string; author?: YtUser; created?: number; text?: string | null }> = [];
+    let comments: Array<{ id: string; author?: YtUser; created?: number; text?: string | null; deleted?: boolean }> = [];
     if (input.comments > 0) {
       // Comments come oldest first; the last page is found by asking for up to 100 and keeping the newest.
-      comments = await ctx.client.get(`/issues/${pathSegment(issue.id)}/comments`, 'id,text,created,author(login,fullName)', { $top: 100 }, ctx.signal);
+      // Taken-back comments are listed too (deleted: true, text: null): they are left out, not shown empty.
+      const all = await ctx.client.get<typeof comments>(`/issues/${pathSegment(issue.id)}/comments`, 'id,text,created,deleted,author(login,fullName)', { $top: 100 }, ctx.signal);
+      comments = all.filter((c) => !c.deleted);
     }
     const latest = comments.slice(-input.comments).reverse();
     const fields = fieldsByName(issue.customFields);
@@ -252,13 +250,25 @@ export const createIssue = youtrackTool({
   handler: async (input, ctx) => {
     const project = await ctx.client.project(input.project, ctx.signal);
     ctx.client.assertProjectInScope(ctx.scope, project, `Project ${project.shortName}`);
-    const customFields = await toIssueCustomFields(ctx.client, project.id, input.custom_fields, ctx.signal);
-    const issue = await ctx.client.post<YtIssue>(
+    // A state field may be run by a state machine, which only the issue shows and which sets it on create: such
+    // fields are written once the issue exists, as on an update.
+    const { now, after } = await splitStateFields(ctx.client, project, input.custom_fields, ctx.signal);
+    const customFields = await toIssueCustomFields(ctx.client, project, now, ctx.signal);
+    let issue = await ctx.client.post<YtIssue>(
       '/issues',
       { project: { id: project.id }, summary: input.summary, description: input.description, customFields },
       ISSUE_FIELDS,
       ctx.signal,
     );
+    if (after) {
+      try {
+        const stateFields = await toIssueCustomFields(ctx.client, project, after, ctx.signal, issue);
+        issue = await ctx.client.post<YtIssue>(`/issues/${pathSegment(issue.id)}`, { customFields: stateFields }, ISSUE_FIELDS, ctx.signal);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new InputError(`Created ${issue.idReadable}, but ${Object.keys(after).join(', ')} could not be set: ${reason} Set it with youtrack_update_issue on ${issue.idReadable}.`);
+      }
+    }
     return writtenIssue(ctx.client, issue, ['created']);
   },
   render: (out) => `Created ${out.id} "${out.summary}" (${out.url})\n${Object.entries(out.fields).map(([n, v]) => `${n}: ${v}`).join(' · ')}`,
@@ -268,7 +278,7 @@ export const updateIssue = youtrackTool({
   name: 'youtrack_update_issue',
   title: 'Update a YouTrack issue',
   description:
-    'Change an issue\'s summary, description or fields. If a workflow refuses a state change, use youtrack_apply_command.',
+    'Change an issue\'s summary, description or fields. A field run by a state machine takes a transition name (e.g. "start"); if a workflow refuses a change, use youtrack_apply_command.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     summary: z.string().max(500).trim().min(1).optional(),
@@ -285,7 +295,7 @@ export const updateIssue = youtrackTool({
     ];
     if (!changed.length) throw new InputError('Nothing to update: give summary, description or custom_fields.');
     const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
-    const customFields = await toIssueCustomFields(ctx.client, current.project.id, input.custom_fields, ctx.signal);
+    const customFields = await toIssueCustomFields(ctx.client, current.project, input.custom_fields, ctx.signal, current);
     const issue = await ctx.client.post<YtIssue>(
       `/issues/${pathSegment(current.id)}`,
       { summary: input.summary, description: input.description, customFields },

@@ -63,7 +63,7 @@ export const listProjects = youtrackTool({
         id: z.string(),
         name: z.string(),
         leader: z.string().optional(),
-        archived: z.boolean(),
+        archived: z.boolean().optional().describe('Absent: YouTrack does not tell this token'),
         description: z.string().optional(),
       }),
     ),
@@ -77,8 +77,9 @@ export const listProjects = youtrackTool({
       'id,name,shortName,description,archived,leader(login)',
       {},
       input,
-      // YouTrack lists archived projects too; they are filtered here.
-      (p) => (input.include_archived || !p.archived) && ctx.scope.allows([p.shortName, p.id]),
+      // YouTrack lists archived projects too; they are filtered here. It sends `archived` to administrators only, so
+      // for other tokens nothing is known archived and every project is listed without the flag.
+      (p) => (input.include_archived || p.archived !== true) && ctx.scope.allows([p.shortName, p.id]),
       ctx.signal,
     );
     return {
@@ -87,7 +88,7 @@ export const listProjects = youtrackTool({
         id: p.id,
         name: p.name,
         leader: p.leader?.login,
-        archived: p.archived === true,
+        archived: p.archived,
         description: p.description ? clip(p.description, 300, 'youtrack_get_project shows all of it') : undefined,
       })),
       next_skip: nextSkip,
@@ -98,6 +99,7 @@ export const listProjects = youtrackTool({
     const lines = out.projects.map(
       (p) => `${p.key} ${p.name}${p.archived ? ' (archived)' : ''}${p.leader ? ` · lead ${p.leader}` : ''}${p.description ? ` · ${p.description.replace(/\s+/g, ' ')}` : ''}`,
     );
+    if (out.projects.some((p) => p.archived === undefined)) lines.push('(YouTrack does not tell this token which projects are archived: archived ones may be listed.)');
     if (out.next_skip !== undefined) lines.push(`(more: skip=${out.next_skip})`);
     return lines.join('\n');
   },
@@ -119,14 +121,16 @@ export const getProject = youtrackTool({
     id: z.string(),
     name: z.string(),
     leader: z.string().optional(),
-    archived: z.boolean(),
+    archived: z.boolean().optional(),
     description: z.string(),
     fields: z.array(
       z.object({
         name: z.string(),
         type: z.string(),
+        value_type: z.string(),
         multiple: z.boolean(),
         can_be_empty: z.boolean(),
+        shown_when: z.string().optional(),
         values: z.array(z.string()),
         more_values: z.number().optional(),
       }),
@@ -146,13 +150,15 @@ export const getProject = youtrackTool({
       id: project.id,
       name: project.name,
       leader: project.leader?.login,
-      archived: project.archived === true,
+      archived: project.archived,
       description: clip(project.description ?? '', input.max_chars, 'call youtrack_get_project with a larger max_chars'),
       fields: schema.map((f) => ({
         name: f.name,
         type: f.issueType,
+        value_type: f.valueType,
         multiple: f.multiple,
         can_be_empty: f.canBeEmpty,
+        shown_when: f.shownWhen,
         values: f.values.slice(0, MAX_VALUES),
         more_values: f.values.length > MAX_VALUES ? f.values.length - MAX_VALUES : undefined,
       })),
@@ -165,8 +171,10 @@ export const getProject = youtrackTool({
     lines.push('Fields:');
     for (const f of out.fields) {
       const values = f.values.length ? `: ${f.values.join(', ')}${f.more_values ? ` (+${f.more_values} more)` : ''}` : '';
-      lines.push(`- ${f.name} [${f.type}${f.multiple ? ', multiple' : ''}${f.can_be_empty ? '' : ', required'}]${values}`);
+      lines.push(`- ${f.name} [${f.value_type}${f.multiple ? ', multiple' : ''}${f.can_be_empty ? '' : ', required'}${f.shown_when ? `, only when ${f.shown_when}` : ''}]${values}`);
     }
+    if (!out.fields.length) lines.push('(none listed: YouTrack lists no fields to a token without a role in the project)');
+    if (out.fields.some((f) => f.type === 'StateIssueCustomField')) lines.push('State fields run by a state machine take a transition name (youtrack_update_issue says which exist).');
     lines.push(`Work item types: ${out.work_item_types.join(', ') || 'none'}`);
     return lines.join('\n');
   },

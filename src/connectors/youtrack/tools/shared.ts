@@ -1,6 +1,7 @@
 // Schema pieces and helpers shared by the YouTrack tools.
 import { z } from 'zod';
 import { defineTool, type ObjectSchema, type ToolContext, type ToolDefinition } from '../../../core/tool.js';
+import { utcDateTime } from '../../../core/time.js';
 import type { YouTrackClient } from '../client.js';
 
 export type YouTrackContext = ToolContext<YouTrackClient>;
@@ -38,7 +39,7 @@ export const customFieldsSchema = z
     z.string().min(1).max(100),
     z.union([z.string().max(10_000), z.number(), z.array(z.string().max(200)).max(50), z.null()]),
   )
-  .describe('By name, e.g. {"Assignee": "jane", "Fix versions": ["1.0"]}; null clears');
+  .describe('By name, e.g. {"Assignee": "jane", "Fix versions": ["1.0"], "Due Date": "2026-11-30"}; date-times with zone ("2026-11-30T09:30:00Z"); null clears');
 
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 export const creates = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
@@ -75,8 +76,18 @@ export function displayValue(value: unknown): string | undefined {
   return String(value);
 }
 
+/** How custom fields are read for display: the value, and the value type that tells a date-time from a number. */
+export const FIELD_READ = 'customFields(name,$type,value(name,login,fullName,presentation,minutes,text),projectCustomField(field(fieldType(valueType))))';
+
+export interface YtIssueField {
+  name: string;
+  $type?: string;
+  value?: unknown;
+  projectCustomField?: { field?: { fieldType?: { valueType?: string } } } | null;
+}
+
 /** Custom fields as {name: display value}, leaving out empty ones. */
-export function fieldsByName(customFields: ReadonlyArray<{ name: string; $type?: string; value?: unknown }> | undefined): Record<string, string> {
+export function fieldsByName(customFields: ReadonlyArray<YtIssueField> | undefined): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const f of customFields ?? []) {
     const value = fieldDisplay(f);
@@ -85,8 +96,14 @@ export function fieldsByName(customFields: ReadonlyArray<{ name: string; $type?:
   return fields;
 }
 
-/** A custom field's value for display; date fields carry epoch milliseconds. */
-export function fieldDisplay(field: { $type?: string; value?: unknown }): string | undefined {
-  if (field.$type === 'DateIssueCustomField' && typeof field.value === 'number') return isoTime(field.value)?.slice(0, 10);
+/**
+ * A custom field's value for display. Dates and date-times are epoch milliseconds: a date-only value is kept at
+ * 12:00 UTC of its day, so its UTC day is the day in every time zone; a date-time is shown in UTC, saying so.
+ */
+export function fieldDisplay(field: YtIssueField): string | undefined {
+  if (typeof field.value === 'number') {
+    if (field.$type === 'DateIssueCustomField') return isoTime(field.value)?.slice(0, 10);
+    if (field.projectCustomField?.field?.fieldType?.valueType === 'date and time') return utcDateTime(field.value);
+  }
   return displayValue(field.value);
 }

@@ -1,6 +1,6 @@
 // Tags: the tags this token can see, and adding or removing one on an issue by name.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { adds, deletes, issueIdSchema, readOnly, skipSchema, topSchema, youtrackTool, type YouTrackContext } from './shared.js';
 
@@ -8,7 +8,11 @@ interface YtTag {
   id: string;
   name: string;
   owner?: { login?: string } | null;
+  tagSharingSettings?: { permittedUsers?: Array<{ login?: string }> | null; permittedGroups?: Array<{ name?: string }> | null } | null;
 }
+
+/** What decides whether a tag can be added: its owner and who it is shared with for tagging (not admin rights). */
+const TAG_USE_FIELDS = 'id,name,owner(login),tagSharingSettings(permittedUsers(login),permittedGroups(name))';
 
 const TAG_PAGE = 100;
 const MAX_TAGS = 2000;
@@ -17,7 +21,7 @@ const MAX_TAGS = 2000;
 async function allTags(ctx: YouTrackContext): Promise<YtTag[]> {
   const tags: YtTag[] = [];
   for (let skip = 0; skip < MAX_TAGS; skip += TAG_PAGE) {
-    const page = await ctx.client.get<YtTag[]>('/tags', 'id,name', { $skip: skip, $top: TAG_PAGE }, ctx.signal);
+    const page = await ctx.client.get<YtTag[]>('/tags', TAG_USE_FIELDS, { $skip: skip, $top: TAG_PAGE }, ctx.signal);
     tags.push(...page);
     if (page.length < TAG_PAGE) break;
   }
@@ -61,22 +65,57 @@ export const listTags = youtrackTool({
 });
 
 const tagNameSchema = z.string().max(100).trim().min(1).describe('Name, any case');
+
+/** A tag and whose it is, as the user sees it in lists: "release (owner jane)". */
+function tagLabel(tag: YtTag): string {
+  return `${tag.name} (owner ${tag.owner?.login ?? 'unknown'})`;
+}
+
+/**
+ * The tag to add among the visible ones of that name (names are unique per owner only): the user's own, or one shared
+ * with the user for tagging; `owner` picks one. Several usable ones and no owner given is an ambiguity the user settles.
+ */
+function chooseTag(tags: YtTag[], name: string, owner: string | undefined, me: string): YtTag {
+  const named = tags.filter((t) => t.name.toLowerCase() === name.toLowerCase());
+  if (!named.length) throw new InputError(`tag: there is no tag "${name}" visible to this token. Tags: ${namesList(tags)}.`);
+  if (owner !== undefined) {
+    const owned = named.find((t) => t.owner?.login?.toLowerCase() === owner.toLowerCase());
+    if (!owned) throw new InputError(`owner: no tag "${name}" of ${owner} is visible. Tags of that name: ${named.map(tagLabel).join(', ')}.`);
+    return owned;
+  }
+  if (named.length === 1) return named[0]!;
+  const mine = named.find((t) => t.owner?.login === me);
+  if (mine) return mine;
+  // Shared with a group may include the user too; only a direct share is certain.
+  const usable = named.filter((t) => t.tagSharingSettings?.permittedUsers?.some((u) => u.login === me));
+  if (usable.length === 1) return usable[0]!;
+  throw new InputError(`tag: ${named.length} tags are named "${name}": ${named.map(tagLabel).join(', ')}. Give owner to choose one.`);
+}
 const taggedOutput = z.object({ issue: z.string(), tag: z.string(), tags: z.array(z.string()) });
 
 export const addTag = youtrackTool({
   name: 'youtrack_add_tag',
   title: 'Tag a YouTrack issue',
   description:
-    'Add an existing tag (see youtrack_list_tags) to an issue.',
-  inputSchema: z.object({ issue_id: issueIdSchema, tag: tagNameSchema }),
+    'Add an existing tag (see youtrack_list_tags) to an issue; your own tag or one shared with you for tagging.',
+  inputSchema: z.object({
+    issue_id: issueIdSchema,
+    tag: tagNameSchema,
+    owner: z.string().max(100).trim().min(1).optional().describe('Login of the tag\'s owner, when several tags have the name'),
+  }),
   outputSchema: taggedOutput,
   annotations: adds,
   handler: async (input, ctx) => {
     const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
-    const tags = await allTags(ctx);
-    const tag = tags.find((t) => t.name.toLowerCase() === input.tag.toLowerCase());
-    if (!tag) throw new InputError(`tag: there is no tag "${input.tag}" visible to this token. Tags: ${namesList(tags)}.`);
-    await ctx.client.post(`/issues/${pathSegment(issue.id)}/tags`, { id: tag.id }, 'id,name', ctx.signal);
+    const [tags, me] = await Promise.all([allTags(ctx), ctx.client.myLogin(ctx.signal)]);
+    const tag = chooseTag(tags, input.tag, input.owner, me);
+    await ctx.client.post(`/issues/${pathSegment(issue.id)}/tags`, { id: tag.id }, 'id,name', ctx.signal).catch((error: unknown) => {
+      // A tag shared for reading only is listed but cannot be added: YouTrack answers 403 with its reason.
+      if (error instanceof UpstreamError && error.status === 403) {
+        throw new InputError(`tag: YouTrack refused to add ${tagLabel(tag)}: ${error.message} The tag is visible to you but not shared with you for tagging; ask ${tag.owner?.login ?? 'its owner'} to share it, or use a tag of your own.`);
+      }
+      throw error;
+    });
     const now = await issueTags(ctx, issue.id);
     return { issue: issue.idReadable, tag: tag.name, tags: now.map((t) => t.name) };
   },

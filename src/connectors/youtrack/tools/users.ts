@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { readOnly, youtrackTool } from './shared.js';
 
+const USER_PAGE = 200;
+/** Users read at most per search: GET /users has no filter, so the instance's users are read and matched here. */
+const MAX_SCANNED = 5000;
+
 export const getCurrentUser = youtrackTool({
   name: 'youtrack_get_current_user',
   title: 'Get current YouTrack user',
@@ -34,7 +38,7 @@ export const findUsers = youtrackTool({
   name: 'youtrack_find_users',
   title: 'Find YouTrack users',
   description:
-    'Find users by part of a login, name or e-mail, for their login (Assignee values, "for <login>").',
+    'Find users by part of a login, name or e-mail, for their login (Assignee values, "for <login>"). Only real matches are returned.',
   inputSchema: z.object({
     query: z.string().max(100).trim().min(1),
     top: z.number().int().min(1).max(50).default(10),
@@ -45,10 +49,23 @@ export const findUsers = youtrackTool({
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    const { items, more } = await ctx.client.page<YtUserRow>('/users', 'id,login,fullName,email,banned,guest', { query: input.query }, 0, input.top, ctx.signal);
+    // GET /users declares no `query` in YouTrack 2026.1: a server ignores it and answers with its first users, so the
+    // users are read page by page and matched here; every result contains the text asked for.
+    const wanted = input.query.toLowerCase();
+    const matches = (u: YtUserRow) => [u.login, u.fullName, u.email].some((text) => text?.toLowerCase().includes(wanted));
+    const found: YtUserRow[] = [];
+    let scanned = 0;
+    for (;;) {
+      const batch = await ctx.client.get<YtUserRow[]>('/users', 'id,login,fullName,email,banned,guest', { $skip: scanned, $top: USER_PAGE }, ctx.signal);
+      scanned += batch.length;
+      found.push(...batch.filter(matches));
+      if (found.length > input.top || batch.length < USER_PAGE || scanned >= MAX_SCANNED) break;
+    }
+    // An exact login first: it is what an assignee needs.
+    found.sort((a, b) => Number(b.login.toLowerCase() === wanted) - Number(a.login.toLowerCase() === wanted));
     return {
-      users: items.map((u) => ({ id: u.id, login: u.login, name: u.fullName, email: u.email ?? undefined, banned: u.banned === true, guest: u.guest === true })),
-      more,
+      users: found.slice(0, input.top).map((u) => ({ id: u.id, login: u.login, name: u.fullName, email: u.email ?? undefined, banned: u.banned === true, guest: u.guest === true })),
+      more: found.length > input.top,
     };
   },
   render: (out) => {

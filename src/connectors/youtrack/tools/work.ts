@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { InputError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
+import { dayIn, instantOn, isCalendarDay } from '../../../core/time.js';
 import { clip } from '../../../core/untrusted.js';
-import { creates, isoTime, issueIdSchema, readOnly, skipSchema, topSchema, userName, youtrackTool, type YtUser } from './shared.js';
+import { creates, issueIdSchema, readOnly, skipSchema, topSchema, userName, youtrackTool, type YtUser } from './shared.js';
 
 interface YtWorkItem {
   id: string;
@@ -26,10 +27,11 @@ const workItemOutput = z.object({
   text: z.string().optional(),
 });
 
-function workItem(item: YtWorkItem, maxChars: number): z.input<typeof workItemOutput> {
+/** A work item's date is midnight of its day in the user's time zone, so the day is read in that zone, not in UTC. */
+function workItem(item: YtWorkItem, maxChars: number, timeZone: string): z.input<typeof workItemOutput> {
   return {
     id: item.id,
-    date: isoTime(item.date)?.slice(0, 10),
+    date: typeof item.date === 'number' ? dayIn(item.date, timeZone) : undefined,
     minutes: item.duration?.minutes ?? 0,
     duration: item.duration?.presentation,
     type: item.type?.name,
@@ -59,6 +61,7 @@ export const listWorkItems = youtrackTool({
     work_items: z.array(workItemOutput),
     page_minutes: z.number(),
     next_skip: z.number().optional(),
+    time_zone: z.string(),
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
@@ -71,19 +74,21 @@ export const listWorkItems = youtrackTool({
       input.top,
       ctx.signal,
     );
-    const workItems = items.map((item) => workItem(item, input.max_chars));
+    const zone = await ctx.client.timeZone(ctx.signal);
+    const workItems = items.map((item) => workItem(item, input.max_chars, zone));
     return {
       issue: issue.idReadable,
       skip: input.skip,
       work_items: workItems,
       page_minutes: workItems.reduce((sum, w) => sum + w.minutes, 0),
       next_skip: more ? input.skip + items.length : undefined,
+      time_zone: zone,
     };
   },
   render: (out) => {
     if (!out.work_items.length) return `No work items on ${out.issue}${out.skip ? ` after ${out.skip}` : ''}.`;
     const hours = Math.floor(out.page_minutes / 60);
-    const head = `Work on ${out.issue}: ${out.work_items.length} item${out.work_items.length === 1 ? '' : 's'}, ${hours}h ${out.page_minutes % 60}m${out.next_skip !== undefined ? ` (this page; more: skip=${out.next_skip})` : ''}`;
+    const head = `Work on ${out.issue}: ${out.work_items.length} item${out.work_items.length === 1 ? '' : 's'}, ${hours}h ${out.page_minutes % 60}m${out.next_skip !== undefined ? ` (this page; more: skip=${out.next_skip})` : ''}; days in ${out.time_zone}`;
     return [head, ...out.work_items.map(workLine)].join('\n');
   },
 });
@@ -101,12 +106,6 @@ function durationMinutes(duration: string): number {
 
 const MAX_MINUTES = 14_400;
 
-/** Epoch milliseconds of midnight UTC of a YYYY-MM-DD day (YouTrack stores work dates as a day). */
-function dayStart(date: string): number {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== date) throw new InputError(`date: "${date}" is not a calendar date (YYYY-MM-DD).`);
-  return ms;
-}
 
 export const logWork = youtrackTool({
   name: 'youtrack_log_work',
@@ -125,11 +124,11 @@ export const logWork = youtrackTool({
       .trim()
       .optional()
       .describe('e.g. "1h 30m" or "2d"'),
-    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe('Default today (UTC)'),
+    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe("Default today in your YouTrack profile's time zone"),
     text: z.string().max(10_000).optional(),
     type: z.string().max(100).trim().min(1).optional().describe('Work item type (youtrack_get_project)'),
   }),
-  outputSchema: workItemOutput.extend({ issue: z.string() }),
+  outputSchema: workItemOutput.extend({ issue: z.string(), time_zone: z.string() }),
   annotations: creates,
   handler: async (input, ctx) => {
     if ((input.minutes === undefined) === (input.duration === undefined)) {
@@ -138,7 +137,7 @@ export const logWork = youtrackTool({
     if (input.duration !== undefined && durationMinutes(input.duration) > MAX_MINUTES) {
       throw new InputError(`duration: "${input.duration}" is more than ${MAX_MINUTES} minutes (30 working days); log it in parts.`);
     }
-    const date = dayStart(input.date ?? new Date().toISOString().slice(0, 10));
+    if (input.date !== undefined && !isCalendarDay(input.date)) throw new InputError(`date: "${input.date}" is not a calendar date (YYYY-MM-DD).`);
     const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
     let type: { id: string } | undefined;
     if (input.type !== undefined) {
@@ -154,19 +153,22 @@ export const logWork = youtrackTool({
       }
       type = { id: found.id };
     }
+    // YouTrack keeps the date as midnight of the day in the user's time zone; noon of the day in that zone is sent, so
+    // that the day stays the same for a user west or east of UTC.
+    const zone = await ctx.client.timeZone(ctx.signal);
+    const day = input.date ?? dayIn(Date.now(), zone);
     const created = await ctx.client.post<YtWorkItem>(
       `/issues/${pathSegment(issue.id)}/timeTracking/workItems`,
       {
-        date,
+        date: instantOn(day, 12, zone),
         duration: input.minutes !== undefined ? { minutes: input.minutes } : { presentation: presentation(input.duration!) },
         text: input.text,
-        usesMarkdown: input.text !== undefined ? true : undefined,
         type,
       },
       WORK_ITEM_FIELDS,
       ctx.signal,
     );
-    return { issue: issue.idReadable, ...workItem(created, 10_000) };
+    return { issue: issue.idReadable, ...workItem(created, 10_000, zone), time_zone: zone };
   },
-  render: (out) => `Logged ${out.duration ?? `${out.minutes}m`} on ${out.issue} for ${out.date ?? 'the day given'}${out.type ? ` (${out.type})` : ''}: work item ${out.id}.`,
+  render: (out) => `Logged ${out.duration ?? `${out.minutes}m`} on ${out.issue} for ${out.date ?? 'the day given'} (${out.time_zone})${out.type ? ` (${out.type})` : ''}: work item ${out.id}.`,
 });
