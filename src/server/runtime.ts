@@ -83,8 +83,9 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   // Before any connector builds a client: their URLs are checked as they are built.
   configureEgress({ allowLinkLocal: global.BASTION_ALLOW_LINK_LOCAL });
   const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
+  const auditSetting = global.BASTION_AUDIT_LOG ? 'BASTION_AUDIT_LOG' : 'YOUTRACK_SECURITY_AUDIT_LOG';
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
-  const audit = auditPath ? new AuditLog(auditPath) : noAudit;
+  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting }) : noAudit;
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;

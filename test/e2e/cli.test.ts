@@ -1,10 +1,10 @@
 // The built CLI as a user runs it: help, start-up errors, doctor, and both config sources.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, redmineEnv, startBastion } from '../helpers/bastion.js';
+import { call, CLI, redmineEnv, startBastion, type Bastion } from '../helpers/bastion.js';
 import { ADMIN_KEY, REDMINE_URL, USER_KEY } from '../helpers/redmine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-cli-'));
@@ -126,5 +126,54 @@ describe('doctor', () => {
     const down = run(['doctor'], redmineEnv({ REDMINE_URL: 'http://127.0.0.1:9' }));
     expect(down.status).toBe(1);
     expect(down.stdout).toMatch(/\[FAIL\] reachability: Cannot reach Redmine/);
+  });
+});
+
+describe('audit log', () => {
+  it('stays one intact chain when two Bastion processes append to it at the same time', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'bastion-shared-audit-')), 'audit.jsonl');
+    const CALLS = 150;
+    // Two MCP hosts of one user, each spawning Bastion with the same audit log; different keys tell their records apart.
+    const bastions = await Promise.all(
+      [ADMIN_KEY, USER_KEY].map((key) => startBastion({ env: redmineEnv({ REDMINE_API_KEY: key, BASTION_AUDIT_LOG: log, BASTION_LOG_LEVEL: 'warn', BASTION_KEYRING: 'false' }) })),
+    );
+    const callMany = async (bastion: Bastion): Promise<void> => {
+      for (let i = 0; i < CALLS; i += 1) expect((await call(bastion, 'redmine_get_current_user')).isError).toBeFalsy();
+    };
+    try {
+      await Promise.all(bastions.map(callMany));
+    } finally {
+      await Promise.all(bastions.map((bastion) => bastion.close()));
+    }
+    const records = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; credential?: string });
+    const calls = records.filter((record) => record.type === 'tool_call');
+    expect(calls).toHaveLength(2 * CALLS);
+    const switches = calls.filter((record, i) => i > 0 && record.credential !== calls[i - 1]!.credential).length;
+    expect(switches).toBeGreaterThan(10);
+    const verified = run(['audit', 'verify', log], { PATH: process.env.PATH ?? '' });
+    expect(verified.stdout).toBe(`${log}: ${records.length} records, chain intact.\n`);
+    expect(verified.status).toBe(0);
+  }, 240_000);
+
+  it('refuses to start with an audit log that is another file, such as a shell start-up file, and leaves it alone', () => {
+    const home = mkdtempSync(join(tmpdir(), 'bastion-home-'));
+    const bashrc = join(home, '.bashrc');
+    writeFileSync(bashrc, 'alias ll="ls -l"\n');
+    const result = run(['serve'], redmineEnv({ BASTION_AUDIT_LOG: bashrc, HOME: home }));
+    expect(result.stderr).toContain(`BASTION_AUDIT_LOG points at ${bashrc}, a file whose first line is not a Bastion audit record`);
+    expect(result.status).toBe(2);
+    expect(readFileSync(bashrc, 'utf8')).toBe('alias ll="ls -l"\n');
+  });
+
+  it.each(['1', '"x"', 'null', '[]'])('audit verify names a line that is valid JSON but no record (%s), without a stack trace', async (line) => {
+    const log = join(mkdtempSync(join(tmpdir(), 'bastion-odd-audit-')), 'audit.jsonl');
+    const written = startBastion({ env: redmineEnv({ BASTION_AUDIT_LOG: log, BASTION_LOG_LEVEL: 'warn', BASTION_KEYRING: 'false' }) });
+    await (await written).close();
+    writeFileSync(log, `${readFileSync(log, 'utf8')}${line}\n`);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').length;
+    const verified = run(['audit', 'verify', log], { PATH: process.env.PATH ?? '' });
+    expect(verified.stdout).toContain(`chain BROKEN at line ${lines}: not an audit record`);
+    expect(verified.stderr).toBe('');
+    expect(verified.status).toBe(1);
   });
 });
