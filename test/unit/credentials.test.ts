@@ -55,8 +55,11 @@ interface Setup {
 
 function context(setup: Setup) {
   const cwd = makeTempDir();
-  if (setup.dotenv) writeFileSync(join(cwd, '.env'), setup.dotenv);
-  const processEnv: Record<string, string> = { ...setup.env };
+  const processEnv: Record<string, string> = { HOME: cwd, ...setup.env };
+  if (setup.dotenv) {
+    writeFileSync(join(cwd, '.env'), setup.dotenv);
+    processEnv.BASTION_ENV_FILE = '.env';
+  }
   if (setup.config) {
     writeFileSync(join(cwd, 'config.json'), JSON.stringify(setup.config));
     processEnv.BASTION_CONFIG = 'config.json';
