@@ -65,6 +65,24 @@ describe('start-up errors', () => {
     expect(result.stderr).not.toContain(ADMIN_KEY);
   });
 
+  it.each([
+    ['a value with a leading slash', `/${ADMIN_KEY}`],
+    ['a value with a slash inside', `${ADMIN_KEY.slice(0, 20)}/${ADMIN_KEY.slice(20)}`],
+  ])('never shows a *_FILE value that names no readable file (%s): not in errors, doctor or debug logs', (_case, value) => {
+    const env = redmineEnv({ REDMINE_API_KEY_FILE: value, BASTION_LOG_LEVEL: 'debug' });
+    delete (env as Record<string, string | undefined>).REDMINE_API_KEY;
+    const serve = run(['serve'], env);
+    expect(serve.status).toBe(2);
+    expect(serve.stderr).toContain('REDMINE_API_KEY_FILE does not name a readable file (ENOENT); it must hold the path of a file containing the secret');
+    const doctor = run(['doctor', '--log-level', 'debug'], env);
+    expect(doctor.stdout).toContain('REDMINE_API_KEY_FILE does not name a readable file');
+    const json = run(['doctor', '--json', '--log-level', 'debug'], env);
+    expect(JSON.parse(json.stdout).summary.failed).toBeGreaterThan(0);
+    for (const output of [serve.stdout, serve.stderr, doctor.stdout, doctor.stderr, json.stdout, json.stderr]) {
+      for (const part of value.split('/').filter((piece) => piece.length >= 8)) expect(output).not.toContain(part);
+    }
+  });
+
   it('names an invalid setting', () => {
     const result = run(['serve'], redmineEnv({ BASTION_READ_ONLY: 'ture', REDMINE_VERIFY_SSL: 'maybe' }));
     expect(result.status).toBe(2);
