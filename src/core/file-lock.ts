@@ -12,6 +12,9 @@ const STALE_MS = 10_000;
 const POLL_MS = 1;
 const HOST = hostname();
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Locks whose holder file exists: removed when the process ends normally (dead holders' files are swept later). */
+const live = new Set<FileLock>();
+let exitHook = false;
 
 interface Holder {
   pid?: unknown;
@@ -65,6 +68,7 @@ export class FileLock {
   dispose(): void {
     if (!this.ownWritten) return;
     this.ownWritten = false;
+    live.delete(this);
     try {
       unlinkSync(this.own);
     } catch {
@@ -76,8 +80,9 @@ export class FileLock {
     if (!this.ownWritten) {
       writeFileSync(this.own, JSON.stringify({ pid: process.pid, host: HOST }), { mode: 0o600, flag: 'wx' });
       this.ownWritten = true;
-      // Crash or not, the file is removed when this process ends normally.
-      process.once('exit', () => this.dispose());
+      if (!exitHook) process.once('exit', () => live.forEach((lock) => lock.dispose()));
+      exitHook = true;
+      live.add(this);
     }
     const giveUpAt = Date.now() + STALE_MS * 2;
     for (;;) {
