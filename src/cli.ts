@@ -15,7 +15,7 @@ const SHARED_OPTIONS: Array<[flags: string, description: string, variable: strin
   ['--read-only', 'hide and refuse every tool that changes data', 'BASTION_READ_ONLY'],
   ['--tools <globs>', 'allow list of tool names or globs, comma-separated', 'BASTION_TOOLS'],
   ['--exclude-tools <globs>', 'deny list of tool names or globs (deny wins)', 'BASTION_EXCLUDE_TOOLS'],
-  ['--env-file <file>', 'read variables from this file (default: .env in the working directory, if present)', 'BASTION_ENV_FILE'],
+  ['--env-file <file>', 'read variables from this file (default: $XDG_CONFIG_HOME/bastion/.env, i.e. ~/.config/bastion/.env, if present; a .env in the working directory is read only when named here)', 'BASTION_ENV_FILE'],
   ['--config <file>', 'JSON file of settings ({"REDMINE_URL": "..."}), lowest precedence', 'BASTION_CONFIG'],
   ['--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')} (default info)`, 'BASTION_LOG_LEVEL'],
   ['--audit-log <file>', 'append a hash-chained JSON-lines audit record per tool call to this file', 'BASTION_AUDIT_LOG'],
@@ -69,7 +69,7 @@ const program = new Command()
   .description('One hardened MCP server for your Redmine, YouTrack, ETIM and Coreflux/MQTT systems.')
   .version(SERVER_VERSION)
   .showHelpAfterError()
-  .addHelpText('after', `\nConnectors:\n${connectorHelp}\n\nEvery flag also reads a BASTION_* variable (shown in brackets). Precedence: flags, environment, .env, --config.\nDocs: README.md and SECURITY.md.`);
+  .addHelpText('after', `\nConnectors:\n${connectorHelp}\n\nEvery flag also reads a BASTION_* variable (shown in brackets). Precedence: flags, environment, .env (--env-file or ~/.config/bastion/.env), --config.\nA settings file that turns a protection off is warned about at start and by doctor.\nDocs: README.md and SECURITY.md.`);
 
 addSharedOptions(
   program

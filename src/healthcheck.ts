@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Liveness probe for containers: GET /healthz on this instance's own HTTP listener; exit 0 when it answers
 // {"status":"ok"}, 1 otherwise. Run with `node`, so an image needs neither a shell nor curl for its HEALTHCHECK.
-// It reads the same settings as `bastion serve` (environment, .env, BASTION_CONFIG), but not its flags.
+// It reads the same settings as `bastion serve` (environment, BASTION_ENV_FILE or ~/.config/bastion/.env, BASTION_CONFIG),
+// but not its flags.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';

@@ -1,7 +1,9 @@
 // Append-only JSON-lines audit log. Each record carries the hash of the one before it,
 // so an edited, removed or reordered line breaks the chain and `bastion audit verify` finds it.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { ConfigError } from './errors.js';
+import { FileLock } from './file-lock.js';
 import { redactDeep } from './redact.js';
 import { safeSlice } from './untrusted.js';
 
@@ -78,57 +80,127 @@ function recordBody(record: Record<string, unknown>): string {
   return JSON.stringify(rest);
 }
 
-export class AuditLog implements AuditSink {
-  private lastHash: string;
-  private seq: number;
-  private fd: number | undefined;
+/** A record as Bastion writes it starts like this; any other first line means the file is not an audit log. */
+const RECORD_START = /^\{"seq":\d+,"time":"/;
 
-  constructor(readonly path: string) {
-    const tail = existsSync(path) ? readLastRecord(path) : undefined;
-    this.lastHash = typeof tail?.hash === 'string' ? tail.hash : GENESIS_HASH;
-    this.seq = typeof tail?.seq === 'number' ? tail.seq : 0;
+export interface AuditLogOptions {
+  /** The setting that named the file, for error messages (BASTION_AUDIT_LOG or its alias). */
+  setting?: string;
+}
+
+/**
+ * Several Bastion processes may append to one log (two MCP hosts of one user, say). Each append takes a lock file
+ * beside the log and chains from the record actually at the end of the file, so the chain stays whole whatever
+ * the number of writers.
+ */
+export class AuditLog implements AuditSink {
+  private lastHash = GENESIS_HASH;
+  private seq = 0;
+  /** File size right after this process's last append: when it still matches, nobody else appended since. */
+  private knownSize = -1;
+  private readonly fd: number;
+  private readonly lock: FileLock;
+
+  constructor(
+    readonly path: string,
+    options: AuditLogOptions = {},
+  ) {
+    const setting = options.setting ?? 'BASTION_AUDIT_LOG';
+    this.fd = openAuditFile(path, setting);
+    this.lock = new FileLock(path);
+    // A damaged end stops start-up, not the first tool call.
+    this.catchUp();
   }
 
   record(event: AuditEvent): void {
-    this.seq += 1;
-    const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), prev: this.lastHash };
-    const text = JSON.stringify(body);
-    const hash = hashOf(text);
-    // Synchronous append: records stay in call order and survive a crash right after the call. The file is opened
-    // once, in append mode, so every write lands at the end even if another process appends too.
-    // The line is the hashed text with `hash` added as its last field, which is what recordBody() takes off again.
-    this.fd ??= openSync(this.path, 'a', 0o600);
-    writeSync(this.fd, `${text.slice(0, -1)},"hash":"${hash}"}\n`);
-    this.lastHash = hash;
+    const entry = { time: new Date().toISOString(), ...shorten(redactDeep(event)) };
+    this.lock.hold(() => {
+      const size = this.catchUp();
+      this.seq += 1;
+      const text = JSON.stringify({ seq: this.seq, ...entry, prev: this.lastHash });
+      const hash = hashOf(text);
+      // Synchronous append: records stay in call order and survive a crash right after the call.
+      // The line is the hashed text with `hash` added as its last field, which is what recordBody() takes off again.
+      const line = `${text.slice(0, -1)},"hash":"${hash}"}\n`;
+      writeSync(this.fd, line);
+      this.lastHash = hash;
+      // In append mode the line landed at the end, which under the lock was `size`.
+      this.knownSize = size + Buffer.byteLength(line);
+    });
+  }
+
+  /** Takes the chain's end from the file when another process appended since this one last did. */
+  private catchUp(): number {
+    const size = fstatSync(this.fd).size;
+    if (size === this.knownSize) return size;
+    const tail = size > 0 ? readLastRecord(this.fd, this.path, size) : undefined;
+    this.lastHash = typeof tail?.hash === 'string' ? tail.hash : GENESIS_HASH;
+    this.seq = typeof tail?.seq === 'number' ? tail.seq : 0;
+    this.knownSize = size;
+    return size;
   }
 }
 
-/** Reads the last line of a file, from the end, in growing windows (records have no size limit). */
-function readLastRecord(path: string): Record<string, unknown> | undefined {
-  const fd = openSync(path, 'r');
+/**
+ * Opens the log for reading and appending, refusing anything but an audit log of Bastion's: a symlink, a device
+ * or directory, or a file that holds something else (say, a shell start-up file) would receive tool arguments.
+ */
+function openAuditFile(path: string, setting: string): number {
+  const refuse = (what: string): never => {
+    throw new ConfigError(
+      `${setting} points at ${path}, ${what}: Bastion appends audit records only to its own audit log, never to another file.`,
+      `set ${setting} to a new file (e.g. ~/.local/state/bastion/audit.jsonl) or to an existing Bastion audit log`,
+    );
+  };
+  let fd: number;
   try {
-    const size = fstatSync(fd).size;
-    let window = 64 * 1024;
-    for (;;) {
-      const length = Math.min(size, window);
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, size - length);
-      const text = buffer.toString('utf8').replace(/\n+$/, '');
-      const newline = text.lastIndexOf('\n');
-      if (newline === -1 && length < size) {
-        window *= 4;
-        continue;
-      }
-      const last = text.slice(newline + 1);
-      if (!last.trim()) return undefined;
-      try {
-        return JSON.parse(last) as Record<string, unknown>;
-      } catch {
-        throw new Error(`Audit log ${path} ends with a damaged line; run "bastion audit verify ${path}" and move the file aside.`);
-      }
+    fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') refuse('a symbolic link');
+    if (code === 'EISDIR') refuse('a directory');
+    throw new ConfigError(`${setting}: cannot open ${path} (${code ?? 'error'}).`, `check that the directory of ${setting} exists and this user may write there`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) refuse('which is not a regular file');
+    if (stat.size > 0) {
+      const head = Buffer.alloc(Math.min(stat.size, 64));
+      readSync(fd, head, 0, head.length, 0);
+      if (!RECORD_START.test(head.toString('utf8'))) refuse('a file whose first line is not a Bastion audit record');
     }
-  } finally {
+    return fd;
+  } catch (error) {
     closeSync(fd);
+    throw error;
+  }
+}
+
+/** Reads the last line of the open log, from the end, in growing windows (records have no size limit). */
+function readLastRecord(fd: number, path: string, size: number): Record<string, unknown> | undefined {
+  let window = 16 * 1024;
+  for (;;) {
+    const length = Math.min(size, window);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString('utf8').replace(/\n+$/, '');
+    const newline = text.lastIndexOf('\n');
+    if (newline === -1 && length < size) {
+      window *= 4;
+      continue;
+    }
+    const last = text.slice(newline + 1);
+    if (!last.trim()) return undefined;
+    let record: unknown;
+    try {
+      record = JSON.parse(last);
+    } catch {
+      // Handled below, with a line that is JSON but no record.
+    }
+    if (!record || typeof record !== 'object' || Array.isArray(record)) {
+      throw new Error(`Audit log ${path} ends with a damaged line; run "bastion audit verify ${path}" and move the file aside.`);
+    }
+    return record as Record<string, unknown>;
   }
 }
 
@@ -147,12 +219,16 @@ export function verifyAuditLog(path: string): VerifyResult {
   let prev = GENESIS_HASH;
   for (const [index, line] of lines.entries()) {
     const lineNo = index + 1;
-    let record: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      record = JSON.parse(line) as Record<string, unknown>;
+      parsed = JSON.parse(line);
     } catch {
       return { ok: false, records: index, brokenLine: lineNo, reason: 'not valid JSON' };
     }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return { ok: false, records: index, brokenLine: lineNo, reason: 'not an audit record (valid JSON, but not an object)' };
+    }
+    const record = parsed as Record<string, unknown>;
     if (record.prev !== prev) {
       return { ok: false, records: index, brokenLine: lineNo, reason: 'does not follow the previous record (a line was removed, inserted or reordered)' };
     }

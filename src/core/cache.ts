@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { assertEgressUrl, guardedLookup, type Resolver } from './egress.js';
 import { ConfigError } from './errors.js';
 import type { Secret } from './secrets.js';
 
@@ -176,6 +177,8 @@ export interface RedisSettings {
   logger?: Logger;
   /** Longest wait for one Redis command before falling back to memory. */
   commandTimeoutMs?: number;
+  /** The resolver behind the egress check (tests give a stand-in; the system resolver otherwise). */
+  resolve?: Resolver;
 }
 
 /** The few Redis commands Bastion uses (node-redis's own types are too generic to pass around). */
@@ -204,6 +207,8 @@ export async function createRedisClient(settings: RedisSettings): Promise<unknow
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError('REDIS_URL must start with redis:// or rediss://.');
   if (url.password) throw new ConfigError('REDIS_URL must not contain a password; use REDIS_PASSWORD or REDIS_PASSWORD_FILE.');
+  // The link-local and cloud-metadata rule of every other upstream: literal addresses now, names after each lookup.
+  assertEgressUrl('REDIS_URL', url);
   const { createClient } = await import('./redis-client.js');
   const tls = url.protocol === 'rediss:';
   return createClient({
@@ -213,6 +218,7 @@ export async function createRedisClient(settings: RedisSettings): Promise<unknow
     disableOfflineQueue: true,
     socket: {
       connectTimeout: 2_000,
+      lookup: guardedLookup(settings.resolve),
       reconnectStrategy: (retries: number) => Math.min(200 * 2 ** Math.min(retries, 6), 5_000),
       ...(tls ? { tls: true as const, ca: settings.caFile ? readFileSync(settings.caFile) : undefined, minVersion: 'TLSv1.2' as const } : {}),
     },

@@ -1,8 +1,12 @@
 // Settings come from four sources, highest first: CLI flags, the process environment, a .env file,
 // and a JSON config file. All of them are variables with the same names (REDMINE_URL, BASTION_READ_ONLY, ...),
 // so one schema validates them whichever source they came from.
+// Files are read only when the operator named them (--env-file, --config) or put them in Bastion's own
+// configuration directory: MCP hosts start servers in the user's workspace, often a cloned repository, whose
+// ./.env must not change what Bastion does.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
@@ -17,7 +21,12 @@ export interface Settings {
   /** The value of a variable in one source only (credentials are looked up source by source). */
   valueIn(source: SettingSource, name: string): string | undefined;
   /** The .env and config files that were read, if any (doctor checks their modes when they hold a credential). */
-  files?: { dotenv?: string; config?: string };
+  files?: {
+    dotenv?: string;
+    config?: string;
+    /** A ./.env in the working directory that nobody named, so it was not read. */
+    ignoredDotenv?: string;
+  };
 }
 
 export interface LoadOptions {
@@ -101,6 +110,14 @@ function readConfigFile(path: string): Record<string, string> {
   return out;
 }
 
+/** The .env read when none is named: $XDG_CONFIG_HOME/bastion/.env, by default ~/.config/bastion/.env. */
+export function defaultEnvFile(processEnv: Record<string, string | undefined> = process.env): string {
+  // A relative XDG_CONFIG_HOME is invalid by the XDG spec and ignored.
+  const xdg = processEnv.XDG_CONFIG_HOME;
+  const configHome = xdg && isAbsolute(xdg) ? xdg : join(processEnv.HOME || homedir(), '.config');
+  return join(configHome, 'bastion', '.env');
+}
+
 export function loadSettings(options: LoadOptions = {}): Settings {
   const processEnv = options.processEnv ?? process.env;
   const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, value]) => value !== undefined));
@@ -116,11 +133,13 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   let dotenvFile: string | undefined;
   if (envFile) {
     dotenvFile = resolve(cwd, envFile);
-    if (!existsSync(dotenvFile)) throw new ConfigError(`The env file ${dotenvFile} (--env-file) does not exist.`);
-  } else if (existsSync(resolve(cwd, '.env'))) {
-    dotenvFile = resolve(cwd, '.env');
+    if (!existsSync(dotenvFile)) throw new ConfigError(`The env file ${dotenvFile} (--env-file / BASTION_ENV_FILE) does not exist.`);
+  } else if (existsSync(defaultEnvFile(processEnv))) {
+    dotenvFile = defaultEnvFile(processEnv);
   }
   if (dotenvFile) dotenv = parseEnv(readFileSync(dotenvFile, 'utf8')) as Record<string, string>;
+  const localDotenv = resolve(cwd, '.env');
+  const ignoredDotenv = localDotenv !== dotenvFile && existsSync(localDotenv) ? localDotenv : undefined;
 
   const layers: Array<[SettingSource, Record<string, string | undefined>]> = [
     ['flag', flags],
@@ -145,7 +164,7 @@ export function loadSettings(options: LoadOptions = {}): Settings {
       const value = bySource.get(source)?.[name];
       return value === '' ? undefined : value;
     },
-    files: { dotenv: dotenvFile, config: configFile },
+    files: { dotenv: dotenvFile, config: configFile, ignoredDotenv },
   };
 }
 

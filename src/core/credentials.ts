@@ -1,11 +1,13 @@
 // The credential chain shared by every connector. Sources, first found wins:
 // OS keyring, the connector's token file, the process environment (NAME or NAME_FILE), .env, the config file.
 // Only the source is recorded (doctor, audit), never the value.
+import { statSync } from 'node:fs';
 import type { AuditSink, CredentialEvent } from './audit.js';
 import type { Settings, SettingSource } from './config.js';
 import { ConfigError } from './errors.js';
 import { keyringAccount, KeyringUnavailableError, type KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
+import { registerSecret } from './redact.js';
 import { readSecretFile, Secret, type SecretSource } from './secrets.js';
 
 export interface CredentialSpec {
@@ -50,9 +52,25 @@ const LAYERS: Array<[SettingSource, SecretSource, SecretSource]> = [
 ];
 
 function fromFile(path: string, origin: string, source: SecretSource, ctx: CredentialContext): Secret {
-  const { value, insecureMode } = readSecretFile(path, { allowInsecureMode: ctx.allowInsecureSecretFiles });
+  let read: ReturnType<typeof readSecretFile>;
+  try {
+    read = readSecretFile(path, { allowInsecureMode: ctx.allowInsecureSecretFiles, variable: origin });
+  } catch (error) {
+    // A value that names no readable file may be the secret itself: scrubbed from every output from now on.
+    if (!isReadableFile(path)) registerSecret(path.trim());
+    throw error;
+  }
+  const { value, insecureMode } = read;
   if (insecureMode) ctx.logger.warn(`Secret file ${path} (${origin}) is readable by group or others; chmod 600 ${path} is advised.`);
   return new Secret(value, source, `${origin}=${path}`, path);
+}
+
+function isReadableFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function fromKeyring(spec: CredentialSpec, ctx: CredentialContext): Promise<Secret | undefined> {

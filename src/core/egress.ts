@@ -79,13 +79,29 @@ export function forbiddenHost(host: string): string | undefined {
   return forbiddenAddress(name);
 }
 
+/**
+ * A host as the system resolver reads it: IPv4 in decimal, hex, octal or shortened form (2852039166, 0xa9fea9fe,
+ * 169.254.43518) becomes dotted decimal, through the WHATWG URL parser's host rules. URLs with a non-special
+ * scheme (redis://, mqtt://) and bare host settings are not normalised by URL parsing, so this does it for them.
+ */
+export function canonicalHost(host: string): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  try {
+    return new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return bare;
+  }
+}
+
 /** Start-up check of a configured host: a ConfigError naming the setting, unless link-local egress is allowed. */
 export function assertEgressHost(setting: string, host: string): void {
   if (allowLinkLocal) return;
-  const reason = forbiddenHost(host);
+  const canonical = canonicalHost(host);
+  const reason = forbiddenHost(canonical);
   if (reason) {
+    const shown = canonical === host.replace(/^\[|\]$/g, '').toLowerCase() ? host : `${host} (${canonical})`;
     throw new ConfigError(
-      `${setting} points at ${host}, ${reason}: Bastion does not connect there, because such addresses hand out the machine's cloud credentials. ` +
+      `${setting} points at ${shown}, ${reason}: Bastion does not connect there, because such addresses hand out the machine's cloud credentials. ` +
         `Set ${ALLOW_LINK_LOCAL_SETTING}=true only if the service really lives there.`,
       `point ${setting} at the service's own address, or set ${ALLOW_LINK_LOCAL_SETTING}=true`,
     );

@@ -62,24 +62,31 @@ export function mask(value: string): string {
 export interface SecretFileOptions {
   /** Accept a file readable by group or others (a warning is logged by the caller). */
   allowInsecureMode?: boolean;
+  /** The setting that named the file (REDMINE_API_KEY_FILE, YOUTRACK_TOKEN_FILE ...), for error messages. */
+  variable?: string;
 }
 
-/** Reads a secret file: refuses group/world-readable files; never echoes the contents in an error. */
+/**
+ * Reads a secret file: refuses group/world-readable files; never echoes the contents in an error. A value that does
+ * not name a readable file is never echoed either: a *_FILE variable sometimes holds the secret itself, pasted there
+ * by mistake, and it may look like a path ("/abc123...").
+ */
 export function readSecretFile(path: string, options: SecretFileOptions = {}): { value: string; insecureMode: boolean } {
+  const variable = options.variable ?? 'The secret file setting';
+  const unreadable = (error: unknown): ConfigError => {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    return new ConfigError(
+      `${variable} does not name a readable file (${code}); it must hold the path of a file containing the secret, not the secret itself.`,
+      `set ${variable} to the path of a file that holds the secret (mode 600, owned by this user)`,
+    );
+  };
   let mode: number;
   try {
-    mode = statSync(path).mode;
+    const stat = statSync(path);
+    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: stat.isDirectory() ? 'EISDIR' : 'ENOTFILE' });
+    mode = stat.mode;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // A *_FILE variable sometimes holds the secret itself: a value not shaped like a path is masked, not echoed.
-    const pathLike = /^(?:\/|\.{1,2}\/|~\/)|\.[A-Za-z0-9]{1,8}$/.test(path);
-    const shown = pathLike ? path : mask(path);
-    const hint = pathLike ? '' : ' A *_FILE variable names a file that holds the secret, not the secret itself.';
-    throw new ConfigError(
-      code === 'ENOENT'
-        ? `Secret file ${shown} does not exist. Create it (with mode 600) or fix the path.${hint}`
-        : `Secret file ${shown} cannot be read (${code ?? 'error'}). Check its path and permissions.${hint}`,
-    );
+    throw unreadable(error);
   }
   const insecureMode = (mode & 0o077) !== 0;
   if (insecureMode && !options.allowInsecureMode) {
@@ -93,8 +100,7 @@ export function readSecretFile(path: string, options: SecretFileOptions = {}): {
   try {
     content = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`Secret file ${path} cannot be read (${code ?? 'error'}). Fix with: chmod 600 ${path} and check its owner.`);
+    throw unreadable(error);
   }
   const value = content.trim();
   if (!value) throw new ConfigError(`Secret file ${path} is empty.`);

@@ -6,6 +6,7 @@ import { credentialFileChecks, fail, fileModeCheck, warn } from '../core/doctor.
 import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { osKeyring } from '../core/keyring.js';
+import { weakeningsFromFiles } from '../core/protection.js';
 import { redact } from '../core/redact.js';
 import { createRuntime, type FlagSettings, type Runtime } from './runtime.js';
 import { enabledTools } from './build.js';
@@ -34,6 +35,17 @@ async function keyringCheck(runtime: Runtime): Promise<DoctorCheck> {
         keyring.detail,
         'run Bastion in a D-Bus session with a Secret Service (e.g. gnome-keyring) to keep credentials in the keyring, or set BASTION_KEYRING=false and keep them in mode-600 files',
       );
+}
+
+/** Which settings files were read, and every protection one of them gives up. */
+function settingsFileChecks(runtime: Runtime): DoctorCheck[] {
+  const { dotenv, config, ignoredDotenv } = runtime.settings.files ?? {};
+  const read = [dotenv && `.env ${dotenv}`, config && `config ${config}`].filter(Boolean).join(', ') || 'none (environment and flags only)';
+  const ignored = ignoredDotenv ? `; ${ignoredDotenv} not read (not named: --env-file .env uses it)` : '';
+  return [
+    { name: 'settings files', status: 'ok', detail: `${read}${ignored}` },
+    ...weakeningsFromFiles(runtime.settings).map((weakening) => warn('settings files', weakening.message, weakening.fix)),
+  ];
 }
 
 /** Redis: reachable, password, TLS; or why it could not be set up. */
@@ -128,6 +140,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     runtime.global.BASTION_AUDIT_LOG
       ? { name: 'audit log', status: 'ok', detail: runtime.global.BASTION_AUDIT_LOG }
       : warn('audit log', 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)', 'set --audit-log or BASTION_AUDIT_LOG to a file, e.g. ~/.local/state/bastion/audit.jsonl'),
+    ...settingsFileChecks(runtime),
     await keyringCheck(runtime),
     ...(await cacheChecks(runtime, setupErrors.get('redis'))),
     ...httpChecks(runtime),

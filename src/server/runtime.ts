@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
+import { weakeningsFromFiles } from '../core/protection.js';
 import { registerSecret } from '../core/redact.js';
 import { resourcePolicyTool } from '../core/resource.js';
 import type { Secret } from '../core/secrets.js';
@@ -53,7 +54,7 @@ export function selectConnectors(settings: Settings, requested: string[] | undef
   const configured = CONNECTORS.filter((entry) => entry.configuredBy.every((variable) => settings.values[variable]));
   if (configured.length === 0) {
     const hints = CONNECTORS.map((entry) => `  ${entry.title}: ${entry.setupHint}`).join('\n');
-    throw new ConfigError(`No connector is configured. Set the variables of at least one (in the environment, a .env file or --config):\n${hints}`);
+    throw new ConfigError(`No connector is configured. Set the variables of at least one (in the environment, a file named with --env-file or --config, or ~/.config/bastion/.env):\n${hints}`);
   }
   return configured;
 }
@@ -84,8 +85,12 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   // Before any connector builds a client: their URLs are checked as they are built.
   configureEgress({ allowLinkLocal: global.BASTION_ALLOW_LINK_LOCAL });
   const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
+  const ignored = settings.files?.ignoredDotenv;
+  if (ignored) logger.info(`${ignored} was not read: Bastion reads a .env only when named. To use it: --env-file .env (or BASTION_ENV_FILE).`);
+  for (const weakening of weakeningsFromFiles(settings)) logger.warn(`${weakening.message}. Fix: ${weakening.fix}.`);
+  const auditSetting = global.BASTION_AUDIT_LOG ? 'BASTION_AUDIT_LOG' : 'YOUTRACK_SECURITY_AUDIT_LOG';
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
-  const audit = auditPath ? new AuditLog(auditPath) : noAudit;
+  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting }) : noAudit;
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;

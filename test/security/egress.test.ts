@@ -232,6 +232,11 @@ describe('settings pointing at link-local or metadata addresses', () => {
     ['ETIM_API_URL', () => ({ ...etimEnv(etim), ETIM_API_URL: 'http://[fd00:ec2::254]/' }), [], 'The ETIM URL points at fd00:ec2::254, a cloud metadata address'],
     ['COREFLUX_COPILOT_URL', () => mosquittoEnv(broker, { COREFLUX_COPILOT_URL: 'http://metadata.google.internal/' }), [], 'The Coreflux Copilot URL points at metadata.google.internal, a cloud metadata host name'],
     ['MQTT_BROKER', () => mosquittoEnv(broker, { MQTT_BROKER: '169.254.10.20' }), [], 'MQTT_BROKER points at 169.254.10.20, a link-local address'],
+    ['REDIS_URL', () => redmineEnv({ REDIS_URL: 'redis://169.254.169.254:6379' }), [], 'REDIS_URL points at 169.254.169.254, the cloud metadata address'],
+    ['REDIS_URL (IPv6)', () => redmineEnv({ REDIS_URL: 'rediss://[fe80::1]:6380' }), [], 'REDIS_URL points at fe80::1, a link-local address'],
+    ['REDIS_URL (decimal)', () => redmineEnv({ REDIS_URL: 'redis://2852039166:6379' }), [], 'REDIS_URL points at 2852039166 (169.254.169.254), the cloud metadata address'],
+    ['REDIS_URL (hex)', () => redmineEnv({ REDIS_URL: 'redis://0xa9.0xfe.0xa9.0xfe:6379' }), [], 'REDIS_URL points at 0xa9.0xfe.0xa9.0xfe (169.254.169.254), the cloud metadata address'],
+    ['REDIS_URL (name)', () => redmineEnv({ REDIS_URL: 'redis://metadata.google.internal:6379' }), [], 'REDIS_URL points at metadata.google.internal, a cloud metadata host name'],
     [
       'BASTION_OAUTH_JWKS_URL',
       () => redmineEnv({ BASTION_OAUTH_ISSUER: 'https://id.example.test', BASTION_OAUTH_JWKS_URL: 'http://169.254.169.254/jwks.json', BASTION_OAUTH_AUDIENCE: 'bastion-test' }),

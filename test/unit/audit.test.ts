@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, GENESIS_HASH, verifyAuditLog, type ToolCallEvent } from '../../src/core/audit.js';
 import { clearRegisteredSecrets, registerSecret } from '../../src/core/redact.js';
+import { configErrorOf } from './helpers/errors.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
 
 afterEach(() => clearRegisteredSecrets());
@@ -90,6 +93,9 @@ describe('AuditLog', () => {
     const path = writeRecords(2);
     writeFileSync(path, `${readFileSync(path, 'utf8')}{"seq":3,"trunc\n`);
     expect(() => new AuditLog(path)).toThrow(/damaged line/);
+    const endsInNull = writeRecords(2);
+    writeFileSync(endsInNull, `${readFileSync(endsInNull, 'utf8')}null\n`);
+    expect(() => new AuditLog(endsInNull)).toThrow(/damaged line/);
   });
 
   it('writes credential-named argument fields as [REDACTED]', () => {
@@ -112,6 +118,88 @@ describe('AuditLog', () => {
     });
     expect(readFileSync(path, 'utf8')).not.toContain(secret);
     expect(verifyAuditLog(path).ok).toBe(true);
+  });
+});
+
+/** Starts a writer process that appends `count` records once told to go; resolves when it has finished. */
+function writerProcess(path: string, count: number, name: string): { go(): void; done: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'helpers/audit-writer.ts'), path, String(count), name], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const done = new Promise<number | null>((settle) => child.on('close', settle));
+  return { go: () => child.stdin.write('go\n'), done };
+}
+
+describe('AuditLog with several writers', () => {
+  it('keeps one intact chain when two processes append at the same time', async () => {
+    const path = logPath();
+    const writers = [writerProcess(path, 300, 'first'), writerProcess(path, 300, 'second')];
+    // Both have opened the log before either appends.
+    await new Promise((settle) => setTimeout(settle, 1500));
+    for (const writer of writers) writer.go();
+    expect(await Promise.all(writers.map((writer) => writer.done))).toEqual([0, 0]);
+    const records = readRecords(path);
+    expect(records).toHaveLength(600);
+    expect(records.map((record) => record.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    // Interleaved, not one after the other: the test really had two writers at once.
+    const switches = records.filter((record, i) => i > 0 && record.caller !== records[i - 1]!.caller).length;
+    expect(switches).toBeGreaterThan(10);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 600 });
+    expect(readdirSync(dirname(path))).toEqual(['audit.jsonl']);
+  });
+
+  it('chains from the records another writer appended in between', () => {
+    const path = logPath();
+    const one = new AuditLog(path);
+    const two = new AuditLog(path);
+    one.record(call(1));
+    two.record(call(2));
+    one.record(call(3));
+    two.record(call(4));
+    expect(readRecords(path).map((record) => record.seq)).toEqual([1, 2, 3, 4]);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 4 });
+  });
+
+  it('takes over the lock of a writer that died holding it', async () => {
+    const path = logPath();
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((settle) => gone.on('close', settle));
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: gone.pid, host: hostname() }));
+    const log = new AuditLog(path);
+    log.record(call(1));
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 1 });
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+});
+
+describe('AuditLog target', () => {
+  it('refuses a file that is not an audit log, such as a shell start-up file, and leaves it unchanged', () => {
+    const path = join(makeTempDir('bastion-audit-'), '.bashrc');
+    writeFileSync(path, 'export PATH=$HOME/bin:$PATH\n');
+    const error = configErrorOf(() => new AuditLog(path));
+    expect(error.message).toContain(`BASTION_AUDIT_LOG points at ${path}, a file whose first line is not a Bastion audit record`);
+    expect(error.fix).toMatch(/set BASTION_AUDIT_LOG to a new file/);
+    expect(readFileSync(path, 'utf8')).toBe('export PATH=$HOME/bin:$PATH\n');
+  });
+
+  it('refuses a symbolic link, even to an audit log, and a directory, naming the setting it came from', () => {
+    const real = writeRecords(1);
+    const link = join(dirname(real), 'link.jsonl');
+    symlinkSync(real, link);
+    expect(configErrorOf(() => new AuditLog(link)).message).toContain(`BASTION_AUDIT_LOG points at ${link}, a symbolic link`);
+    const dir = join(makeTempDir('bastion-audit-'), 'logs');
+    mkdirSync(dir);
+    expect(configErrorOf(() => new AuditLog(dir, { setting: 'YOUTRACK_SECURITY_AUDIT_LOG' })).message).toContain(`YOUTRACK_SECURITY_AUDIT_LOG points at ${dir}, a directory`);
+  });
+
+  it('creates a new log with mode 600 and continues an existing one or an empty file', () => {
+    const fresh = logPath();
+    new AuditLog(fresh);
+    expect(statSync(fresh).mode & 0o777).toBe(0o600);
+    const empty = logPath();
+    writeFileSync(empty, '');
+    new AuditLog(empty).record(call(1));
+    expect(verifyAuditLog(empty)).toEqual({ ok: true, records: 1 });
   });
 });
 
@@ -172,5 +260,13 @@ describe('verifyAuditLog', () => {
     lines.splice(2, 0, 'not json at all');
     writeLines(path, lines);
     expect(verifyAuditLog(path)).toMatchObject({ ok: false, brokenLine: 3, records: 2, reason: 'not valid JSON' });
+  });
+
+  it.each(['1', '"x"', 'null', '[]', 'true'])('names a line that is valid JSON but not a record (%s)', (line) => {
+    const path = writeRecords(3);
+    const lines = readLines(path);
+    lines.splice(1, 0, line);
+    writeLines(path, lines);
+    expect(verifyAuditLog(path)).toEqual({ ok: false, records: 1, brokenLine: 2, reason: 'not an audit record (valid JSON, but not an object)' });
   });
 });

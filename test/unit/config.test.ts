@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GlobalSettingsSchema, booleanSetting, listSetting, loadSettings, parseSettings } from '../../src/core/config.js';
+import { weakeningsFromFiles } from '../../src/core/protection.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
 import { configErrorOf } from './helpers/errors.js';
 
@@ -22,7 +23,7 @@ describe('loadSettings', () => {
     });
     const settings = loadSettings({
       cwd,
-      processEnv: { BASTION_CONFIG: 'bastion.json', C: 'env', D: 'env' },
+      processEnv: { BASTION_CONFIG: 'bastion.json', BASTION_ENV_FILE: '.env', C: 'env', D: 'env' },
       flags: { D: 'flag', E: undefined },
     });
     expect(settings.values).toMatchObject({ A: 'config', B: 'dotenv', C: 'env', D: 'flag' });
@@ -54,6 +55,41 @@ describe('loadSettings', () => {
     expect(settings.sourceOf('X')).toBe('dotenv');
   });
 
+  it('does not read a .env in the working directory that nobody named, and reports it as ignored', () => {
+    const cwd = workspace({ '.env': 'BASTION_CONFIRM_DESTRUCTIVE=false\nBASTION_AUDIT_LOG=/home/me/.bashrc\nREDMINE_API_KEY=planted\n' });
+    const home = makeTempDir('bastion-home-');
+    const settings = loadSettings({ cwd, processEnv: { HOME: home } });
+    expect(settings.values.BASTION_CONFIRM_DESTRUCTIVE).toBeUndefined();
+    expect(settings.values.BASTION_AUDIT_LOG).toBeUndefined();
+    expect(settings.values.REDMINE_API_KEY).toBeUndefined();
+    expect(settings.files).toMatchObject({ dotenv: undefined, ignoredDotenv: join(cwd, '.env') });
+  });
+
+  it('reads the working directory .env when it is named, by flag or BASTION_ENV_FILE', () => {
+    const cwd = workspace({ '.env': 'X=local\n' });
+    const home = makeTempDir('bastion-home-');
+    expect(loadSettings({ cwd, processEnv: { HOME: home }, flags: { BASTION_ENV_FILE: '.env' } }).values.X).toBe('local');
+    const named = loadSettings({ cwd, processEnv: { HOME: home, BASTION_ENV_FILE: '.env' } });
+    expect(named.values.X).toBe('local');
+    expect(named.files).toMatchObject({ dotenv: join(cwd, '.env'), ignoredDotenv: undefined });
+  });
+
+  it('reads Bastion\'s own .env ($XDG_CONFIG_HOME/bastion/.env, else ~/.config/bastion/.env) when none is named', () => {
+    const cwd = workspace({ '.env': 'X=local\n' });
+    const home = makeTempDir('bastion-home-');
+    mkdirSync(join(home, '.config', 'bastion'), { recursive: true });
+    writeFileSync(join(home, '.config', 'bastion', '.env'), 'X=home-config\n');
+    const fromHome = loadSettings({ cwd, processEnv: { HOME: home } });
+    expect(fromHome.values.X).toBe('home-config');
+    expect(fromHome.files).toMatchObject({ dotenv: join(home, '.config', 'bastion', '.env'), ignoredDotenv: join(cwd, '.env') });
+    const xdg = makeTempDir('bastion-xdg-');
+    mkdirSync(join(xdg, 'bastion'));
+    writeFileSync(join(xdg, 'bastion', '.env'), 'X=xdg\n');
+    expect(loadSettings({ cwd, processEnv: { HOME: home, XDG_CONFIG_HOME: xdg } }).values.X).toBe('xdg');
+    // A named file replaces Bastion's own.
+    expect(loadSettings({ cwd, processEnv: { HOME: home, BASTION_ENV_FILE: '.env' } }).values.X).toBe('local');
+  });
+
   it('refuses an --env-file that does not exist, naming it', () => {
     const cwd = workspace({});
     const error = configErrorOf(() => loadSettings({ cwd, processEnv: {}, flags: { BASTION_ENV_FILE: 'nope.env' } }));
@@ -77,6 +113,67 @@ describe('loadSettings', () => {
     const cwd = workspace({ 'list.json': '["REDMINE_URL"]', 'nested.json': JSON.stringify({ REDMINE: { URL: 'x' } }) });
     expect(configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'list.json' } })).message).toMatch(/JSON object/);
     expect(configErrorOf(() => loadSettings({ cwd, processEnv: { BASTION_CONFIG: 'nested.json' } })).message).toContain('"REDMINE"');
+  });
+});
+
+describe('settings files that weaken protection', () => {
+  function weakenings(files: Record<string, string>, processEnv: Record<string, string> = {}) {
+    const cwd = workspace(files);
+    const env = { HOME: makeTempDir('bastion-home-'), ...(files['.env'] ? { BASTION_ENV_FILE: '.env' } : {}), ...(files['c.json'] ? { BASTION_CONFIG: 'c.json' } : {}), ...processEnv };
+    return { cwd, found: weakeningsFromFiles(loadSettings({ cwd, processEnv: env })) };
+  }
+
+  it('names every protection a named .env gives up, with the file and the fix', () => {
+    const { cwd, found } = weakenings({
+      '.env': [
+        'BASTION_CONFIRM_DESTRUCTIVE=false',
+        'REDMINE_VERIFY_SSL=false',
+        'YOUTRACK_VERIFY_SSL=0',
+        'ETIM_VERIFY_SSL=no',
+        'BASTION_AUDIT_LOG=/home/me/.bashrc',
+        'BASTION_ALLOW_INSECURE_SECRET_FILES=true',
+        'BASTION_ALLOW_LINK_LOCAL=yes',
+        'BASTION_HTTP_AUTH=off',
+        'BASTION_HTTP_FORCE=1',
+        'REDMINE_URL=https://redmine.example',
+      ].join('\n'),
+    });
+    const file = join(cwd, '.env');
+    expect(found.map((w) => w.variable).sort()).toEqual([
+      'BASTION_ALLOW_INSECURE_SECRET_FILES',
+      'BASTION_ALLOW_LINK_LOCAL',
+      'BASTION_AUDIT_LOG',
+      'BASTION_CONFIRM_DESTRUCTIVE',
+      'BASTION_HTTP_AUTH',
+      'BASTION_HTTP_FORCE',
+      'ETIM_VERIFY_SSL',
+      'REDMINE_VERIFY_SSL',
+      'YOUTRACK_VERIFY_SSL',
+    ]);
+    const byName = Object.fromEntries(found.map((w) => [w.variable, w]));
+    expect(byName.BASTION_CONFIRM_DESTRUCTIVE!.message).toBe(`BASTION_CONFIRM_DESTRUCTIVE=false from ${file} lets destructive tools run without asking the person at the client`);
+    expect(byName.BASTION_AUDIT_LOG!.message).toBe(`BASTION_AUDIT_LOG=/home/me/.bashrc from ${file} writes the audit log to /home/me/.bashrc`);
+    expect(byName.REDMINE_VERIFY_SSL!.message).toContain('turns TLS certificate verification off');
+    expect(byName.BASTION_HTTP_AUTH!.fix).toContain(`remove BASTION_HTTP_AUTH from ${file}`);
+  });
+
+  it('names them in the --config file too (a JSON boolean as well as text)', () => {
+    const { cwd, found } = weakenings({ 'c.json': JSON.stringify({ BASTION_CONFIRM_DESTRUCTIVE: false, BASTION_ALLOW_LINK_LOCAL: true }) });
+    expect(found.map((w) => w.message)).toEqual([
+      `BASTION_CONFIRM_DESTRUCTIVE=false from ${join(cwd, 'c.json')} lets destructive tools run without asking the person at the client`,
+      `BASTION_ALLOW_LINK_LOCAL=true from ${join(cwd, 'c.json')} lets Bastion connect to link-local and cloud-metadata addresses`,
+    ]);
+  });
+
+  it('says nothing about protective values, or weak ones from the environment', () => {
+    expect(weakenings({ '.env': 'BASTION_CONFIRM_DESTRUCTIVE=true\nREDMINE_VERIFY_SSL=true\nBASTION_HTTP_AUTH=true\nBASTION_READ_ONLY=true\n' }).found).toEqual([]);
+    expect(weakenings({ '.env': 'BASTION_CONFIRM_DESTRUCTIVE=true\n' }, { BASTION_CONFIRM_DESTRUCTIVE: 'false', REDMINE_VERIFY_SSL: 'false' }).found).toEqual([]);
+  });
+
+  it('counts read-only off only when the .env turns off what the config file turned on', () => {
+    expect(weakenings({ '.env': 'BASTION_READ_ONLY=false\nMQTT_USE_TLS=false\n' }).found).toEqual([]);
+    const { found } = weakenings({ '.env': 'BASTION_READ_ONLY=false\n', 'c.json': JSON.stringify({ BASTION_READ_ONLY: true, MQTT_USE_TLS: true }) });
+    expect(found.map((w) => w.variable)).toEqual(['BASTION_READ_ONLY']);
   });
 });
 

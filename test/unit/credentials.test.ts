@@ -6,7 +6,7 @@ import type { AuditEvent } from '../../src/core/audit.js';
 import { loadSettings } from '../../src/core/config.js';
 import { resolveCredential, type CredentialSpec } from '../../src/core/credentials.js';
 import { KeyringUnavailableError, type KeyringStore } from '../../src/core/keyring.js';
-import { clearRegisteredSecrets } from '../../src/core/redact.js';
+import { clearRegisteredSecrets, redact } from '../../src/core/redact.js';
 import { captureLogger } from './helpers/capture-logger.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
 
@@ -55,8 +55,11 @@ interface Setup {
 
 function context(setup: Setup) {
   const cwd = makeTempDir();
-  if (setup.dotenv) writeFileSync(join(cwd, '.env'), setup.dotenv);
-  const processEnv: Record<string, string> = { ...setup.env };
+  const processEnv: Record<string, string> = { HOME: cwd, ...setup.env };
+  if (setup.dotenv) {
+    writeFileSync(join(cwd, '.env'), setup.dotenv);
+    processEnv.BASTION_ENV_FILE = '.env';
+  }
   if (setup.config) {
     writeFileSync(join(cwd, 'config.json'), JSON.stringify(setup.config));
     processEnv.BASTION_CONFIG = 'config.json';
@@ -165,11 +168,16 @@ describe('resolveCredential: files', () => {
     expect(log).not.toContain(VALUE);
   });
 
-  it('names a missing file and an empty file by path', async () => {
+  it('names the variable, never its value, when it names no readable file; names an empty file by path', async () => {
     const missing = join(makeTempDir(), 'missing-token');
     const gone = await resolveCredential(SPEC, context({ env: { DEMO_TOKEN_FILE: missing } }).ctx).catch((e: Error) => e);
-    expect(String(gone)).toContain(missing);
-    expect(String(gone)).toMatch(/does not exist/);
+    expect(String(gone)).toContain('DEMO_TOKEN_FILE does not name a readable file (ENOENT); it must hold the path of a file containing the secret');
+    expect(String(gone)).not.toContain(missing);
+    // A secret pasted into the variable by mistake is scrubbed from any later output too.
+    const pasted = `/${VALUE}`;
+    const wrong = await resolveCredential(SPEC, context({ env: { DEMO_TOKEN_FILE: pasted } }).ctx).catch((e: Error) => e);
+    expect(String(wrong)).not.toContain(VALUE);
+    expect(redact(`value: ${pasted}`)).not.toContain(VALUE);
     const empty = secretFile(' \n\t\n', 0o600);
     const blank = await resolveCredential(SPEC, context({ env: { DEMO_TOKEN_FILE: empty } }).ctx).catch((e: Error) => e);
     expect(String(blank)).toContain(empty);

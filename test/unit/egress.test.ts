@@ -3,13 +3,16 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttConnection, type MqttSettings } from '../../src/connectors/coreflux/mqtt.js';
+import { RedisCache } from '../../src/core/cache.js';
 import { assertEgressHost, configureEgress, EgressRefusedError, forbiddenAddress, forbiddenHost, guardedLookup, type Resolver } from '../../src/core/egress.js';
 import { HttpClient } from '../../src/core/http.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { JwtAuthenticator } from '../../src/server/http-auth.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { configErrorOf } from './helpers/errors.js';
 import { httpFixtures, upstreamFailure } from './helpers/http-client.js';
 import { sendJson } from './helpers/http-server.js';
+import { blockNonLoopback, type EgressBlock } from './helpers/no-egress.js';
 
 const fx = httpFixtures();
 
@@ -187,5 +190,75 @@ describe('connect-time check after DNS', () => {
       await expect.poll(() => connection.status().last_error, { timeout: 10_000 }).toContain('broker.test resolves to 169.254.169.254, the cloud metadata address');
       expect(() => connection.requireConnected()).toThrow(/Not connected to the MQTT broker mqtts?:\/\/broker\.test:1883 .*resolves to 169\.254\.169\.254/);
     });
+  });
+});
+
+describe('Redis (REDIS_URL)', () => {
+  let block: EgressBlock;
+  const caches: RedisCache[] = [];
+  afterEach(async () => {
+    await Promise.all(caches.splice(0).map((cache) => cache.close()));
+    block?.restore();
+  });
+
+  async function connect(url: string, table: Record<string, string[]> = {}): Promise<RedisCache> {
+    const cache = await RedisCache.connect({ url, resolve: resolver(table) });
+    caches.push(cache);
+    return cache;
+  }
+
+  it.each([
+    ['redis://169.254.169.254:6379', '169.254.169.254, the cloud metadata address'],
+    ['rediss://[fe80::1]:6380', 'fe80::1, a link-local address'],
+    ['redis://2852039166:6379', '2852039166 (169.254.169.254), the cloud metadata address'],
+    ['redis://0xa9fea9fe:6379', '0xa9fea9fe (169.254.169.254), the cloud metadata address'],
+    ['redis://169.254.43518:6379', '169.254.43518 (169.254.169.254), the cloud metadata address'],
+    ['redis://metadata.google.internal:6379', 'metadata.google.internal, a cloud metadata host name'],
+    ['redis://100.100.100.200:6379', '100.100.100.200, a cloud metadata address'],
+  ])('refuses %s before connecting, naming REDIS_URL and the switch', async (url, what) => {
+    block = blockNonLoopback();
+    const error = await RedisCache.connect({ url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(`REDIS_URL points at ${what}: Bastion does not connect there`);
+    expect((error as ConfigError).message).toContain('Set BASTION_ALLOW_LINK_LOCAL=true only if the service really lives there.');
+    expect(block.attempts).toEqual([]);
+  });
+
+  it('refuses a Redis host name that resolves to the metadata address, and says why', async () => {
+    block = blockNonLoopback();
+    const cache = await connect('redis://redis.test:6379', { 'redis.test': ['10.0.0.5', '169.254.169.254'] });
+    await expect.poll(() => cache.status().detail, { timeout: 10_000 }).toContain('redis.test resolves to 169.254.169.254, the cloud metadata address');
+    expect(cache.status().healthy).toBe(false);
+    expect(block.attempts).toEqual([]);
+  });
+
+  it('connects there when BASTION_ALLOW_LINK_LOCAL is set', async () => {
+    configureEgress({ allowLinkLocal: true });
+    block = blockNonLoopback();
+    const cache = await connect('redis://redis.test:6379', { 'redis.test': ['169.254.169.254'] });
+    expect(cache.status().kind).toBe('redis');
+    await expect.poll(() => block.attempts, { timeout: 10_000 }).toContain('redis.test -> 169.254.169.254');
+    const literal = await connect('redis://169.254.169.254:6379');
+    expect(literal.status().kind).toBe('redis');
+    await expect.poll(() => block.attempts, { timeout: 10_000 }).toContain('169.254.169.254');
+  });
+
+  it('reaches a Redis whose name resolves to an allowed address', async () => {
+    block = blockNonLoopback();
+    let accepted!: () => void;
+    const reached = new Promise<void>((resolve) => (accepted = resolve));
+    const listener = createServer((socket) => {
+      accepted();
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = listener.address() as { port: number };
+      await connect(`redis://redis.test:${port}`, { 'redis.test': ['127.0.0.1'] });
+      await reached;
+      expect(block.attempts).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
   });
 });

@@ -1,11 +1,15 @@
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
 import { clearRegisteredSecrets, redact } from '../../src/core/redact.js';
 import { Secret, fingerprint, mask, readSecretFile } from '../../src/core/secrets.js';
+
+import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
 
 const VALUE = 'canary-secret-value-1234567890';
 
 afterEach(() => clearRegisteredSecrets());
+afterAll(() => removeTempDirs());
 
 describe('Secret', () => {
   const secret = new Secret(VALUE, 'env', 'REDMINE_API_KEY');
@@ -59,17 +63,38 @@ describe('mask', () => {
 });
 
 describe('readSecretFile', () => {
-  it('names a missing file by its path, but masks a value that is the secret itself rather than a path', () => {
-    expect(() => readSecretFile('/run/secrets/redmine-key-missing')).toThrow('Secret file /run/secrets/redmine-key-missing does not exist');
-    expect(() => readSecretFile('redmine-missing.key')).toThrow('Secret file redmine-missing.key does not exist');
-    let message = '';
+  it.each([
+    ['a missing path', '/run/secrets/redmine-key-missing'],
+    ['a relative name', 'redmine-missing.key'],
+    ['the secret itself', VALUE],
+    ['the secret pasted after a slash', `/${VALUE}`],
+    ['a secret with a slash in it', 'AbC/dEf+gHiJkLmN0123456789='],
+  ])('never echoes a value that names no readable file (%s), naming the variable instead', (_case, value) => {
+    let error: ConfigError | undefined;
     try {
-      readSecretFile(VALUE);
-    } catch (error) {
-      message = (error as Error).message;
+      readSecretFile(value, { variable: 'REDMINE_API_KEY_FILE' });
+    } catch (thrown) {
+      error = thrown as ConfigError;
     }
-    expect(message).toContain('Secret file ***7890 does not exist');
-    expect(message).toContain('names a file that holds the secret, not the secret itself');
-    expect(message).not.toContain(VALUE);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toBe(
+      'REDMINE_API_KEY_FILE does not name a readable file (ENOENT); it must hold the path of a file containing the secret, not the secret itself.',
+    );
+    expect(`${error!.message} ${error!.fix}`).not.toContain(value);
+    expect(`${error!.message} ${error!.fix}`).not.toContain(value.slice(-4));
+  });
+
+  it('says the same of a directory, without its path', () => {
+    const dir = makeTempDir();
+    const message = (() => {
+      try {
+        readSecretFile(dir, { variable: 'MQTT_PASSWORD_FILE' });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain('MQTT_PASSWORD_FILE does not name a readable file (EISDIR)');
+    expect(message).not.toContain(dir);
   });
 });
