@@ -4,6 +4,7 @@ import { HttpClient, pathSegment, type HttpClientOptions, type QueryValue } from
 import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
 import type { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
+import { head } from '../../core/untrusted.js';
 
 export interface YtProject {
   id: string;
@@ -36,7 +37,7 @@ interface YtProjectCustomField {
 
 /** YouTrack's errors: {"error": "<code>", "error_description": "<text>", "error_children": [...]}; the text is what users need. */
 function youtrackErrorDetails(_status: number, body: unknown): string[] {
-  if (!body || typeof body !== 'object') return typeof body === 'string' && body.trim() ? [body.trim().slice(0, 300)] : [];
+  if (!body || typeof body !== 'object') return typeof body === 'string' && body.trim() ? [head(body.trim(), 300)] : [];
   const error = body as { error?: string; error_description?: string; error_children?: Array<{ error_description?: string; error?: string }> };
   const details = [error.error_description ?? error.error].filter((d): d is string => Boolean(d));
   for (const child of error.error_children ?? []) {
