@@ -118,8 +118,12 @@ const HINT_LENGTH = 8;
 interface Forms {
   /** Matches every form. */
   full: string;
-  /** Match the start of every form without escapes, as written and spaced out (plain), as hex, and in base64. */
+  /**
+   * Match the start of every form without escapes: as written (spaced out from the second character on), spaced
+   * out from the first, as hex, and in base64.
+   */
   plain: string[];
+  spaced: string[];
   hex: string[];
   base64: string[];
   /** Escapes only some forms contain; text that has one is always searched with `full`. */
@@ -134,7 +138,7 @@ function secretForms(secret: string, bytes: boolean): Forms {
   if (chars.length < MIN_ENCODED_LENGTH) {
     const forms = [...new Set([literal(secret), JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), utf8.toString('base64'), utf8.toString('base64url')])];
     const full = forms.map(escapeRegExp).join('|');
-    return { full, plain: [full], hex: [], base64: [], markers: [] };
+    return { full, plain: [full], spaced: [], hex: [], base64: [], markers: [] };
   }
   const required = minimumPrefix(chars.length);
   // A separator the secret itself contains could be read two ways at every step, so it does not count as one.
@@ -153,7 +157,9 @@ function secretForms(secret: string, bytes: boolean): Forms {
   for (const char of new Set(chars)) for (const extra of EXTRA_FORMS[char] ?? []) markers.push(escapeRegExp(extra));
   return {
     full: full.join('|'),
-    plain: [start.map((char) => escapeRegExp(literal(char))).join(gap)],
+    // Two plain characters first let V8 skip through text quickly; the spaced hint covers a gap right after the first.
+    plain: [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, '')],
+    spaced: gap ? [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, `[${separators}]{1,2}`)] : [],
     hex: [hexUnits.slice(0, HINT_LENGTH).join(gap)],
     base64,
     markers,
@@ -161,33 +167,39 @@ function secretForms(secret: string, bytes: boolean): Forms {
 }
 
 interface Scrubber {
-  full: RegExp;
-  /** Cheap tests of whether `full` can match: a form's start is there, where text can hold it at all. */
+  /** Cheap tests of whether any form of any secret can be in a text: a form's start, or an escape. */
   hints: RegExp[];
   markers: RegExp | undefined;
+  /** Per secret, longest first (so a secret that contains another is removed whole): its own hint and all forms. */
+  secrets: Array<{ hint: RegExp; full: RegExp }>;
 }
 
 function compile(bytes: boolean): Scrubber | undefined {
   if (knownSecrets.size === 0) return undefined;
-  // Longest first, so a secret that contains another is removed whole.
   const forms = [...knownSecrets].sort((a, b) => b.length - a.length).map((secret) => secretForms(secret, bytes));
   const either = (patterns: string[]) => new RegExp([...new Set(patterns)].join('|'));
   const markers = forms.flatMap((f) => f.markers);
   // One test per alphabet: V8 runs a few small alternations faster than one large one.
-  const hints = [forms.flatMap((f) => f.plain), forms.flatMap((f) => f.hex), forms.flatMap((f) => f.base64)].filter((h) => h.length).map(either);
+  const hints = [forms.flatMap((f) => f.plain), forms.flatMap((f) => f.spaced), forms.flatMap((f) => f.hex), forms.flatMap((f) => f.base64)]
+    .filter((h) => h.length)
+    .map(either);
   return {
-    full: new RegExp(forms.map((f) => f.full).join('|'), 'g'),
     hints,
     markers: markers.length ? either(markers) : undefined,
+    secrets: forms.map((f) => ({ hint: either([...f.plain, ...f.spaced, ...f.hex, ...f.base64]), full: new RegExp(f.full, 'g') })),
   };
 }
 
 /** The text with every form of every known secret replaced. */
 function scrubKnown(text: string, scrubber: Scrubber | undefined): string {
   if (!scrubber) return text;
-  // The full pattern is slow (it tries every form at every position), so it runs only where a form can be.
-  const maybe = scrubber.markers?.test(text) || scrubber.hints.some((hint) => hint.test(text));
-  return maybe ? text.replace(scrubber.full, REDACTED) : text;
+  // The full patterns are slow (they try every form at every position), so they run only where a form can be:
+  // most text fails the shared hints, and otherwise only the secrets whose own hint is there are searched for.
+  const escaped = scrubber.markers?.test(text) ?? false;
+  if (!escaped && !scrubber.hints.some((hint) => hint.test(text))) return text;
+  let out = text;
+  for (const { hint, full } of scrubber.secrets) if (escaped || hint.test(out)) out = out.replace(full, REDACTED);
+  return out;
 }
 
 const SECRET_NAMES = 'api[ _-]?key|apikey|x-redmine-api-key|password|passwd|pwd|secret|client[_-]?secret|access[_-]?token|refresh[_-]?token|token|authorization';
