@@ -66,6 +66,24 @@ export function forbiddenAddress(address: string): string | undefined {
   return undefined;
 }
 
+// The hosts of the configured upstream base URLs: links into them in upstream text are the systems' own links.
+const upstreamHosts = new Set<string>();
+
+/** Records a configured upstream's base URL, whose links stay clickable in what the model reads. */
+export function registerUpstreamOrigin(url: URL): void {
+  upstreamHosts.add(url.host.toLowerCase());
+}
+
+/** Whether a URL points into a configured upstream (same host and port as one of their base URLs). */
+export function isUpstreamUrl(url: URL): boolean {
+  return upstreamHosts.has(url.host.toLowerCase());
+}
+
+/** For tests only: forgets the configured upstreams. */
+export function clearUpstreamOrigins(): void {
+  upstreamHosts.clear();
+}
+
 /** Whether a host name stays on this machine (traffic to it never crosses a network). */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();

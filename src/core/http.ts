@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as undiciRequest } from 'undici';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { assertEgressUrl, EgressRefusedError, guardedLookup, isLoopbackHost, type Resolver } from './egress.js';
+import { assertEgressUrl, EgressRefusedError, guardedLookup, isLoopbackHost, registerUpstreamOrigin, type Resolver } from './egress.js';
 import { ConfigError, UpstreamError } from './errors.js';
 import { redact } from './redact.js';
+import { head } from './untrusted.js';
 
 export interface TlsSettings {
   /** Verify the server's certificate (default true). Turning it off is logged loudly. */
@@ -127,6 +128,7 @@ export class HttpClient {
     this.logger = options.logger ?? silentLogger;
     this.baseUrl = parseBaseUrl(options.service, options.baseUrl);
     this.basePath = this.baseUrl.pathname.replace(/\/+$/, '');
+    registerUpstreamOrigin(this.baseUrl);
     const tls = options.tls ?? { verify: true };
     if (!tls.verify && this.baseUrl.protocol === 'https:') {
       this.logger.warn({ service: options.service }, `TLS certificate verification is OFF for ${options.service}: connections can be intercepted. Use a CA file instead.`);
@@ -353,7 +355,7 @@ export class HttpClient {
       } catch {
         // Plain text bodies are passed to errorDetails as they are.
       }
-      details = (this.options.errorDetails?.(status, parsed) ?? []).map((detail) => redact(detail).slice(0, 500));
+      details = (this.options.errorDetails?.(status, parsed) ?? []).map((detail) => head(detail, 500));
     }
     const hint = this.options.statusHints?.[status] ?? GENERIC_HINTS[status] ?? (status >= 500 ? 'the server failed' : 'the request was refused');
     let message = `${this.options.service} answered ${status} to ${label}: ${hint}.`;

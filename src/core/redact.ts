@@ -1,45 +1,205 @@
 // The one scrubber. Every log line, error message, audit record and tool result passes through here.
-// It removes every secret value Bastion knows, plus credential-shaped text it does not know.
+// It removes every secret value Bastion knows, in the encodings text is likely to carry it in, plus
+// credential-shaped text it does not know.
 
 const REDACTED = '[REDACTED]';
 const knownSecrets = new Set<string>();
-let knownSecretsPattern: RegExp | undefined;
+let textScrubber: Scrubber | undefined;
+let bytesScrubber: Scrubber | undefined;
 
 /** Secrets shorter than this are not scrubbed by value (too likely to hit ordinary text); patterns still apply. */
 const MIN_SECRET_LENGTH = 4;
+/**
+ * Secrets at least this long are also found encoded, spaced out, truncated and inside base64 at any alignment;
+ * shorter ones only as written, JSON-escaped, URL-encoded and base64-encoded whole (looser forms of a short
+ * value would hit ordinary text).
+ */
+const MIN_ENCODED_LENGTH = 8;
 
-/** Registers a secret value so it is scrubbed from all output, in its plain, JSON-escaped, URL- and base64-encoded forms. */
+/**
+ * How much of a secret (or of one of its base64 forms) is enough to scrub it as the secret: 16 characters or two
+ * thirds of it, whichever is longer (never more than all of it). A 40-character API key is found from its first
+ * 27 characters; what is left unscrubbed is too short to be worth guessing the rest from.
+ */
+export function minimumPrefix(length: number): number {
+  return Math.min(length, Math.max(16, Math.ceil((length * 2) / 3)));
+}
+
+/**
+ * Registers a secret value so it is scrubbed from all output. Besides the value as written, every secret of 8
+ * characters or more is found: JSON-escaped, URL-encoded, as hex (any case, optionally as \x or % escapes), as
+ * HTML character references (&#x61; and &#97;), as \u escapes, character by character split by spaces, dashes
+ * or similar separators, any mix of these, truncated to a long prefix (see minimumPrefix), and in base64 and
+ * base64url at every byte alignment (so also inside HTTP Basic credentials "user:secret").
+ */
 export function registerSecret(value: string): void {
-  if (value.length < MIN_SECRET_LENGTH) return;
-  const forms = [
-    value,
-    JSON.stringify(value).slice(1, -1),
-    encodeURIComponent(value),
-    Buffer.from(value).toString('base64'),
-    Buffer.from(value).toString('base64url'),
-  ];
-  for (const form of forms) knownSecrets.add(form);
-  knownSecretsPattern = undefined;
+  if (value.length < MIN_SECRET_LENGTH || knownSecrets.has(value)) return;
+  knownSecrets.add(value);
+  textScrubber = undefined;
+  bytesScrubber = undefined;
 }
 
 /** For tests only: forgets registered secrets. */
 export function clearRegisteredSecrets(): void {
   knownSecrets.clear();
-  knownSecretsPattern = undefined;
+  textScrubber = undefined;
+  bytesScrubber = undefined;
+}
+
+/** For tests only: how many secret values the scrubber holds. */
+export function registeredSecretCount(): number {
+  return knownSecrets.size;
 }
 
 function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
-function secretsPattern(): RegExp | undefined {
+/** Hex digits that match in either case. */
+const anyCaseHex = (hex: string): string => hex.replace(/[a-f]/g, (d) => `[${d}${d.toUpperCase()}]`);
+
+// Characters that may separate the characters of a spaced-out secret ("c a f e", "ca-fe", "ca:fe").
+const SEPARATORS = ' \t\r\n-_.:,';
+
+/** Named HTML references and JSON escapes of the characters that have them. */
+const EXTRA_FORMS: Record<string, string[]> = {
+  '&': ['&amp;'],
+  '<': ['&lt;', '\\u003c'],
+  '>': ['&gt;', '\\u003e'],
+  '"': ['&quot;', '\\"'],
+  "'": ['&apos;'],
+  '\\': ['\\\\'],
+  '/': ['\\/'],
+  ' ': ['+'],
+};
+
+/**
+ * A pattern for one character of a secret in any of the forms it may take in text: as written (`literal`: the
+ * character, or its UTF-8 bytes when bytes are scrubbed), as \x or % escaped bytes, as HTML character references or
+ * as \u escapes. (Bare hex is a form of its own: mixed with plain characters it could be read two ways.)
+ */
+function characterPattern(char: string, literal: string): string {
+  const code = char.codePointAt(0)!;
+  const hexCode = anyCaseHex(code.toString(16));
+  const bytes = hexBytes(char).map((pair) => `(?:\\\\x|%)${pair}`).join('');
+  const forms = [escapeRegExp(literal), bytes, `&#[xX]0*${hexCode};`, `&#0*${code};`];
+  if (code <= 0xffff) forms.push(`\\\\u0*${hexCode}`);
+  forms.push(`\\\\u\\{0*${hexCode}\\}`);
+  for (const extra of EXTRA_FORMS[char] ?? []) forms.push(escapeRegExp(extra));
+  return `(?:${forms.join('|')})`;
+}
+
+/** The UTF-8 bytes of a character as hex pairs that match in either case. */
+const hexBytes = (char: string): string[] => [...Buffer.from(char, 'utf8')].map((byte) => anyCaseHex(byte.toString(16).padStart(2, '0')));
+
+/** `units` in order, the first `required` of them needed and the rest optional, as far as they go, with `gap` between. */
+function prefixPattern(units: string[], required: number, gap: string): string {
+  let tail = '';
+  for (let i = units.length - 1; i >= required; i--) tail = `(?:${gap}${units[i]}${tail})?`;
+  return units.slice(0, required).join(gap) + tail;
+}
+
+/** The parts of the base64 of `bytes` that stay the same wherever the bytes sit in a longer value (3 alignments). */
+function base64Cores(bytes: Buffer): string[] {
+  const cores = new Set<string>();
+  // With k bytes before it, the first k+1 characters mix in other bits and the last full character ends the secret.
+  for (const [before, skip] of [[0, 0], [1, 2], [2, 3]] as const) {
+    const encoded = Buffer.concat([Buffer.alloc(before), bytes]).toString('base64');
+    const core = encoded.slice(skip, Math.floor(((before + bytes.length) * 8) / 6));
+    cores.add(core);
+    cores.add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...cores];
+}
+
+/** How many characters of a form's start the cheap test looks for: enough to rule out chance hits. */
+const HINT_LENGTH = 8;
+
+interface Forms {
+  /** Matches every form. */
+  full: string;
+  /**
+   * Match the start of every form without escapes: as written (spaced out from the second character on), spaced
+   * out from the first, as hex, and in base64.
+   */
+  plain: string[];
+  spaced: string[];
+  hex: string[];
+  base64: string[];
+  /** Escapes only some forms contain; text that has one is always searched with `full`. */
+  markers: string[];
+}
+
+/** Every form of one secret. `bytes`: for binary data read as latin1 (one character per byte). */
+function secretForms(secret: string, bytes: boolean): Forms {
+  const chars = [...secret];
+  const utf8 = Buffer.from(secret, 'utf8');
+  const literal = (text: string): string => (bytes ? Buffer.from(text, 'utf8').toString('latin1') : text);
+  if (chars.length < MIN_ENCODED_LENGTH) {
+    const forms = [...new Set([literal(secret), JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), utf8.toString('base64'), utf8.toString('base64url')])];
+    const full = forms.map(escapeRegExp).join('|');
+    return { full, plain: [full], spaced: [], hex: [], base64: [], markers: [] };
+  }
+  const required = minimumPrefix(chars.length);
+  // A separator the secret itself contains could be read two ways at every step, so it does not count as one.
+  const separators = [...SEPARATORS].filter((sep) => !secret.includes(sep)).map(escapeRegExp).join('');
+  const gap = separators ? `[${separators}]{0,2}` : '';
+  const hexUnits = chars.map((char) => hexBytes(char).join(gap));
+  const full = [prefixPattern(chars.map((char) => characterPattern(char, literal(char))), required, gap), prefixPattern(hexUnits, required, gap)];
+  const start = chars.slice(0, HINT_LENGTH);
+  const base64: string[] = [];
+  for (const core of base64Cores(utf8)) {
+    const coreRequired = minimumPrefix(core.length);
+    full.push(prefixPattern([...core].map(escapeRegExp), coreRequired, ''));
+    base64.push(escapeRegExp(core.slice(0, HINT_LENGTH)));
+  }
+  const markers = ['&#', '\\\\u', '\\\\x', '%'];
+  for (const char of new Set(chars)) for (const extra of EXTRA_FORMS[char] ?? []) markers.push(escapeRegExp(extra));
+  return {
+    full: full.join('|'),
+    // Two plain characters first let V8 skip through text quickly; the spaced hint covers a gap right after the first.
+    plain: [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, '')],
+    spaced: gap ? [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, `[${separators}]{1,2}`)] : [],
+    hex: [hexUnits.slice(0, HINT_LENGTH).join(gap)],
+    base64,
+    markers,
+  };
+}
+
+interface Scrubber {
+  /** Cheap tests of whether any form of any secret can be in a text: a form's start, or an escape. */
+  hints: RegExp[];
+  markers: RegExp | undefined;
+  /** Per secret, longest first (so a secret that contains another is removed whole): its own hint and all forms. */
+  secrets: Array<{ hint: RegExp; full: RegExp }>;
+}
+
+function compile(bytes: boolean): Scrubber | undefined {
   if (knownSecrets.size === 0) return undefined;
-  // Longest first, so a secret that contains another is removed whole.
-  knownSecretsPattern ??= new RegExp(
-    [...knownSecrets].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'),
-    'g',
-  );
-  return knownSecretsPattern;
+  const forms = [...knownSecrets].sort((a, b) => b.length - a.length).map((secret) => secretForms(secret, bytes));
+  const either = (patterns: string[]) => new RegExp([...new Set(patterns)].join('|'));
+  const markers = forms.flatMap((f) => f.markers);
+  // One test per alphabet: V8 runs a few small alternations faster than one large one.
+  const hints = [forms.flatMap((f) => f.plain), forms.flatMap((f) => f.spaced), forms.flatMap((f) => f.hex), forms.flatMap((f) => f.base64)]
+    .filter((h) => h.length)
+    .map(either);
+  return {
+    hints,
+    markers: markers.length ? either(markers) : undefined,
+    secrets: forms.map((f) => ({ hint: either([...f.plain, ...f.spaced, ...f.hex, ...f.base64]), full: new RegExp(f.full, 'g') })),
+  };
+}
+
+/** The text with every form of every known secret replaced. */
+function scrubKnown(text: string, scrubber: Scrubber | undefined): string {
+  if (!scrubber) return text;
+  // The full patterns are slow (they try every form at every position), so they run only where a form can be:
+  // most text fails the shared hints, and otherwise only the secrets whose own hint is there are searched for.
+  const escaped = scrubber.markers?.test(text) ?? false;
+  if (!escaped && !scrubber.hints.some((hint) => hint.test(text))) return text;
+  let out = text;
+  for (const { hint, full } of scrubber.secrets) if (escaped || hint.test(out)) out = out.replace(full, REDACTED);
+  return out;
 }
 
 const SECRET_NAMES = 'api[ _-]?key|apikey|x-redmine-api-key|password|passwd|pwd|secret|client[_-]?secret|access[_-]?token|refresh[_-]?token|token|authorization';
@@ -53,6 +213,8 @@ const mentionsAuthScheme = (text: string) => /bearer|basic/i.test(text);
 const mentionsSecretName = (text: string) => MENTIONS_SECRET_NAME.test(text);
 
 const PATTERNS: Array<[(text: string) => boolean, RegExp, string]> = [
+  // Signed JWTs ("eyJ" is the base64 of '{"'), wherever they appear, so inbound tokens need not be registered one by one.
+  [mentions('eyJ'), /\beyJ[A-Za-z0-9_-]{2,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}/g, REDACTED],
   // PEM private keys: the whole block, or, when its end line is missing, the key material up to the first other character.
   [mentions('-----BEGIN'), /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g, REDACTED],
   // An Authorization header's whole value, whatever its scheme.
@@ -74,9 +236,25 @@ const PATTERNS: Array<[(text: string) => boolean, RegExp, string]> = [
 
 /** Returns the text with every known secret and credential-shaped fragment replaced by [REDACTED]. */
 export function redact(text: string): string {
-  let out = text;
-  const known = secretsPattern();
-  if (known) out = out.replace(known, REDACTED);
+  textScrubber ??= compile(false);
+  return scrubText(text, textScrubber);
+}
+
+/**
+ * Binary data with every known secret's bytes (in all the forms `redact` finds) and credential-shaped text
+ * replaced by the bytes of [REDACTED], for data that is shown encoded (base64), where the text scrubber could not
+ * see them. Returns the same buffer when nothing was found.
+ */
+export function redactBytes(data: Buffer): Buffer {
+  bytesScrubber ??= compile(true);
+  // latin1 maps each byte to one character and back, so byte patterns are text patterns.
+  const text = data.toString('latin1');
+  const out = scrubText(text, bytesScrubber);
+  return out === text ? data : Buffer.from(out, 'latin1');
+}
+
+function scrubText(text: string, scrubber: Scrubber | undefined): string {
+  let out = scrubKnown(text, scrubber);
   for (const [applies, pattern, replacement] of PATTERNS) if (applies(out)) out = out.replace(pattern, replacement);
   return out;
 }

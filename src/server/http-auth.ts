@@ -96,6 +96,7 @@ export class StaticTokens implements Authenticator {
     let found: (typeof this.entries)[number] | undefined;
     for (const entry of this.entries) if (timingSafeEqual(entry.hash, hash)) found = entry;
     if (!found) throw new AuthenticationError('unknown token', 'invalid_token');
+    // Bounded: only the tokens named in the file are ever registered.
     registerSecret(token);
     requireUsableScopes(found.scopes);
     return { name: found.name, scopes: found.scopes, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
@@ -128,8 +129,9 @@ export class JwtAuthenticator implements Authenticator {
       [customFetch]: (url: string, init: RequestInit) => undiciFetch(url, { ...(init as object), dispatcher: this.keyServer }),
     });
     try {
+      // Not registered with the scrubber: a JWT is new on every login, so the list would only grow; the JWT
+      // pattern of redact.ts removes any JWT anyway, and inbound tokens never go upstream.
       const { payload } = await jwtVerify(token, this.jwks, { issuer: this.issuer, audience: this.audience, clockTolerance: 30 });
-      registerSecret(token);
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.map(String) : [];
       requireUsableScopes(scopes);
       const name = String(payload.client_id ?? payload.azp ?? payload.sub ?? 'jwt');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clearRegisteredSecrets, redact, redactDeep, registerSecret } from '../../src/core/redact.js';
+import { clearRegisteredSecrets, minimumPrefix, redact, redactBytes, redactDeep, registeredSecretCount, registerSecret } from '../../src/core/redact.js';
 
 const SECRET = 'canary-secret-value-1234567890';
 
@@ -224,5 +224,97 @@ describe('redactDeep', () => {
     const input = { password: 'canary-pw', nested: { text: 'plain' } };
     redactDeep(input);
     expect(input).toEqual({ password: 'canary-pw', nested: { text: 'plain' } });
+  });
+});
+
+describe('redact: a registered secret in other encodings, spaced out and truncated', () => {
+  // A Redmine-style key and a token with symbols, as an attacker would reflect them back through upstream text.
+  const KEY = 'b7c1e0f4a9d2386e5f10c4b8a7d9e2f3c6a1b0d4';
+  const TOKEN = 'perm:YWRtaW4=.X7kQ2mVb9RtL4pWz8NcJ';
+  const hex = (s: string) => Buffer.from(s).toString('hex');
+  const entityHex = (s: string) => [...s].map((c) => `&#x${c.charCodeAt(0).toString(16)};`).join('');
+  const entityDec = (s: string) => [...s].map((c) => `&#${c.charCodeAt(0)};`).join('');
+  const uEscape = (s: string) => [...s].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const forms: Array<[string, (s: string) => string]> = [
+    ['hex, lower case', hex],
+    ['hex, upper case', (s) => hex(s).toUpperCase()],
+    ['hex bytes split by spaces', (s) => hex(s).match(/../g)!.join(' ')],
+    ['\\x escapes', (s) => hex(s).match(/../g)!.map((h) => `\\x${h}`).join('')],
+    ['percent-encoding of every byte', (s) => hex(s).match(/../g)!.map((h) => `%${h.toUpperCase()}`).join('')],
+    ['HTML hex references (&#x61;)', entityHex],
+    ['HTML decimal references (&#97;)', entityDec],
+    ['HTML references mixed with plain characters', (s) => [...s].map((c, i) => (i % 3 === 0 ? `&#${c.charCodeAt(0)};` : i % 3 === 1 ? `&#X${c.charCodeAt(0).toString(16).toUpperCase()};` : c)).join('')],
+    ['\\u escapes', uEscape],
+    ['HTTP Basic with the secret as password', (s) => b64(`admin:${s}`)],
+    ['HTTP Basic with the secret as user name', (s) => b64(`${s}:x`)],
+    ['base64 with the secret at offset 1', (s) => b64(`a${s}`)],
+    ['base64 with the secret at offset 2', (s) => b64(`ab${s}`)],
+    ['base64url with the secret at offset 1', (s) => Buffer.from(`a${s}`).toString('base64url')],
+    ['spaced out (c a f e)', (s) => [...s].join(' ')],
+    ['split by dashes in groups of four', (s) => s.match(/.{1,4}/g)!.join('-')],
+    ['split by a single space in the middle', (s) => `${s.slice(0, 20)} ${s.slice(20)}`],
+    ['truncated: all but the last three characters', (s) => s.slice(0, -3)],
+    ['truncated to two thirds', (s) => s.slice(0, Math.ceil((s.length * 2) / 3))],
+    ['truncated hex', (s) => hex(s).slice(0, -6)],
+  ];
+
+  it.each(forms)('removes the key as %s', (_name, encode) => {
+    registerSecret(KEY);
+    const out = redact(`before ${encode(KEY)} after`);
+    expect(out).toMatch(/^before .{0,12}\[REDACTED\].{0,12} after$/);
+  });
+
+  it.each(forms)('removes a token with symbols as %s', (_name, encode) => {
+    registerSecret(TOKEN);
+    const out = redact(`before ${encode(TOKEN)} after`);
+    expect(out).toMatch(/^before .{0,12}\[REDACTED\].{0,12} after$/);
+  });
+
+  it('finds a prefix of 16 characters or two thirds of the secret, whichever is longer, and not less', () => {
+    expect(minimumPrefix(40)).toBe(27);
+    expect(minimumPrefix(20)).toBe(16);
+    expect(minimumPrefix(12)).toBe(12);
+    registerSecret(KEY);
+    expect(redact(`x ${KEY.slice(0, 27)} y`)).toBe('x [REDACTED] y');
+    expect(redact(`x ${KEY.slice(0, 26)} y`)).toBe(`x ${KEY.slice(0, 26)} y`);
+  });
+
+  it('leaves ordinary text, hex hashes and base64 that do not hold the secret alone', () => {
+    registerSecret(KEY);
+    registerSecret(TOKEN);
+    const text = `sha ${'f'.repeat(64)} b64 ${b64('hello world, this is fine')} a b c d e f g h i j k l m n o p q r &#x61;&#98; 1-2-3-4-5-6-7-8`;
+    expect(redact(text)).toBe(text);
+  });
+
+  it('removes a JWT whether or not it was registered', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib3QifQ.c2lnbmF0dXJlLXBhcnQ';
+    expect(redact(`token ${jwt} used`)).toBe('token [REDACTED] used');
+  });
+
+  it('keeps one copy of a secret registered many times, and counts what it holds', () => {
+    for (let i = 0; i < 1000; i++) registerSecret(KEY);
+    expect(registeredSecretCount()).toBe(1);
+  });
+});
+
+describe('redactBytes', () => {
+  const KEY = 'b7c1e0f4a9d2386e5f10c4b8a7d9e2f3c6a1b0d4';
+
+  it.each([0, 1, 2])('removes the secret from binary data at offset %i, so its base64 holds no form of it', (offset) => {
+    registerSecret(KEY);
+    const data = Buffer.concat([Buffer.from([0, 1, 2].slice(0, offset)), Buffer.from(KEY), Buffer.from([0, 255, 254])]);
+    // Without scrubbing the bytes first, the base64 rendering at offsets 1 and 2 would not contain the secret's base64.
+    const scrubbed = redactBytes(data);
+    expect(scrubbed.includes(Buffer.from(KEY.slice(0, 10)))).toBe(false);
+    expect(scrubbed.includes(Buffer.from('[REDACTED]'))).toBe(true);
+    expect(scrubbed.subarray(-3)).toEqual(Buffer.from([0, 255, 254]));
+    expect(redact(scrubbed.toString('base64'))).toBe(scrubbed.toString('base64'));
+  });
+
+  it('returns the same buffer when there is nothing to remove', () => {
+    registerSecret(KEY);
+    const data = Buffer.from([0, 1, 2, 255]);
+    expect(redactBytes(data)).toBe(data);
   });
 });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { CacheStore } from '../../core/cache.js';
 import { HttpClient, type HttpClientOptions } from '../../core/http.js';
 import type { ClientCredentialsProvider } from '../../core/oauth2.js';
+import { head } from '../../core/untrusted.js';
 
 /** How long each kind of answer is kept, in seconds (0 = not cached). */
 export interface CacheLifetimes {
@@ -16,7 +17,7 @@ export type CacheKind = keyof CacheLifetimes;
 
 /** RFC 7807 ProblemDetails ({title, detail, status}) or a plain message, as readable details. */
 function etimErrorDetails(_status: number, body: unknown): string[] {
-  if (typeof body === 'string') return body.trim() ? [body.trim().slice(0, 300)] : [];
+  if (typeof body === 'string') return body.trim() ? [head(body.trim(), 300)] : [];
   if (!body || typeof body !== 'object') return [];
   const problem = body as { title?: string; detail?: string; errors?: Record<string, string[]> };
   const details = [problem.detail ?? problem.title].filter((d): d is string => Boolean(d));

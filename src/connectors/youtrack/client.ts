@@ -5,6 +5,7 @@ import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
 import type { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
 import { isTimeZone } from '../../core/time.js';
+import { head } from '../../core/untrusted.js';
 
 export interface YtProject {
   id: string;
@@ -47,7 +48,7 @@ export const FIELD_SCHEMA_FIELDS =
 
 /** YouTrack's errors: {"error": "<code>", "error_description": "<text>", "error_children": [...]}; the text is what users need. */
 export function youtrackErrorDetails(_status: number, body: unknown): string[] {
-  if (!body || typeof body !== 'object') return typeof body === 'string' && body.trim() ? [body.trim().slice(0, 300)] : [];
+  if (!body || typeof body !== 'object') return typeof body === 'string' && body.trim() ? [head(body.trim(), 300)] : [];
   type ErrorBody = { error?: string; error_description?: string; error_developer_message?: string; error_children?: ErrorBody[] };
   const error = body as ErrorBody;
   const details: string[] = [];

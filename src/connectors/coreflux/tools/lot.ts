@@ -2,6 +2,7 @@
 // diagnostics, action discovery, and any other command verb.
 import { z } from 'zod';
 import { InputError } from '../../../core/errors.js';
+import { head } from '../../../core/untrusted.js';
 import { checkLot } from '../lot-check.js';
 import { acts, changes, corefluxTool, entityNameSchema, readOnly, type CorefluxContext } from './shared.js';
 
@@ -128,7 +129,7 @@ export const listActions = corefluxTool({
         } catch {
           // Plain-text descriptions are used as they are.
         }
-        actions.set(name, description.slice(0, 500));
+        actions.set(name, head(description, 500));
       }),
     ]);
     await new Promise((resolve) => setTimeout(resolve, input.wait_ms));

@@ -1,6 +1,7 @@
 // Plain MQTT: publish, bounded reads, retained values and the connection's state.
 import { z } from 'zod';
 import { InputError } from '../../../core/errors.js';
+import { head } from '../../../core/untrusted.js';
 import { checkTopicFilter, checkTopicName } from '../topics.js';
 import { acts, corefluxTool, readOnly, showPayload } from './shared.js';
 
@@ -154,11 +155,11 @@ export const brokerStatus = corefluxTool({
     let version: string | undefined;
     const started = performance.now();
     const stop = await ctx.client.mqtt
-      .listen('$SYS/broker/version', 0, ({ payload }) => (version ??= payload.toString('utf8').slice(0, 200)))
+      .listen('$SYS/broker/version', 0, ({ payload }) => (version ??= head(payload.toString('utf8'), 200)))
       .catch(() => undefined);
     const latency = Math.round((performance.now() - started) * 10) / 10;
     const stopCoreflux = await ctx.client.mqtt
-      .listen('$SYS/Coreflux/Version', 0, ({ payload }) => (version ??= `Coreflux ${payload.toString('utf8').slice(0, 200)}`))
+      .listen('$SYS/Coreflux/Version', 0, ({ payload }) => (version ??= `Coreflux ${head(payload.toString('utf8'), 200)}`))
       .catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await Promise.all([stop?.(), stopCoreflux?.()]);

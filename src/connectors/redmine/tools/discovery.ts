@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
-import { clip } from '../../../core/untrusted.js';
+import { clip, head } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineCustomField } from '../client.js';
 import {
   idSchema, keepInScope, limitSchema, offsetSchema, projectSchema, readOnly, redmineTool, scopeNote, scopeNoteOutput, type RedmineContext,
@@ -282,8 +282,7 @@ interface RedmineSearchResult {
 
 /** Search excerpts are a hint of context, not the text: 200 characters on one line. */
 function excerpt(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  return head(text.replace(/\s+/g, ' ').trim(), 200);
 }
 
 /** Redmine builds result links from the host the request reached; they are moved onto the configured URL's origin. */

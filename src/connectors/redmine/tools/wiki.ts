@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
-import { clip } from '../../../core/untrusted.js';
+import { page as textPage } from '../../../core/untrusted.js';
 import type { NamedRef } from '../client.js';
 import { limitSchema, MAX_ID, offsetSchema, projectSchema, readOnly, redmineTool, updates, type RedmineContext } from './shared.js';
 
@@ -118,15 +118,13 @@ export const getWikiPage = redmineTool({
     const base = `/projects/${pathSegment(input.project)}/wiki/${pathSegment(title)}`;
     const path = input.version === undefined ? `${base}.json` : `${base}/${pathSegment(input.version)}.json`;
     const { wiki_page: page } = await ctx.client.get<{ wiki_page: RedmineWikiPage }>(path, { include: 'attachments' }, ctx.signal);
-    const full = page.text ?? '';
-    const rest = full.slice(input.text_offset);
-    const next = input.text_offset + input.max_chars;
-    const text = clip(
-      rest,
-      input.max_chars,
-      `call redmine_get_wiki_page again with text_offset=${next}` +
-        (input.max_chars < 100_000 ? ` or a larger max_chars (up to 100000)` : ''),
-    );
+    // Paged on the scrubbed text: no choice of offsets puts a secret back together from the parts.
+    const part = textPage(page.text ?? '', input.text_offset, input.max_chars);
+    const text =
+      part.next === undefined
+        ? part.text
+        : `${part.text}… [truncated: ${part.total - part.next} more characters; call redmine_get_wiki_page again with text_offset=${part.next}` +
+          `${input.max_chars < 100_000 ? ` or a larger max_chars (up to 100000)` : ''}]`;
     return {
       title: page.title,
       version: page.version,
@@ -135,7 +133,7 @@ export const getWikiPage = redmineTool({
       comments: page.comments || undefined,
       updated_on: page.updated_on,
       text,
-      text_length: full.length,
+      text_length: part.total,
       text_offset: input.text_offset || undefined,
       attachments: page.attachments?.length
         ? page.attachments.map((a) => ({
