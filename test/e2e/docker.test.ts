@@ -329,7 +329,8 @@ describe('the image entry command and HEALTHCHECK, run with compose.yaml setting
   /** POST /mcp over HTTPS, trusting the test certificate. */
   function postMcp(headers: Record<string, string>): Promise<number> {
     return new Promise((done, fail) => {
-      const body = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+      // A 2025-era client starts with initialize: other requests need the session it opens.
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'docker-test', version: '1.0.0' } } });
       const req = request(
         { host: '127.0.0.1', port, path: '/mcp', method: 'POST', ca: cert.cert, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } },
         (res) => {
