@@ -54,6 +54,26 @@ function shorten<T>(value: T): T {
   return value;
 }
 
+/**
+ * The canonical text of a value for `args_sha256`: JSON as JSON.stringify writes it (no whitespace), with the keys
+ * of every object sorted by UTF-16 code units (JavaScript's default sort), array order kept.
+ */
+export function canonicalJson(value: unknown): string {
+  const sorted = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(sorted);
+    if (item && typeof item === 'object') {
+      return Object.fromEntries(Object.keys(item).sort().map((key) => [key, sorted((item as Record<string, unknown>)[key])]));
+    }
+    return item;
+  };
+  return JSON.stringify(sorted(value)) ?? 'null';
+}
+
+/** SHA-256 (hex) of the UTF-8 canonical JSON of a tool call's full arguments, before redaction and cutting. */
+export function argumentsDigest(args: unknown): string {
+  return hashOf(canonicalJson(args));
+}
+
 function hashOf(line: string): string {
   return createHash('sha256').update(line).digest('hex');
 }
@@ -77,7 +97,10 @@ export class AuditLog implements AuditSink {
 
   record(event: AuditEvent): void {
     this.seq += 1;
-    const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), prev: this.lastHash };
+    // Arguments are stored scrubbed and cut; their digest, taken of the full arguments, lets an investigator who
+    // holds what was sent prove it is what ran.
+    const digest = event.type === 'tool_call' ? { args_sha256: argumentsDigest(event.args) } : {};
+    const body = { seq: this.seq, time: new Date().toISOString(), ...shorten(redactDeep(event)), ...digest, prev: this.lastHash };
     const text = JSON.stringify(body);
     const hash = hashOf(text);
     // Synchronous append: records stay in call order and survive a crash right after the call. The file is opened
