@@ -14,6 +14,7 @@ import { Metrics } from '../core/metrics.js';
 import { RateLimiter } from '../core/ratelimit.js';
 import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
 import { createServerFactory } from './build.js';
+import { batchRefusal, isBatch } from './batch.js';
 import { readinessProbe } from './readiness.js';
 import type { Runtime } from './runtime.js';
 
@@ -157,6 +158,8 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       metrics.rateLimited(callerName);
       return json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
     }
+    // One HTTP request is one call: batches would spend one token on many calls (the body was capped on arrival).
+    if (await isBatch(request, options.maxBodyBytes)) return batchRefusal();
     // The caller's token is used here only; it is never passed to any upstream system.
     const authInfo: AuthInfo | undefined = caller
       ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
