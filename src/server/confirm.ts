@@ -109,7 +109,9 @@ function showArgument(name: string, value: unknown, max: number): ShownArgument 
   // The one scrubber, with the argument's name, so that credential-named fields are hidden whole as elsewhere.
   const scrubbed: unknown = redactDeep({ [name]: value })[name];
   const visible = isText && typeof scrubbed === 'string' ? scrubbed : JSON.stringify(scrubbed);
-  const hidden = visible === full ? 0 : full.length - visible.length + REDACTED.length * (occurrences(visible, REDACTED) - occurrences(full, REDACTED));
+  // Characters taken out: what is missing once each marker is counted back (a value hidden whole: all of it).
+  const hidden =
+    scrubbed === REDACTED ? full.length : full.length - visible.length + REDACTED.length * (occurrences(visible, REDACTED) - occurrences(full, REDACTED));
   // Text is shown JSON-quoted: quotes and line breaks in it cannot pose as the question's own layout.
   const body = isText ? JSON.stringify(visible).slice(1, -1) : visible;
   const { shown, cut } = shortenTo(body, max);

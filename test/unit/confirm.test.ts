@@ -92,6 +92,8 @@ describe('confirmationQuestion', () => {
     const question = confirmationQuestion({ name: 'x_set', title: 'Set' }, { name: 'db', password: 'hunter22' });
     expect(line(question, 'password')).toBe('"[REDACTED]" (8 characters hidden)');
     expect(question).toContain('1 value (password) partly or wholly hidden because it looks like a credential (8 characters).');
+    // A number hidden whole counts its digits, not the quotes of the marker.
+    expect(line(confirmationQuestion({ name: 'x_set', title: 'Set' }, { password: 123456 }), 'password')).toBe('"[REDACTED]" (6 characters hidden)');
   });
 
   it('is not fooled by text that already reads [REDACTED]', () => {
