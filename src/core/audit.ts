@@ -70,6 +70,26 @@ function shorten<T>(value: T): T {
   return value;
 }
 
+/**
+ * The canonical text of a value for `args_sha256`: JSON as JSON.stringify writes it (no whitespace), with the keys
+ * of every object sorted by UTF-16 code units (JavaScript's default sort), array order kept.
+ */
+export function canonicalJson(value: unknown): string {
+  const sorted = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(sorted);
+    if (item && typeof item === 'object') {
+      return Object.fromEntries(Object.keys(item).sort().map((key) => [key, sorted((item as Record<string, unknown>)[key])]));
+    }
+    return item;
+  };
+  return JSON.stringify(sorted(value)) ?? 'null';
+}
+
+/** SHA-256 (hex) of the UTF-8 canonical JSON of a tool call's full arguments, before redaction and cutting. */
+export function argumentsDigest(args: unknown): string {
+  return hashOf(canonicalJson(args));
+}
+
 function hashOf(line: string): string {
   return createHash('sha256').update(line).digest('hex');
 }
@@ -113,7 +133,10 @@ export class AuditLog implements AuditSink {
   }
 
   record(event: AuditEvent): void {
-    const entry = { time: new Date().toISOString(), ...shorten(redactDeep(event)) };
+    // Arguments are stored scrubbed and cut; their digest, taken of the full arguments, lets an investigator who
+    // holds what was sent prove it is what ran.
+    const digest = event.type === 'tool_call' ? { args_sha256: argumentsDigest(event.args) } : {};
+    const entry = { time: new Date().toISOString(), ...shorten(redactDeep(event)), ...digest };
     this.lock.hold(() => {
       const size = this.catchUp();
       this.seq += 1;

@@ -48,6 +48,27 @@ export const booleanSetting = z
     return z.NEVER;
   });
 
+/**
+ * BASTION_CONFIRM_DESTRUCTIVE: `ask` (true) asks the person at the client where the client can ask and runs unasked
+ * where it cannot; `require` refuses destructive tools for clients that cannot ask; `off` (false) never asks.
+ * The boolean spellings of earlier versions keep their meaning.
+ */
+export const CONFIRM_MODES = ['ask', 'require', 'off'] as const;
+export type ConfirmMode = (typeof CONFIRM_MODES)[number];
+export const confirmSetting = z
+  .union([z.boolean(), z.string()])
+  .transform((value, ctx): ConfirmMode => {
+    const text = String(value).trim().toLowerCase();
+    if (['true', '1', 'yes', 'on', 'ask'].includes(text)) return 'ask';
+    if (['false', '0', 'no', 'off', ''].includes(text)) return 'off';
+    if (text === 'require' || text === 'required') return 'require';
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected true (ask where the client can), require (refuse destructive tools for clients that cannot ask) or false (never ask), got "${String(value)}"`,
+    });
+    return z.NEVER;
+  });
+
 /** A comma-separated list; blanks removed. */
 export const listSetting = z
   .string()
@@ -59,7 +80,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_TOOLS: listSetting.default([]),
   BASTION_EXCLUDE_TOOLS: listSetting.default([]),
   BASTION_TOOL_SCHEMAS: z.enum(['compact', 'full']).default('compact'),
-  BASTION_CONFIRM_DESTRUCTIVE: booleanSetting.default(true),
+  BASTION_CONFIRM_DESTRUCTIVE: confirmSetting.default('ask'),
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),

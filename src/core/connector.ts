@@ -46,6 +46,12 @@ export interface ConnectorRuntime {
   credential?: Secret;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
+  /**
+   * Readiness (/readyz): resolves when the upstream system answers, rejects otherwise. It runs on anonymous probes,
+   * so it is one light reachability or identity check (never doctor's privilege probes) and writes nothing
+   * anywhere: no publish, no subscription, no upstream change.
+   */
+  ready(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

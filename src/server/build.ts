@@ -3,6 +3,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditSink } from '../core/audit.js';
+import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -33,8 +34,8 @@ export interface PipelineOptions {
   callerRefusal?: (tool: PolicyTool, connector: string) => string | undefined;
   /** What tools/list advertises and whether results carry structured content (BASTION_TOOL_SCHEMAS). */
   toolSchemas: ToolSchemaMode;
-  /** Ask the person at the client before a destructive tool runs, where the client can ask (BASTION_CONFIRM_DESTRUCTIVE). */
-  confirmDestructive: boolean;
+  /** Whether the person at the client confirms destructive tools, and what happens where the client cannot ask (BASTION_CONFIRM_DESTRUCTIVE). */
+  confirmDestructive: ConfirmMode;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: 'ok' | 'error' | 'denied', seconds: number) => void;
 }
@@ -164,9 +165,16 @@ async function runTool(
     options.policy.assertEnabled(tool);
     const callerRefusal = options.callerRefusal?.(tool, runtime.name);
     if (callerRefusal) throw new PolicyError(callerRefusal);
-    if (tool.annotations.destructiveHint && options.confirmDestructive) {
-      const confirmation = confirmDestructive(tool, input, server, sdkContext);
+    if (tool.annotations.destructiveHint && options.confirmDestructive !== 'off') {
+      const confirmation = confirmDestructive(tool, input, options.confirmDestructive, server, sdkContext);
       if (confirmation === 'declined') throw new PolicyError(`${tool.name} was not confirmed at the client, so it did not run and nothing changed.`);
+      if (confirmation === 'cannot-ask') {
+        throw new PolicyError(
+          `${tool.name} must be confirmed by the person at the client, but this client cannot show a confirmation question ` +
+            '(it does not support MCP form elicitation), so it did not run and nothing changed. Use a client that supports ' +
+            'MCP form elicitation, or have the operator set BASTION_CONFIRM_DESTRUCTIVE=true to let destructive tools run unasked in clients that cannot ask.',
+        );
+      }
       // The question goes out first; the call is audited once it has been answered.
       if (confirmation !== 'run') return confirmation;
     }

@@ -119,6 +119,22 @@ function httpChecks(runtime: Runtime): DoctorCheck[] {
   return [check, ...files];
 }
 
+/** How destructive tools are confirmed (BASTION_CONFIRM_DESTRUCTIVE). */
+function confirmationCheck(runtime: Runtime): DoctorCheck {
+  switch (runtime.global.BASTION_CONFIRM_DESTRUCTIVE) {
+    case 'require':
+      return { name: 'confirmation', status: 'ok', detail: 'destructive tools run only when the person at the client confirms them; clients that cannot ask (no MCP form elicitation) are refused them' };
+    case 'ask':
+      return { name: 'confirmation', status: 'ok', detail: 'destructive tools ask the person at the client first where the client supports MCP form elicitation, and run unasked in clients that do not (BASTION_CONFIRM_DESTRUCTIVE=require refuses them there)' };
+    case 'off':
+      return warn(
+        'confirmation',
+        'BASTION_CONFIRM_DESTRUCTIVE=false: destructive tools (deleting, overwriting, publishing) run as soon as a model calls them, without asking anyone',
+        'set BASTION_CONFIRM_DESTRUCTIVE=true (ask where the client can) or require (refuse destructive tools in clients that cannot ask)',
+      );
+  }
+}
+
 /** A non-ok check's detail ends with its fix, so that the text output and `detail` in JSON both say what to do. */
 function withFix(check: DoctorCheck): DoctorCheck {
   if (check.status === 'ok' || !check.fix) return check;
@@ -137,6 +153,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
       status: 'ok',
       detail: `${enabledTools(runtime).length} tools enabled${runtime.global.BASTION_READ_ONLY ? ', read-only' : ''}`,
     },
+    confirmationCheck(runtime),
     runtime.global.BASTION_AUDIT_LOG
       ? { name: 'audit log', status: 'ok', detail: runtime.global.BASTION_AUDIT_LOG }
       : warn('audit log', 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)', 'set --audit-log or BASTION_AUDIT_LOG to a file, e.g. ~/.local/state/bastion/audit.jsonl'),

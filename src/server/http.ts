@@ -17,6 +17,8 @@ import { MemoryRelay, RedisRelay } from '../core/relay.js';
 import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
 import { createServerFactory } from './build.js';
 import { createMcpRouting } from './http-sessions.js';
+import { batchRefusal, isBatch } from './batch.js';
+import { readinessProbe } from './readiness.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpServeOptions {
@@ -113,18 +115,10 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       },
     );
 
-  let readiness: { at: number; body: Record<string, string>; ok: boolean } | undefined;
+  const readiness = readinessProbe(runtime.connectors.map((connector) => connector.runtime), { logger });
   const ready = async (): Promise<Response> => {
-    // Checked at most every 10 s: readiness probes must not hammer the upstream systems.
-    if (!readiness || Date.now() - readiness.at > 10_000) {
-      const body: Record<string, string> = {};
-      for (const { runtime: connector } of runtime.connectors) {
-        const checks = await connector.doctor(AbortSignal.timeout(5_000)).catch(() => [{ name: 'reachability', status: 'fail' as const, detail: '' }]);
-        body[connector.name] = checks.some((c) => c.status === 'fail') ? 'unavailable' : 'ok';
-      }
-      readiness = { at: Date.now(), body, ok: Object.values(body).every((v) => v === 'ok') };
-    }
-    return json(readiness.ok ? 200 : 503, { status: readiness.ok ? 'ready' : 'not ready', connectors: readiness.body });
+    const report = await readiness();
+    return json(report.ok ? 200 : 503, { status: report.ok ? 'ready' : 'not ready', connectors: report.connectors });
   };
 
   let inFlight = 0;
@@ -176,6 +170,8 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       metrics.rateLimited(callerName);
       return json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
     }
+    // One HTTP request is one call: batches would spend one token on many calls (the body was capped on arrival).
+    if (await isBatch(request, options.maxBodyBytes)) return batchRefusal();
     // The caller's token is used here only; it is never passed to any upstream system.
     const authInfo: AuthInfo | undefined = caller
       ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, redmineEnv } from '../helpers/bastion.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
-import { redmine } from '../helpers/redmine.js';
+import { redmine, REDMINE_URL } from '../helpers/redmine.js';
 import { V1Client, V1ElicitRequestSchema, V1StreamableHTTPClientTransport } from '../helpers/sdk-v1.js';
 
 type Answer = { action: 'accept'; content: { confirm: boolean } } | { action: 'decline' } | { action: 'cancel' };
@@ -99,7 +100,7 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
     const result = await deleteIssue(asking, id);
     expect(result.isError, result.text).toBeFalsy();
     expect(asking.questions.at(-1)).toContain('redmine_delete_issue');
-    expect(asking.questions.at(-1)).toContain(`"issue_id":${id}`);
+    expect(asking.questions.at(-1)).toContain(`- issue_id: ${id}`);
     expect(await exists(id)).toBe(false);
   });
 
@@ -144,6 +145,33 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
     const deletes = records.filter((record) => record.tool === 'redmine_delete_issue').map((record) => record.outcome);
     expect(deletes).toEqual(['ok', 'denied', 'denied', 'denied']);
   });
+
+  it('shows every argument, what moves or closes first, long text marked with its length and hidden credentials counted', async () => {
+    const id = await newIssue(`Confirm question ${era} ${Date.now()}`);
+    const description = `Lorem ipsum ${'dolor sit amet '.repeat(900)}`.slice(0, 12_431);
+    const key = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(12)}\n-----END PRIVATE KEY-----`;
+    asking.answer = { action: 'decline' };
+    const result = (await asking.client.callTool({
+      name: 'redmine_update_issue',
+      arguments: { issue_id: id, description, subject: 'Renamed', status: 'Closed', is_private: true, project: 'beta', notes: `Rotated the key:\n${key}` },
+    })) as { isError?: boolean };
+    expect(result.isError).toBe(true);
+    const question = asking.questions.at(-1)!;
+    const names = [...question.matchAll(/^- (\w+): /gm)].map((match) => match[1]);
+    // The target, then what moves, closes or hides it, then short values, then long text.
+    expect(names).toEqual(['issue_id', 'status', 'is_private', 'project', 'subject', 'description', 'notes']);
+    expect(question).toContain(`- issue_id: ${id}\n- status: "Closed"\n- is_private: true\n- project: "beta"\n- subject: "Renamed"`);
+    expect(question).toMatch(/^- description: "Lorem ipsum dolor sit amet [^"\n]*…" \(shortened, 12,431 characters\)$/m);
+    expect(question).toContain(`\n- notes: "Rotated the key:\\n[REDACTED]" (${key.length} characters hidden)\n`);
+    expect(question).toContain(`1 value (notes) partly or wholly hidden because it looks like a credential (${key.length} characters).`);
+    expect(question).not.toContain('MIIEvQ');
+    expect(question.length).toBeLessThan(2_000);
+    // Declined: nothing changed.
+    const issue = (await redmine<{ issue: { project: { identifier?: string; name: string }; is_private: boolean; description: string } }>('GET', `/issues/${id}.json`)).body.issue;
+    expect(issue.is_private).toBe(false);
+    expect(issue.description ?? '').toBe('');
+    await redmine('DELETE', `/issues/${id}.json`);
+  });
 });
 
 describe('when the client cannot ask, or confirmation is off', () => {
@@ -169,6 +197,81 @@ describe('when the client cannot ask, or confirmation is off', () => {
       expect(await exists(id)).toBe(false);
     } finally {
       await asking.close();
+    }
+  });
+});
+
+describe('BASTION_CONFIRM_DESTRUCTIVE=require: clients that cannot ask are refused destructive tools', () => {
+  let proxy: FaultProxy;
+  const audit = join(dir, 'audit-require.jsonl');
+  const requireEnv = () => ({ REDMINE_URL: proxy.url, BASTION_CONFIRM_DESTRUCTIVE: 'require', BASTION_AUDIT_LOG: audit, BASTION_KEYRING: 'false' });
+
+  beforeAll(async () => {
+    proxy = await startFaultProxy(REDMINE_URL);
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  async function expectRefused(asking: AskingClient): Promise<void> {
+    const id = await newIssue(`Require ${Date.now()}`);
+    const mark = proxy.seen.length;
+    const result = await deleteIssue(asking, id);
+    expect(result.isError).toBe(true);
+    expect(result.text).toMatch(/must be confirmed by the person at the client, but this client cannot show a confirmation question/);
+    expect(result.text).toContain('nothing changed');
+    expect(result.text).toContain('Use a client that supports MCP form elicitation, or have the operator set BASTION_CONFIRM_DESTRUCTIVE=true');
+    // Refused before the connector ran: not one request reached Redmine.
+    expect(proxy.seen.slice(mark)).toEqual([]);
+    expect(await exists(id)).toBe(true);
+    await redmine('DELETE', `/issues/${id}.json`);
+    // Tools that do not destroy anything still run for this client.
+    const read = await asking.client.callTool({ name: 'redmine_get_current_user', arguments: {} });
+    expect((read as { isError?: boolean }).isError).toBeFalsy();
+  }
+
+  it('refuses over stdio, says why and what to change, and audits the refusal as denied', async () => {
+    const asking = await connect({ era: 'legacy', canAsk: false, env: requireEnv() });
+    try {
+      await expectRefused(asking);
+    } finally {
+      await asking.close();
+    }
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string; error?: string });
+    expect(records.filter((record) => record.tool === 'redmine_delete_issue')).toEqual([
+      expect.objectContaining({ outcome: 'denied', error: expect.stringContaining('cannot show a confirmation question') }),
+    ]);
+  });
+
+  it('still asks a client that can, and runs on "yes"', async () => {
+    const asking = await connect({ era: 'modern', canAsk: true, env: requireEnv() });
+    try {
+      const id = await newIssue(`Require yes ${Date.now()}`);
+      asking.answer = { action: 'accept', content: { confirm: true } };
+      const result = await deleteIssue(asking, id);
+      expect(result.isError, result.text).toBeFalsy();
+      expect(asking.questions).toHaveLength(1);
+      expect(await exists(id)).toBe(false);
+    } finally {
+      await asking.close();
+    }
+  });
+
+  it('refuses over Streamable HTTP with a 2026-07-28 client that declares no elicitation', async () => {
+    const TOKEN = 'canary-confirm-require-token-0123456789';
+    const tokens = writeTokensFile(join(dir, 'require-tokens.json'), [{ name: 'writer', token: TOKEN, scopes: ['bastion:write'] }]);
+    const http = await startHttpBastion({ env: redmineEnv({ ...requireEnv(), BASTION_HTTP_TOKENS_FILE: tokens }) });
+    try {
+      const transport = new StreamableHTTPClientTransport(new URL(http.url), { authProvider: { token: async () => TOKEN } });
+      const asking = await connect({ era: 'modern', canAsk: false, transport });
+      try {
+        await expectRefused(asking);
+      } finally {
+        await asking.close();
+      }
+    } finally {
+      await http.stop();
     }
   });
 });

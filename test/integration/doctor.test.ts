@@ -87,6 +87,8 @@ beforeAll(async () => {
   const scenarios: Record<string, [env: Record<string, string>, args?: string[]]> = {
     redmineAdmin: [redmine({ REDMINE_API_KEY: ADMIN_KEY })],
     allGood: [redmine()],
+    confirmRequired: [redmine({ BASTION_CONFIRM_DESTRUCTIVE: 'require' })],
+    confirmOff: [redmine({ BASTION_CONFIRM_DESTRUCTIVE: 'false' })],
     dotenvOpen: [without(redmine({ BASTION_ENV_FILE: file('open.env', `REDMINE_API_KEY=${USER_KEY}\n`, 0o644) }), 'REDMINE_API_KEY')],
     dotenvPrivate: [without(redmine({ BASTION_ENV_FILE: file('private.env', `REDMINE_API_KEY=${USER_KEY}\n`, 0o600) }), 'REDMINE_API_KEY')],
     configOpen: [without(redmine({ BASTION_CONFIG: file('bastion.json', JSON.stringify({ REDMINE_API_KEY: USER_KEY }), 0o644) }), 'REDMINE_API_KEY')],
@@ -145,6 +147,15 @@ describe('doctor --json', () => {
     expect(check(run, 'bastion', 'http')).toMatchObject({ status: 'ok', detail: expect.stringContaining('stdio') });
     expect(check(run, 'redmine', 'credential').detail).toBe(`REDMINE_API_KEY from REDMINE_API_KEY (env), fingerprint ${createHash('sha256').update(USER_KEY).digest('hex').slice(0, 8)}`);
     expect(run.sections.flatMap((section) => section.checks).every((c) => c.status === 'ok' && c.fix === undefined)).toBe(true);
+  });
+
+  it('reports the confirmation mode of destructive tools, and warns when confirmation is off', () => {
+    expect(check(runs.allGood!, 'bastion', 'confirmation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/ask the person at the client first.*run unasked in clients that do not/) });
+    expect(check(runs.confirmRequired!, 'bastion', 'confirmation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/clients that cannot ask .* are refused them/) });
+    expect(runs.confirmRequired!.summary).toEqual({ failed: 0, warnings: 0 });
+    const off = check(runs.confirmOff!, 'bastion', 'confirmation');
+    expect(off).toMatchObject({ status: 'warn', detail: expect.stringContaining('without asking anyone'), fix: expect.stringContaining('BASTION_CONFIRM_DESTRUCTIVE=true') });
+    expect(runs.confirmOff!.status).toBe(1);
   });
 
   it('ends every warning and failure with its fix, in detail and in the fix field', () => {

@@ -526,58 +526,73 @@ describe('JSON-RPC batches over HTTP', () => {
     betaIssue = await issueIdBySubject('Beta issue 1');
   });
 
-  it('holds a read-only caller to reads for every element of a batch, whatever the spelling', async () => {
-    const mark = proxy.seen.length;
-    const ytBefore = writes(youtrack);
-    const answer = await rpc(server.url, READ_TOKEN, [
-      toolCall(1, 'redmine_get_current_user'),
-      toolCall(2, 'redmine_delete_issue', { issue_id: betaIssue }),
-      toolCall(3, 'redmine_update_issue', { issue_id: betaIssue, notes: 'bypass' }),
-      toolCall(4, 'REDMINE_DELETE_ISSUE', { issue_id: betaIssue }),
-      toolCall(5, 'youtrack_update_issue', { issue_id: 'DEMO-3', summary: 'bypass' }),
-      toolCall(6, 'youtrack_get_issue', { issue_id: 'DEMO-3', comments: 0 }),
-    ]);
-    expect(answer.status).toBe(200);
-    const answers = byId(answer);
-    expect([...answers.keys()].sort()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(answers.get(1)!.result.structuredContent.login).toBe('admin');
-    expect(answers.get(6)!.result.structuredContent.id).toBe('DEMO-3');
-    for (const id of [2, 3, 4, 5]) expect(answers.get(id)!.error).toMatchObject({ code: -32602, message: expect.stringMatching(/^Tool \S+ not found$/) });
-    expect(changesSince(mark)).toEqual([]);
-    expect(writes(youtrack)).toBe(ytBefore);
-  });
+  const BATCH_REFUSED = {
+    jsonrpc: '2.0',
+    id: null,
+    error: { code: -32600, message: 'Invalid Request: JSON-RPC batches are not supported (MCP has none since protocol revision 2025-06-18); send each request in its own HTTP POST.' },
+  };
 
-  it('holds a caller limited to one connector to it for every element of a batch', async () => {
-    const mark = proxy.seen.length;
-    const answer = await rpc(server.url, YOUTRACK_ONLY_TOKEN, [
-      toolCall('a', 'youtrack_get_issue', { issue_id: 'DEMO-1', comments: 0 }),
-      toolCall('b', 'redmine_get_current_user'),
-      toolCall('c', 'redmine_delete_issue', { issue_id: betaIssue }),
-      toolCall('d', 'Redmine_get_current_user'),
-    ]);
-    const answers = byId(answer);
-    expect(answers.get('a')!.result.structuredContent.id).toBe('DEMO-1');
-    for (const id of ['b', 'c', 'd']) expect(answers.get(id)!.error?.message).toMatch(/^Tool \S+ not found$/);
-    expect(seenSince(mark)).toEqual([]);
-  });
-
-  it('runs a writer\'s write elements, so the refusals above are the caller\'s limits and not the batch', async () => {
-    const answer = await rpc(server.url, WRITE_TOKEN, [toolCall(1, 'youtrack_update_issue', { issue_id: 'DEMO-3', summary: 'Changed in a batch' })]);
-    expect(byId(answer).get(1)!.result.isError).toBeFalsy();
-    expect(youtrack.state.issues.find((issue) => issue.idReadable === 'DEMO-3')!.summary).toBe('Changed in a batch');
-  });
-
-  it('rejects a batch that mixes initialize with calls as a whole, running none of them', async () => {
+  it('refuses every batch as a whole, whoever sends it and whatever it holds, running none of its elements', async () => {
     const mark = proxy.seen.length;
     const ytBefore = youtrack.requests.length;
-    const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'batch', version: '1' } } };
-    for (const token of [READ_TOKEN, WRITE_TOKEN]) {
-      const answer = await rpc(server.url, token, [initialize, toolCall(1, 'redmine_get_current_user'), toolCall(2, 'redmine_delete_issue', { issue_id: betaIssue })]);
-      expect(answer.status).toBe(400);
-      expect(answer.messages).toEqual([{ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: Only one initialization request is allowed' } }]);
+    const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'batch', version: '1' } } };
+    const batches = [
+      [toolCall(1, 'redmine_get_current_user'), toolCall(2, 'redmine_delete_issue', { issue_id: betaIssue }), toolCall(3, 'REDMINE_DELETE_ISSUE', { issue_id: betaIssue })],
+      [toolCall('a', 'youtrack_get_issue', { issue_id: 'DEMO-1', comments: 0 }), toolCall('b', 'youtrack_update_issue', { issue_id: 'DEMO-3', summary: 'bypass' })],
+      [initialize, toolCall(1, 'redmine_get_current_user')],
+      [toolCall(1, 'redmine_get_current_user')],
+    ];
+    for (const token of [READ_TOKEN, WRITE_TOKEN, YOUTRACK_ONLY_TOKEN]) {
+      for (const batch of batches) {
+        const answer = await rpc(server.url, token, batch);
+        expect(answer.status).toBe(400);
+        expect(answer.messages).toEqual([BATCH_REFUSED]);
+      }
     }
     expect(seenSince(mark)).toEqual([]);
     expect(youtrack.requests.length).toBe(ytBefore);
+  });
+
+  it('recognises a batch behind leading whitespace, as a JSON parser would', async () => {
+    const mark = proxy.seen.length;
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${WRITE_TOKEN}` },
+      body: ` \r\n\t${JSON.stringify([toolCall(1, 'redmine_delete_issue', { issue_id: betaIssue })])}`,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual(BATCH_REFUSED);
+    expect(seenSince(mark)).toEqual([]);
+  });
+
+  it('still runs single requests, each within the caller\'s limits', async () => {
+    const written = await rpc(server.url, WRITE_TOKEN, toolCall(1, 'youtrack_update_issue', { issue_id: 'DEMO-3', summary: 'Changed alone' }));
+    expect(byId(written).get(1)!.result.isError).toBeFalsy();
+    expect(youtrack.state.issues.find((issue) => issue.idReadable === 'DEMO-3')!.summary).toBe('Changed alone');
+    const mark = proxy.seen.length;
+    const refused = await rpc(server.url, READ_TOKEN, toolCall(2, 'redmine_delete_issue', { issue_id: betaIssue }));
+    expect(byId(refused).get(2)!.error?.message).toBe('Tool redmine_delete_issue not found');
+    expect(changesSince(mark)).toEqual([]);
+  });
+});
+
+describe('JSON-RPC batches and the HTTP rate limit', () => {
+  it('cannot run 50 calls on one token: the batch is refused and nothing reaches Redmine', async () => {
+    const tokens = join(dir, 'limited-tokens.json');
+    writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'limited', sha256: createHash('sha256').update(WRITE_TOKEN).digest('hex'), scopes: ['bastion:write'] }] }));
+    chmodSync(tokens, 0o600);
+    const limited = await startHttpBastion({ env: redmineEnv({ REDMINE_URL: proxy.url, BASTION_HTTP_TOKENS_FILE: tokens, BASTION_RATE_LIMIT: '3/min', BASTION_KEYRING: 'false' }) });
+    stoppers.push(() => limited.stop(2_000));
+    const mark = proxy.seen.length;
+    const answer = await rpc(limited.url, WRITE_TOKEN, Array.from({ length: 50 }, (_, index) => toolCall(index + 1, 'redmine_get_current_user')));
+    expect(answer.status).toBe(400);
+    expect(answer.messages[0]!.error?.message).toMatch(/batches are not supported/);
+    expect(seenSince(mark)).toEqual([]);
+    // The limit still holds one call per request: two more calls fit in the 3/min, the next is refused.
+    const statuses: number[] = [];
+    for (let id = 1; id <= 3; id += 1) statuses.push((await rpc(limited.url, WRITE_TOKEN, toolCall(id, 'redmine_get_current_user'))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(seenSince(mark).length).toBe(2);
   });
 });
 

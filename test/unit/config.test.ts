@@ -184,7 +184,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_TOOLS: [],
       BASTION_EXCLUDE_TOOLS: [],
       BASTION_TOOL_SCHEMAS: 'compact',
-      BASTION_CONFIRM_DESTRUCTIVE: true,
+      BASTION_CONFIRM_DESTRUCTIVE: 'ask',
       BASTION_LOG_LEVEL: 'info',
       BASTION_ALLOW_INSECURE_SECRET_FILES: false,
       BASTION_ALLOW_LINK_LOCAL: false,
@@ -211,6 +211,25 @@ describe('parseSettings with GlobalSettingsSchema', () => {
     ['0', false],
   ])('reads BASTION_READ_ONLY=%j as %s', (text, expected) => {
     expect(parseSettings(GlobalSettingsSchema, { BASTION_READ_ONLY: text }).BASTION_READ_ONLY).toBe(expected);
+  });
+
+  it.each([
+    ['true', 'ask'],
+    [' Yes ', 'ask'],
+    ['1', 'ask'],
+    ['ask', 'ask'],
+    ['require', 'require'],
+    ['REQUIRE', 'require'],
+    ['false', 'off'],
+    ['off', 'off'],
+    ['0', 'off'],
+  ])('reads BASTION_CONFIRM_DESTRUCTIVE=%j as %s, the boolean spellings included', (text, expected) => {
+    expect(parseSettings(GlobalSettingsSchema, { BASTION_CONFIRM_DESTRUCTIVE: text }).BASTION_CONFIRM_DESTRUCTIVE).toBe(expected);
+  });
+
+  it('refuses an unknown confirmation mode, naming the variable, the value and the choices', () => {
+    const error = configErrorOf(() => parseSettings(GlobalSettingsSchema, { BASTION_CONFIRM_DESTRUCTIVE: 'always' }));
+    expect(error.message).toMatch(/BASTION_CONFIRM_DESTRUCTIVE: expected true .*require .*false .*got "always"/);
   });
 
   it('refuses a misspelt boolean, naming the variable and the value', () => {

@@ -196,12 +196,19 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     return { name: 'privileges', status: 'ok', detail: `the broker accepts a subscription to # from ${who} but delivered neither the probe nor any message outside MQTT_TOPICS: its ACL filters what # receives` };
   };
 
+  // The connection's own state: no publish, no subscription, nothing on the network at all.
+  const ready = async (): Promise<void> => {
+    const status = mqtt.status();
+    if (status.state !== 'connected') throw new Error(`MQTT broker ${status.broker}: ${status.state}${status.last_error ? ` (${status.last_error})` : ''}`);
+  };
+
   return {
     name: 'coreflux',
     client,
     scope: new Scope('topic', 'MQTT_TOPICS', undefined),
     credential: password,
     doctor,
+    ready,
     close: async () => {
       await Promise.all([mqtt.close(), client.copilot?.http.close(), client.verifier.http.close()]);
     },

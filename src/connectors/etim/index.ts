@@ -130,6 +130,11 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     return checks;
   };
 
+  // The live API, past the response cache: the access token (cached while valid) and one small reference list.
+  const ready = async (signal: AbortSignal): Promise<void> => {
+    await client.http.requestJson({ method: 'GET', path: '/api/v2/Misc/LanguagesAllowed', signal });
+  };
+
   return {
     name: 'etim',
     client,
@@ -137,6 +142,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     scope: new Scope('class', 'ETIM', undefined),
     credential: secret,
     doctor,
+    ready,
     close: async () => {
       await Promise.all([client.close(), tokenHttp.close()]);
     },

@@ -99,7 +99,12 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     return checks;
   };
 
-  return { name: 'redmine', client, scope, credential: apiKey, doctor, close: () => client.close() };
+  // Who the key belongs to: one GET that needs the REST API and a valid key.
+  const ready = async (signal: AbortSignal): Promise<void> => {
+    await client.get('/users/current.json', undefined, signal);
+  };
+
+  return { name: 'redmine', client, scope, credential: apiKey, doctor, ready, close: () => client.close() };
 }
 
 export const redmineConnector: ConnectorModule = {

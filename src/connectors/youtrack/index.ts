@@ -112,7 +112,12 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     }
   };
 
-  return { name: 'youtrack', client, scope, credential: token, doctor, close: () => client.close() };
+  // Who the token belongs to: one GET of one field.
+  const ready = async (signal: AbortSignal): Promise<void> => {
+    await client.get('/users/me', 'login', undefined, signal);
+  };
+
+  return { name: 'youtrack', client, scope, credential: token, doctor, ready, close: () => client.close() };
 }
 
 export const youtrackConnector: ConnectorModule = {
