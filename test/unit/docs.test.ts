@@ -43,3 +43,28 @@ describe('tool definitions', () => {
     }
   });
 });
+
+describe('SECURITY.md', () => {
+  const security = readFileSync(resolve(import.meta.dirname, '../../SECURITY.md'), 'utf8');
+  const root = resolve(import.meta.dirname, '../..');
+
+  it('names only tests that exist, in the files it names', () => {
+    const section = security.slice(security.indexOf('## Each promise, and the test that proves it'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Promise'));
+    expect(rows.length).toBeGreaterThan(10);
+    let named = 0;
+    for (const row of rows) {
+      const tests = row.split('|')[2]!;
+      for (const part of tests.split(';')) {
+        const file = /`(test\/[^`]+\.test\.ts)`/.exec(part)?.[1];
+        expect(file, `a test file in: ${part}`).toBeDefined();
+        const source = readFileSync(resolve(root, file!), 'utf8').replace(/\\'/g, "'");
+        for (const [, title] of part.matchAll(/"([^"]+)"/g)) {
+          expect(source, `${file} › "${title}"`).toContain(title!);
+          named += 1;
+        }
+      }
+    }
+    expect(named).toBeGreaterThan(30);
+  });
+});
