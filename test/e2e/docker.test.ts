@@ -398,6 +398,8 @@ describe('the image entry command and HEALTHCHECK, run with compose.yaml setting
 
   it('uses the shared Redis with the password from REDIS_PASSWORD_FILE', async () => {
     await expect.poll(() => server!.stderr(), { timeout: 10_000 }).toContain('Redis is reachable: shared cache in use');
+    // A call made once Redis is reachable counts in Redis (before that, the memory fallback counts it).
+    expect(await postMcp({ authorization: `Bearer ${TOKEN}` })).toBe(200);
     const client = createClient({ url: redis.url, password: REDIS_PASSWORD });
     await client.connect();
     try {

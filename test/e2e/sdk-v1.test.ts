@@ -88,7 +88,7 @@ describe.each(['stdio', 'http'] as const)('the v1 SDK client over %s', (transpor
     const result = (await session.client.callTool({ name: 'redmine_delete_issue', arguments: { issue_id: id } })) as ToolResult;
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(session.questions.length).toBe(asked + 1);
-    expect(session.questions.at(-1)).toContain(`"issue_id":${id}`);
+    expect(session.questions.at(-1)).toContain(`- issue_id: ${id}`);
     expect(await exists(id)).toBe(false);
   });
 

@@ -339,7 +339,7 @@ describe.each(['v2 client', 'v1 SDK client'] as const)('over Streamable HTTP wit
       const result = await deleteIssue(asking, id);
       expect(result.isError, result.text).toBeFalsy();
       expect(asking.questions).toHaveLength(1);
-      expect(asking.questions[0]).toContain(`"issue_id":${id}`);
+      expect(asking.questions[0]).toContain(`- issue_id: ${id}`);
       expect(await exists(id)).toBe(false);
     } finally {
       await asking.close();

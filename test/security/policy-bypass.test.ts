@@ -477,14 +477,16 @@ const sessions = new Map<string, string>();
 
 /** A 2025-era session of this caller (the server serves 2025-era requests only in one). */
 async function sessionOf(url: string, token: string): Promise<string> {
-  const known = sessions.get(token);
+  // One session per server and token: a session id means nothing to another server.
+  const key = `${url} ${token}`;
+  const known = sessions.get(key);
   if (known) return known;
   const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'batch', version: '1' } } };
   const response = await fetch(url, { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${token}` }, body: JSON.stringify(initialize) });
   await response.text();
   const session = response.headers.get('mcp-session-id')!;
   await (await fetch(url, { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${token}`, 'mcp-session-id': session }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
-  sessions.set(token, session);
+  sessions.set(key, session);
   return session;
 }
 
@@ -581,14 +583,15 @@ describe('JSON-RPC batches and the HTTP rate limit', () => {
     const tokens = join(dir, 'limited-tokens.json');
     writeFileSync(tokens, JSON.stringify({ tokens: [{ name: 'limited', sha256: createHash('sha256').update(WRITE_TOKEN).digest('hex'), scopes: ['bastion:write'] }] }));
     chmodSync(tokens, 0o600);
-    const limited = await startHttpBastion({ env: redmineEnv({ REDMINE_URL: proxy.url, BASTION_HTTP_TOKENS_FILE: tokens, BASTION_RATE_LIMIT: '3/min', BASTION_KEYRING: 'false' }) });
+    const limited = await startHttpBastion({ env: redmineEnv({ REDMINE_URL: proxy.url, BASTION_HTTP_TOKENS_FILE: tokens, BASTION_RATE_LIMIT: '5/min', BASTION_KEYRING: 'false' }) });
     stoppers.push(() => limited.stop(2_000));
+    // Of the 5 requests a minute, opening the session takes two (initialize, initialized) and the batch one.
     const mark = proxy.seen.length;
     const answer = await rpc(limited.url, WRITE_TOKEN, Array.from({ length: 50 }, (_, index) => toolCall(index + 1, 'redmine_get_current_user')));
     expect(answer.status).toBe(400);
     expect(answer.messages[0]!.error?.message).toMatch(/batches are not supported/);
     expect(seenSince(mark)).toEqual([]);
-    // The limit still holds one call per request: two more calls fit in the 3/min, the next is refused.
+    // The limit still holds one call per request: two more calls fit in the 5/min, the next is refused.
     const statuses: number[] = [];
     for (let id = 1; id <= 3; id += 1) statuses.push((await rpc(limited.url, WRITE_TOKEN, toolCall(id, 'redmine_get_current_user'))).status);
     expect(statuses).toEqual([200, 200, 429]);
