@@ -28,6 +28,8 @@ export interface RemoteCoreflux {
   actionsPrefix: string;
   commands: CommandRecord[];
   state: CorefluxState;
+  /** Publish and connection errors of the emulator's own client. */
+  errors: Error[];
   setMode(mode: CorefluxMode): void;
   setRequestIdSupport(support: RequestIdSupport): void;
   /** Publishes retained `<prefix>/Coreflux/Actions/<name>/Description` as plain text or as `{"description": ...}`. */
@@ -54,15 +56,16 @@ export async function startCorefluxOnBroker(options: RemoteCorefluxOptions): Pro
   });
   // Publishes go out in order, each acknowledged (QoS 1) before the next, so that flush() means "on the broker".
   let outgoing: Promise<void> = Promise.resolve();
+  const errors: Error[] = [];
+  client.on('error', (error) => errors.push(error));
   const retained = new Set<string>();
   const publish = (topic: string, payload: string, retain: boolean) => {
     if (retain) {
       if (payload === '') retained.delete(local(topic));
       else retained.add(local(topic));
     }
-    outgoing = outgoing.then(async () => {
-      await client.publishAsync(local(topic), payload, { qos: 1, retain });
-    });
+    // A failed publish is kept for the tests to see and does not stop the ones after it.
+    outgoing = outgoing.then(() => client.publishAsync(local(topic), payload, { qos: 1, retain }).then(() => undefined, (error: Error) => void errors.push(error)));
   };
   let traces = 0;
   const effects: CommandEffects = {
@@ -84,6 +87,7 @@ export async function startCorefluxOnBroker(options: RemoteCorefluxOptions): Pro
     actionsPrefix,
     commands: desk.commands,
     state: desk.state,
+    errors,
     setMode: (mode) => desk.setMode(mode),
     setRequestIdSupport: (support) => desk.setRequestIdSupport(support),
     publishActionDescription(name, description, format) {
