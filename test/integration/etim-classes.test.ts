@@ -234,6 +234,19 @@ describe('etim_search_classes', () => {
     for (const hit of result.structured.classes) expect(hit.description).toBe(latest(hit.code).descriptions['de-DE']);
   });
 
+  it('accepts a language code in any case and sends it in the documented case', async () => {
+    for (const [given, sent] of [['DE-de', 'de-DE'], ['en', 'EN'], ['NL-NL', 'nl-NL']]) {
+      const result = await call(bastion, 'etim_search_classes', { text: 'EC990001', language: given });
+      expect(result.isError, result.text).toBeFalsy();
+      expect(lastBody(double, '/Class/Search').languagecode).toBe(sent);
+      // A class no other test reads through Class/Details, so that the response cache cannot mix the two up.
+      const details = await call(bastion, 'etim_get_class', { code: 'ec990008', language: given, features: 'none' });
+      expect(details.isError, details.text).toBeFalsy();
+      expect(lastBody(double, '/Class/Details').languagecode).toBe(sent);
+      expect(details.structured.description).toBe(latest('EC990008').descriptions[sent]);
+    }
+  });
+
   it('accepts the last window ETIM allows (from 19000, size 100) and sends it unchanged', async () => {
     const before = apiCalls(double, '/Class/Search').length;
     const result = await call(bastion, 'etim_search_classes', { from: 19000, size: 100 });
