@@ -235,7 +235,7 @@ describe('etim_search_classes', () => {
   });
 
   it('accepts a language code in any case and sends it in the documented case', async () => {
-    for (const [given, sent] of [['DE-de', 'de-DE'], ['en', 'EN'], ['NL-NL', 'nl-NL']]) {
+    for (const [given, sent] of [['DE-de', 'de-DE'], ['en', 'EN'], ['NL-NL', 'nl-NL']] as const) {
       const result = await call(bastion, 'etim_search_classes', { text: 'EC990001', language: given });
       expect(result.isError, result.text).toBeFalsy();
       expect(lastBody(double, '/Class/Search').languagecode).toBe(sent);
