@@ -9,8 +9,8 @@ import { isLoopbackHost } from '../../core/egress.js';
 import { UpstreamError } from '../../core/errors.js';
 import { HttpClient } from '../../core/http.js';
 import { Scope } from '../../core/policy.js';
-import type { Secret } from '../../core/secrets.js';
 import { CommandChannel, REQUEST_ID_MODES } from './channel.js';
+import type { CorefluxClient } from './client.js';
 import { MqttConnection } from './mqtt.js';
 import { RouteHosts } from './lot-check.js';
 import { TopicScope } from './topics.js';
@@ -64,17 +64,6 @@ const SettingsSchema = z.object({
   COREFLUX_COPILOT_URL: z.string().url().optional(),
   LOT_VERIFIER_API_URL: z.string().url().default('http://localhost:8000/validate/code'),
 });
-
-/** What the tools use: the connection, the command channel, the topic scope and the two HTTP services. */
-export interface CorefluxClient {
-  mqtt: MqttConnection;
-  channel: CommandChannel;
-  topics: TopicScope;
-  /** Hosts LoT routes may make the broker connect to (COREFLUX_ROUTE_HOSTS). */
-  routeHosts: RouteHosts;
-  copilot?: { http: HttpClient; key?: Secret };
-  verifier: { http: HttpClient; path: string };
-}
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);

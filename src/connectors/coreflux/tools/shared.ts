@@ -1,7 +1,7 @@
 // Schema pieces and helpers shared by the Coreflux / MQTT tools.
 import { z } from 'zod';
 import { defineTool, type ObjectSchema, type ToolContext, type ToolDefinition } from '../../../core/tool.js';
-import type { CorefluxClient } from '../index.js';
+import type { CorefluxClient } from '../client.js';
 
 export type CorefluxContext = ToolContext<CorefluxClient>;
 
