@@ -111,4 +111,12 @@ describe('commands over MQTT 3.1.1', () => {
     expect(sent[0]).toMatchObject({ user: 'root', requestId: added.structured.request_id });
     expect(broker.state.models.has('Fallback')).toBe(true);
   });
+
+  it('subscribes to the command output at QoS 1, as Coreflux\'s own client does', async () => {
+    const answered = await call(bastion, 'coreflux_broker_command', { verb: 'frobnicate' });
+    expect(answered.text).toMatch(/^Coreflux refused -frobnicate: Unknown command/);
+    const output = broker.subscriptions.filter((entry) => entry.user === 'root' && entry.topic === '$SYS/Coreflux/Command/Output');
+    expect(output.length).toBeGreaterThan(0);
+    expect(output.map((entry) => entry.qos)).toEqual(output.map(() => 1));
+  });
 });
