@@ -24,16 +24,8 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
-import {
-  ACTIONS_PREFIX,
-  COMMAND_TOPIC,
-  executeCommand,
-  OUTPUT_TOPIC,
-  parseCommand,
-  type CommandEffects,
-  type CommandRecord,
-  type CorefluxState,
-} from './coreflux/commands.js';
+import { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, type CommandEffects, type CommandRecord, type CorefluxState } from './coreflux/commands.js';
+import { createDesk, type CorefluxMode, type RequestIdSupport } from './coreflux/desk.js';
 
 export { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, parseCommand, tokenize } from './coreflux/commands.js';
 export type { CommandRecord, CorefluxState, Envelope, ErrorEntry } from './coreflux/commands.js';
@@ -44,7 +36,7 @@ export const COREFLUX_TEST_USER = 'root';
 /** Contains "canary" so that leak checks can look for it in logs and tool output. */
 export const COREFLUX_TEST_PASSWORD = 'coreflux-canary-Qm7tR2vX';
 
-export type CorefluxMode = 'json' | 'plain' | 'silent';
+export type { CorefluxMode, RequestIdSupport } from './coreflux/desk.js';
 
 export interface CorefluxAccount {
   password: string;
@@ -70,10 +62,14 @@ export interface CorefluxBroker {
   commands: CommandRecord[];
   /** Every CONNECT, in arrival order, with the CONNACK return code it got. */
   connections: ConnectionRecord[];
+  /** Every subscription granted, in order: the user, the filter and the QoS the client asked for. */
+  subscriptions: Array<{ user?: string; topic: string; qos: number }>;
   /** Entity name -> LoT source; tests may read or change it. */
   state: CorefluxState;
   /** How the broker answers commands: the JSON envelope (default), the message text only, or not at all. */
   setMode(mode: CorefluxMode): void;
+  /** Whether the broker knows `-requestId` (see RequestIdSupport); default `echo`. */
+  setRequestIdSupport(support: RequestIdSupport): void;
   /** Takes the CommandCall right from `user`: its commands are logged but neither run nor answered. */
   denyCommandCall(user: string): void;
   /** Publishes retained `$SYS/Coreflux/Actions/<name>/Description` as plain text or as `{"description": ...}`. */
@@ -91,7 +87,6 @@ export interface CorefluxBrokerOptions {
 }
 
 const SYS = /^\$SYS(?:\/|$)/;
-const MODES: readonly CorefluxMode[] = ['json', 'plain', 'silent'];
 
 function authError(returnCode: 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -125,15 +120,12 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     [COREFLUX_TEST_USER, { password: COREFLUX_TEST_PASSWORD, system: true }],
     ...Object.entries(options.users ?? {}),
   ]);
-  const state: CorefluxState = { models: new Map(), actions: new Map(), routes: new Map(), rules: new Map() };
-  const commands: CommandRecord[] = [];
   const connections: ConnectionRecord[] = [];
-  const denied = new Set<string>();
+  const subscriptions: CorefluxBroker['subscriptions'] = [];
   const retainedTopics = new Set<string>();
   /** The authenticated username of each client; undefined for anonymous clients. */
   const clientUsers = new WeakMap<Client, string | undefined>();
   const connectionOf = new WeakMap<Client, ConnectionRecord>();
-  let mode: CorefluxMode = 'json';
   let traces = 0;
 
   const broker: Aedes = await Aedes.createBroker({
@@ -174,8 +166,10 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
       if (SYS.test(subscription.topic)) {
         const user = clientUsers.get(client);
         const system = user !== undefined && accounts.get(user)?.system === true;
+        if (system) subscriptions.push({ user, topic: subscription.topic, qos: subscription.qos });
         return callback(null, system ? subscription : null);
       }
+      subscriptions.push({ user: clientUsers.get(client), topic: subscription.topic, qos: subscription.qos });
       callback(null, subscription);
     },
     authorizeForward(_client, packet) {
@@ -215,18 +209,12 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     nextTraceId: () => `trace-${String(++traces).padStart(4, '0')}`,
   };
 
+  const desk = createDesk(effects);
+  const { commands, state } = desk;
+
   function handleCommand(client: Client, payload: string): void {
-    const user = clientUsers.get(client);
-    const parsed = parseCommand(payload);
-    const record: CommandRecord = { payload, verb: parsed.verb };
-    if (user !== undefined) record.user = user;
-    if (parsed.requestId !== undefined) record.requestId = parsed.requestId;
-    commands.push(record);
-    // Without CommandCall, Coreflux neither runs the command nor says anything.
-    if (user !== undefined && denied.has(user)) return;
-    const envelope = executeCommand(parsed, state, effects);
-    if (!envelope || mode === 'silent') return;
-    publish(OUTPUT_TOPIC, mode === 'plain' ? envelope.message : JSON.stringify(envelope), false);
+    const answer = desk.handle(payload, clientUsers.get(client));
+    if (answer !== undefined) publish(OUTPUT_TOPIC, answer, false);
   }
 
   const sockets = new Set<Socket>();
@@ -250,13 +238,10 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     commands,
     connections,
     state,
-    setMode(next) {
-      if (!MODES.includes(next)) throw new Error(`Unknown mode '${String(next)}'; expected ${MODES.join(', ')}`);
-      mode = next;
-    },
-    denyCommandCall(user) {
-      denied.add(user);
-    },
+    subscriptions,
+    setMode: (next) => desk.setMode(next),
+    setRequestIdSupport: (next) => desk.setRequestIdSupport(next),
+    denyCommandCall: (user) => desk.denyCommandCall(user),
     publishActionDescription(name, description, format) {
       effects.retain(`${ACTIONS_PREFIX}${name}/Description`, format === 'json' ? JSON.stringify({ description }) : description);
     },

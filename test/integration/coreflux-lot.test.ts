@@ -1,16 +1,16 @@
-// The Coreflux LoT tools through the real MCP client against the Coreflux emulator (aedes, MQTT 3.1.1 only): add and
-// remove for each entity kind, run_action, lot_diagnostic, list_actions and broker_command, checked against the
-// emulator's state and its log of received commands; plus the MQTT 5 → 3.1.1 fallback and -requestId matching.
+// The Coreflux LoT tools through the real MCP client, over MQTT 5 on the real Mosquitto, answered by the Coreflux
+// command-channel emulator running as another client of that broker: add and remove for each entity kind,
+// run_action, lot_diagnostic, list_actions and broker_command, checked against the emulator's state and its log of
+// received commands; and -requestId matching. The MQTT 3.1.1 fallback is in coreflux-fallback.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CorefluxBroker } from '../doubles/coreflux.js';
+import { startCorefluxOnBroker, type RemoteCoreflux } from '../doubles/coreflux-remote.js';
 import { call, type Bastion, type ToolResult } from '../helpers/bastion.js';
-import { corefluxObserver, runId, startBastionOnCoreflux, startCoreflux, waitConnected, waitLastError, type Observer } from '../helpers/coreflux.js';
+import { mosquittoObserver, runId, startBastionOnMosquitto, waitConnected, type Observer } from '../helpers/coreflux.js';
+import { ensureMosquitto, type MosquittoEnv } from '../helpers/mosquitto.js';
 
 const RUN = runId();
 const CLIENT_ID = `bastion-lot-${RUN}`;
 const REQUEST_ID = /^bastion-[0-9a-f]{8}$/;
-/** A user without the SubscribeSys right: it may publish commands but not read their answers. */
-const VIEWER_PASSWORD = 'viewer-canary-pw-2Lm6';
 
 type Kind = 'model' | 'action' | 'route' | 'rule';
 const LABEL: Record<Kind, string> = { model: 'Model', action: 'Action', route: 'Route', rule: 'Rule' };
@@ -25,21 +25,33 @@ const DEFINITION: Record<Kind, (name: string) => string> = {
   rule: (name) => [`DEFINE RULE ${name} WITH PRIORITY 1 FOR Publish TO TOPIC "plant/${RUN}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n'),
 };
 
-let broker: CorefluxBroker;
+let mosquitto: MosquittoEnv;
+/** The emulator: its command log and state (named like the aedes emulator's, which these tests used before). */
+let broker: RemoteCoreflux;
 let bastion: Bastion;
 let observer: Observer;
 
 beforeAll(async () => {
-  broker = await startCoreflux({ users: { viewer: { password: VIEWER_PASSWORD } } });
-  bastion = await startBastionOnCoreflux(broker, { MQTT_CLIENT_ID: CLIENT_ID, MQTT_TOPICS: 'plant/#' });
+  mosquitto = await ensureMosquitto();
+  broker = await startCorefluxOnBroker({ url: `mqtt://${mosquitto.host}:${mosquitto.port}`, username: mosquitto.user, password: mosquitto.password, prefix: `coreflux-${RUN}` });
+  bastion = await startBastionOnMosquitto(mosquitto, { MQTT_CLIENT_ID: CLIENT_ID, MQTT_TOPICS: 'plant/#', MQTT_COMMAND_TOPIC: broker.commandTopic });
   await waitConnected(bastion);
-  observer = await corefluxObserver(broker);
-  await observer.client.subscribeAsync([`plant/${RUN}/#`, '$SYS/Coreflux/Actions/+/Trace'], { qos: 0 });
+  observer = await mosquittoObserver(mosquitto);
+  await observer.client.subscribeAsync([`plant/${RUN}/#`, `${broker.actionsPrefix}+/Trace`], { qos: 0 });
 });
 afterAll(async () => {
   await observer?.close();
   await bastion?.close();
   await broker?.close();
+});
+
+describe('the production path: MQTT 5 on a real broker', () => {
+  it('is connected with MQTT 5 and routes a command answer to its caller', async () => {
+    const status = await call(bastion, 'mqtt_broker_status');
+    expect(status.structured).toMatchObject({ state: 'connected', protocol: 'MQTT 5.0', broker: `mqtt://${mosquitto.host}:${mosquitto.port}` });
+    const result = await call(bastion, 'coreflux_broker_command', { verb: 'frobnicate' });
+    expect(result.text).toBe('Coreflux refused -frobnicate: Unknown command: -frobnicate Details: Unknown command: -frobnicate');
+  });
 });
 
 /** The commands the emulator received from Bastion since a point in its log. */
@@ -50,79 +62,8 @@ function sentFor(result: ToolResult, count: number) {
   const sent = since(count);
   expect(sent).toHaveLength(1);
   expect(sent[0]!.requestId).toBe(result.structured.request_id);
-  expect(sent[0]!.user).toBe('root');
   return sent[0]!;
 }
-
-describe('connection to a broker without MQTT 5', () => {
-  it('tried MQTT 5 first, then connected with MQTT 3.1.1 (the emulator\'s connection log)', async () => {
-    const mine = broker.connections.filter((record) => record.clientId === CLIENT_ID);
-    expect(mine.map((record) => [record.protocolVersion, record.returnCode])).toEqual([
-      [5, 1],
-      [4, 0],
-    ]);
-    expect(mine.every((record) => record.user === 'root')).toBe(true);
-    const status = await call(bastion, 'mqtt_broker_status');
-    expect(status.structured).toMatchObject({ state: 'connected', protocol: 'MQTT 3.1.1', broker: `mqtt://127.0.0.1:${broker.port}` });
-    expect(status.structured.last_error).toBeUndefined();
-  });
-});
-
-describe('logins and rights on the emulator', () => {
-  it('reports a wrong password after the fallback as bad username or password (return code 4)', async () => {
-    const clientId = `bastion-wrong-${RUN}`;
-    const wrong = await startBastionOnCoreflux(broker, { MQTT_CLIENT_ID: clientId, MQTT_PASSWORD: 'canary-wrong-coreflux-5Tg' });
-    try {
-      const status = await waitLastError(wrong, /credentials/);
-      expect(status).toMatchObject({ protocol: 'MQTT 3.1.1', last_error: 'the broker refused the credentials for user root (bad username or password)' });
-      expect(status.state).not.toBe('connected');
-      const records = broker.connections.filter((record) => record.clientId === clientId).map((record) => [record.protocolVersion, record.returnCode]);
-      expect(records.slice(0, 2)).toEqual([
-        [5, 1],
-        [4, 4],
-      ]);
-      // Once on 3.1.1, every retry stays there.
-      expect(records.slice(1).every(([version]) => version === 4)).toBe(true);
-    } finally {
-      await wrong.close();
-    }
-  });
-
-  it('refuses a command when the user may not read the answers ($SYS subscription denied), without sending it', async () => {
-    const viewer = await startBastionOnCoreflux(broker, { MQTT_USER: 'viewer', MQTT_PASSWORD: VIEWER_PASSWORD });
-    try {
-      await waitConnected(viewer);
-      const result = await call(viewer, 'coreflux_add_model', { definition: DEFINITION.model('ViewerModel') });
-      expect(result.isError).toBe(true);
-      expect(result.text).toBe('The broker refused the subscription to "$SYS/Coreflux/Command/Output" (not authorized or invalid).');
-      const listed = await call(viewer, 'coreflux_list_actions', {});
-      expect(listed.isError).toBe(true);
-      expect(listed.text).toMatch(/^The broker refused the subscription to "\$SYS\/Coreflux\/Actions\/\+/);
-      expect(broker.commands.filter((record) => record.user === 'viewer')).toEqual([]);
-      expect(broker.state.models.has('ViewerModel')).toBe(false);
-    } finally {
-      await viewer.close();
-    }
-  });
-
-  it('keeps the command topic away from the plain MQTT tools (default scope excludes $ topics)', async () => {
-    const open = await startBastionOnCoreflux(broker);
-    try {
-      await waitConnected(open);
-      const before = broker.commands.length;
-      const publish = await call(open, 'mqtt_publish', { topic: '$SYS/Coreflux/Command', payload: '-removeAllModels' });
-      expect(publish.isError).toBe(true);
-      expect(publish.text).toBe('Topic "$SYS/Coreflux/Command" is outside the allowed topics (MQTT_TOPICS=#).');
-      const read = await call(open, 'mqtt_read_topic', { topic: '$SYS/#', timeout_seconds: 1 });
-      expect(read.isError).toBe(true);
-      expect(read.text).toContain('outside the allowed topics');
-      await broker.flush();
-      expect(since(before)).toEqual([]);
-    } finally {
-      await open.close();
-    }
-  });
-});
 
 describe.each(['model', 'action', 'route', 'rule'] as const)('coreflux_add_%s / coreflux_remove_%s', (kind) => {
   const name = `${LABEL[kind]}One`;
@@ -226,8 +167,8 @@ describe('coreflux_run_action', () => {
     expect(result.text).toContain(data.traceId);
     expect(sentFor(result, before).payload).toBe(`-runAction Blink {"times":3,"color":"red"} -requestId ${result.structured.request_id}`);
     await expect.poll(() => observer.on(`plant/${RUN}/Blink/lamp`).map((m) => m.payload), { timeout: 10_000 }).toEqual(['on']);
-    await expect.poll(() => observer.on('$SYS/Coreflux/Actions/Blink/Trace').length, { timeout: 10_000 }).toBe(1);
-    expect(JSON.parse(observer.on('$SYS/Coreflux/Actions/Blink/Trace')[0]!.payload)).toMatchObject({ traceId: data.traceId, input: { times: 3, color: 'red' } });
+    await expect.poll(() => observer.on(`${broker.actionsPrefix}Blink/Trace`).length, { timeout: 10_000 }).toBe(1);
+    expect(JSON.parse(observer.on(`${broker.actionsPrefix}Blink/Trace`)[0]!.payload)).toMatchObject({ traceId: data.traceId, input: { times: 3, color: 'red' } });
   });
 
   it('runs without input', async () => {
@@ -401,7 +342,7 @@ describe('-requestId matching', () => {
   });
 
   it('put a fresh -requestId at the end of every command Bastion sent in this file', () => {
-    const mine = broker.commands.filter((record) => record.user === 'root');
+    const mine = broker.commands;
     expect(mine.length).toBeGreaterThan(20);
     for (const record of mine) {
       expect(record.requestId).toMatch(REQUEST_ID);

@@ -20,7 +20,8 @@ beforeAll(async () => {
   broker = await startCoreflux({ users: { [OPERATOR.user]: { password: OPERATOR.password, system: true } } });
   broker.denyCommandCall(OPERATOR.user);
   [bastion, operator] = await Promise.all([
-    startBastionOnCoreflux(broker, { MQTT_COMMAND_TIMEOUT: '1' }),
+    // The id is always sent here, so that every command of the silent broker can be told apart in its log.
+    startBastionOnCoreflux(broker, { MQTT_COMMAND_TIMEOUT: '1', MQTT_COMMAND_REQUEST_ID: 'always' }),
     startBastionOnCoreflux(broker, { MQTT_COMMAND_TIMEOUT: '1', MQTT_USER: OPERATOR.user, MQTT_PASSWORD: OPERATOR.password }),
   ]);
   await Promise.all([waitConnected(bastion), waitConnected(operator)]);

@@ -63,7 +63,9 @@ function regularClassesMatching(text: string): string[] {
   return [...double.state.classes.values()]
     .filter((r) => !r.modelling)
     .filter((r) => {
-      const v = r.versions.at(-1)!;
+      // The current version (in DYNAMIC): what a search returns by default.
+      const v = r.versions.find((candidate) => candidate.releases.includes('DYNAMIC'));
+      if (!v) return false;
       return [r.code, v.descriptions.EN!, ...(v.synonyms.EN ?? [])].some((candidate) => candidate.toLowerCase().includes(needle));
     })
     .map((r) => r.code)
@@ -113,9 +115,9 @@ describe('bad input never reaches ETIM', () => {
 
 describe('etim_search_classes', () => {
   it('finds regular classes by code, description and synonym, with the documented body keys', async () => {
-    const result = await call(bastion, 'etim_search_classes', { text: 'lamp' });
+    const result = await call(bastion, 'etim_search_classes', { text: 'cable' });
     expect(result.isError).toBeFalsy();
-    const expected = regularClassesMatching('lamp');
+    const expected = regularClassesMatching('cable');
     expect(expected.length).toBeGreaterThan(1);
     expect(result.structured.total).toBe(expected.length);
     expect(result.structured.classes.map((c: { code: string }) => c.code)).toEqual(expected);
@@ -127,17 +129,34 @@ describe('etim_search_classes', () => {
       languagecode: 'EN',
       from: 0,
       size: 20,
-      searchString: 'lamp',
+      searchString: 'cable',
       modelling: false,
       include: { descriptions: true },
+      filters: [{ code: 'Release', values: ['DYNAMIC'] }],
     });
     // A synonym alone finds a class too ("Zip tie" is only a synonym of the cable tie).
     const synonym = await call(bastion, 'etim_search_classes', { text: 'zip tie' });
     expect(synonym.structured.classes.map((c: { code: string }) => c.code)).toEqual([ETIM_CODES.classes.cableTie]);
   });
 
-  it('pages with from/size through every regular class exactly once', async () => {
-    const regular = [...double.state.classes.values()].filter((r) => !r.modelling).map((r) => r.code).sort();
+  it('returns each class once, in its current version, unless every version is asked for', async () => {
+    const current = [...double.state.classes.values()].filter((r) => !r.modelling && r.versions.some((v) => v.releases.includes('DYNAMIC')));
+    const latestOnly = await call(bastion, 'etim_search_classes', { size: 100 });
+    expect(latestOnly.isError, latestOnly.text).toBeFalsy();
+    expect(latestOnly.structured.classes.map((c: { code: string; version: number }) => `${c.code} v${c.version}`)).toEqual(
+      current.map((r) => `${r.code} v${r.versions.find((v) => v.releases.includes('DYNAMIC'))!.version}`),
+    );
+    expect(new Set(latestOnly.structured.classes.map((c: { code: string }) => c.code)).size).toBe(latestOnly.structured.classes.length);
+    expect(lastBody(double, '/Class/Search')).toMatchObject({ filters: [{ code: 'Release', values: ['DYNAMIC'] }] });
+    const every = await call(bastion, 'etim_search_classes', { size: 100, versions: 'all' });
+    const versions = [...double.state.classes.values()].filter((r) => !r.modelling).flatMap((r) => r.versions.map((v) => `${r.code} v${v.version}`));
+    expect(every.structured.total).toBe(versions.length);
+    expect(every.structured.classes.map((c: { code: string; version: number }) => `${c.code} v${c.version}`)).toEqual(versions);
+    expect(lastBody(double, '/Class/Search')).not.toHaveProperty('filters');
+  });
+
+  it('pages with from/size through every current regular class exactly once', async () => {
+    const regular = [...double.state.classes.values()].filter((r) => !r.modelling && r.versions.some((v) => v.releases.includes('DYNAMIC'))).map((r) => r.code).sort();
     const seen: string[] = [];
     let from: number | undefined = 0;
     let pages = 0;
@@ -213,6 +232,19 @@ describe('etim_search_classes', () => {
     const codes = result.structured.classes.map((c: { code: string }) => c.code);
     expect(codes).toContain(ETIM_CODES.classes.ledLamp);
     for (const hit of result.structured.classes) expect(hit.description).toBe(latest(hit.code).descriptions['de-DE']);
+  });
+
+  it('accepts a language code in any case and sends it in the documented case', async () => {
+    for (const [given, sent] of [['DE-de', 'de-DE'], ['en', 'EN'], ['NL-NL', 'nl-NL']] as const) {
+      const result = await call(bastion, 'etim_search_classes', { text: 'EC990001', language: given });
+      expect(result.isError, result.text).toBeFalsy();
+      expect(lastBody(double, '/Class/Search').languagecode).toBe(sent);
+      // A class no other test reads through Class/Details, so that the response cache cannot mix the two up.
+      const details = await call(bastion, 'etim_get_class', { code: 'ec990008', language: given, features: 'none' });
+      expect(details.isError, details.text).toBeFalsy();
+      expect(lastBody(double, '/Class/Details').languagecode).toBe(sent);
+      expect(details.structured.description).toBe(latest('EC990008').descriptions[sent]);
+    }
   });
 
   it('accepts the last window ETIM allows (from 19000, size 100) and sends it unchanged', async () => {

@@ -255,6 +255,7 @@ describe('ETIM double: API', () => {
   const get = (path: string) => call(etim, 'GET', path, undefined, token);
   const search = (path: string, extra: Record<string, unknown> = {}) => post(path, { languagecode: 'EN', from: 0, size: 1000, ...extra });
   const codes = (hits: Array<{ code: string }>) => hits.map((hit) => hit.code);
+  const unique = (list: string[]) => [...new Set(list)];
 
   beforeAll(async () => {
     etim = await startEtimDouble();
@@ -319,7 +320,8 @@ describe('ETIM double: API', () => {
       expect(window.body.errors.size).toContain('From + size must be less than or equal to 20000.');
       const edge = await search('/Class/Search', { from: 19000, size: 1000 });
       expect(edge.status).toBe(200);
-      expect(edge.body).toEqual({ total: 9, classes: [] });
+      // Unfiltered, every version of every class counts (the real API: 21,538 hits for about 5,600 classes).
+      expect(edge.body).toEqual({ total: 14, classes: [] });
       const missing = await post('/Class/Search', { languagecode: 'EN' });
       expect(missing.status).toBe(400);
       expect(Object.keys(missing.body.errors).sort()).toEqual(['from', 'size']);
@@ -328,12 +330,11 @@ describe('ETIM double: API', () => {
 
     it('returns minimal class hits unless descriptions are included', async () => {
       const minimal = await search('/Class/Search', { searchString: 'EC990001' });
-      expect(minimal.body).toEqual({
-        total: 1,
-        classes: [{ code: 'EC990001', version: 3, status: 5, mutationDate: '2023-12-15T08:30:00', modelling: false }],
-      });
+      expect(minimal.body.total).toBe(3);
+      expect(minimal.body.classes.map((hit: { version: number }) => hit.version)).toEqual([1, 2, 3]);
+      expect(minimal.body.classes[2]).toEqual({ code: 'EC990001', version: 3, status: 5, mutationDate: '2023-12-15T08:30:00', modelling: false });
       const described = await search('/Class/Search', { languagecode: 'de-DE', searchString: 'EC990001', include: { descriptions: true } });
-      expect(described.body.classes[0]).toMatchObject({ code: 'EC990001', description: 'LED-Lampe', descriptionEn: 'LED lamp', synonyms: ['LED-Leuchtmittel'] });
+      expect(described.body.classes[2]).toMatchObject({ code: 'EC990001', description: 'LED-Lampe', descriptionEn: 'LED lamp', synonyms: ['LED-Leuchtmittel'] });
       const features = await search('/Feature/Search', { searchString: 'EF990001' });
       expect(features.body.features).toEqual([{ code: 'EF990001', type: 'A', deprecated: false }]);
       const groups = await search('/Group/Search', { size: 2 });
@@ -341,12 +342,12 @@ describe('ETIM double: API', () => {
     });
 
     it('matches searchString against code, description and synonyms, case-insensitively, in the request language', async () => {
-      expect(codes((await search('/Class/Search', { searchString: 'led LAMP' })).body.classes)).toEqual(['EC990001']);
-      expect(codes((await search('/Class/Search', { searchString: 'ec99000' })).body.classes)).toHaveLength(8);
+      expect(unique(codes((await search('/Class/Search', { searchString: 'led LAMP' })).body.classes))).toEqual(['EC990001']);
+      expect(unique(codes((await search('/Class/Search', { searchString: 'ec99000', size: 100 })).body.classes))).toHaveLength(8);
       expect(codes((await search('/Class/Search', { searchString: 'zip tie' })).body.classes)).toEqual(['EC990002']);
       expect((await search('/Class/Search', { languagecode: 'nl-NL', searchString: 'schakelkast' })).body.total).toBe(1);
       expect((await search('/Class/Search', { searchString: 'schakelkast' })).body.total).toBe(0);
-      expect((await search('/Class/Search', { searchString: '' })).body.total).toBe(9);
+      expect((await search('/Class/Search', { searchString: '' })).body.total).toBe(14);
       expect((await search('/Unit/Search', { searchString: 'mm' })).body.units).toEqual([{ code: 'EU990001', deprecated: false }]);
     });
 
@@ -357,10 +358,10 @@ describe('ETIM double: API', () => {
     });
 
     it('honours the modelling tri-state on classes', async () => {
-      expect((await search('/Class/Search')).body.total).toBe(9);
+      expect((await search('/Class/Search')).body.total).toBe(14);
       expect(codes((await search('/Class/Search', { modelling: true })).body.classes)).toEqual(['MC990001']);
       const regular = await search('/Class/Search', { modelling: false });
-      expect(regular.body.total).toBe(8);
+      expect(regular.body.total).toBe(13);
       expect(regular.body.classes.every((hit: { modelling: boolean }) => !hit.modelling)).toBe(true);
     });
 
@@ -381,7 +382,7 @@ describe('ETIM double: API', () => {
 
     it('filters classes: AND across filters, OR within values, codes in any case', async () => {
       const group = await search('/Class/Search', { filters: [{ code: 'Group', values: ['EG990001'] }] });
-      expect(codes(group.body.classes)).toEqual(['EC990001', 'EC990005', 'EC990007', 'MC990001']);
+      expect(unique(codes(group.body.classes))).toEqual(['EC990001', 'EC990005', 'EC990007', 'MC990001']);
       const release = await search('/Class/Search', { filters: [{ code: 'release', values: ['ETIM-9.0'] }] });
       expect(release.body.classes.map((hit: { code: string; version: number }) => `${hit.code}v${hit.version}`)).toEqual(['EC990001v2', 'EC990002v1', 'EC990003v1', 'EC990005v1']);
       const both = await search('/Class/Search', {
@@ -391,8 +392,8 @@ describe('ETIM double: API', () => {
         ],
       });
       expect(codes(both.body.classes)).toEqual(['EC990001', 'EC990003', 'EC990005']);
-      expect(codes((await search('/Class/Search', { filters: [{ code: 'Feature', values: ['EF990017'] }] })).body.classes)).toEqual(['EC990005']);
-      expect(codes((await search('/Class/Search', { filters: [{ code: 'Value', values: ['EV990004', 'EV990011'] }] })).body.classes)).toEqual(['EC990003', 'EC990004']);
+      expect(unique(codes((await search('/Class/Search', { filters: [{ code: 'Feature', values: ['EF990017'] }] })).body.classes))).toEqual(['EC990005']);
+      expect(unique(codes((await search('/Class/Search', { filters: [{ code: 'Value', values: ['EV990004', 'EV990011'] }] })).body.classes))).toEqual(['EC990001', 'EC990003', 'EC990004']);
       expect(codes((await search('/Class/Search', { filters: [{ code: 'Class', values: ['EC990002', 'MC990001'] }] })).body.classes)).toEqual(['EC990002', 'MC990001']);
       const unknown = await search('/Class/Search', { filters: [{ code: 'Colour', values: ['x'] }] });
       expect(unknown.status).toBe(400);

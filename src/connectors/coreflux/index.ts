@@ -9,8 +9,8 @@ import { isLoopbackHost } from '../../core/egress.js';
 import { UpstreamError } from '../../core/errors.js';
 import { HttpClient } from '../../core/http.js';
 import { Scope } from '../../core/policy.js';
-import type { Secret } from '../../core/secrets.js';
-import { CommandChannel } from './channel.js';
+import { CommandChannel, REQUEST_ID_MODES } from './channel.js';
+import type { CorefluxClient } from './client.js';
 import { MqttConnection } from './mqtt.js';
 import { RouteHosts } from './lot-check.js';
 import { TopicScope } from './topics.js';
@@ -31,6 +31,11 @@ export const COREFLUX_VARIABLES: VariableDoc[] = [
   { name: 'COREFLUX_ROUTE_HOSTS', description: 'Comma-separated host or host:port list LoT routes may make the broker connect to (bridges, databases, e-mail, HTTP, devices); routes naming any other host are refused', default: 'none' },
   { name: 'MQTT_COMMAND_TOPIC', description: 'Coreflux command topic (answers on <this>/Output)', default: '$SYS/Coreflux/Command' },
   { name: 'MQTT_COMMAND_TIMEOUT', description: 'Seconds to wait for a command\'s answer', default: '10' },
+  {
+    name: 'MQTT_COMMAND_REQUEST_ID',
+    description: 'auto: ask the broker once per connection whether it echoes -requestId and send none to one that does not; always; never (brokers that predate it)',
+    default: 'auto',
+  },
   { name: 'COREFLUX_COPILOT_URL', description: 'Base URL of the Coreflux Copilot (chat completions at /api/v1/chat/completions)' },
   { name: 'DO_AGENT_API_KEY', description: 'Copilot API key; or DO_AGENT_API_KEY_FILE', secret: true },
   { name: 'LOT_VERIFIER_API_URL', description: 'LoT verifier endpoint', default: 'http://localhost:8000/validate/code' },
@@ -55,20 +60,10 @@ const SettingsSchema = z.object({
   COREFLUX_ROUTE_HOSTS: listSetting.default([]),
   MQTT_COMMAND_TOPIC: z.string().min(1).max(256).default('$SYS/Coreflux/Command'),
   MQTT_COMMAND_TIMEOUT: z.coerce.number().min(1).max(120).default(10),
+  MQTT_COMMAND_REQUEST_ID: z.enum(REQUEST_ID_MODES).default('auto'),
   COREFLUX_COPILOT_URL: z.string().url().optional(),
   LOT_VERIFIER_API_URL: z.string().url().default('http://localhost:8000/validate/code'),
 });
-
-/** What the tools use: the connection, the command channel, the topic scope and the two HTTP services. */
-export interface CorefluxClient {
-  mqtt: MqttConnection;
-  channel: CommandChannel;
-  topics: TopicScope;
-  /** Hosts LoT routes may make the broker connect to (COREFLUX_ROUTE_HOSTS). */
-  routeHosts: RouteHosts;
-  copilot?: { http: HttpClient; key?: Secret };
-  verifier: { http: HttpClient; path: string };
-}
 
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
@@ -92,7 +87,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const verifierUrl = new URL(settings.LOT_VERIFIER_API_URL);
   const client: CorefluxClient = {
     mqtt,
-    channel: new CommandChannel(mqtt, settings.MQTT_COMMAND_TOPIC, settings.MQTT_COMMAND_TIMEOUT * 1000),
+    channel: new CommandChannel(mqtt, settings.MQTT_COMMAND_TOPIC, settings.MQTT_COMMAND_TIMEOUT * 1000, settings.MQTT_COMMAND_REQUEST_ID),
     topics: new TopicScope(settings.MQTT_TOPICS),
     routeHosts: new RouteHosts(settings.COREFLUX_ROUTE_HOSTS),
     copilot: settings.COREFLUX_COPILOT_URL

@@ -85,6 +85,8 @@ export class MqttConnection {
   /** One broker subscription per filter, shared by its listeners; `id` is its MQTT 5 subscription identifier. */
   private readonly subscriptions = new Map<string, { id: number; count: number; subscribed: Promise<void> }>();
   private nextSubscriptionId = 1;
+  /** Counts successful connections: what was learnt about the broker holds for one connection only. */
+  private connectCount = 0;
   private readonly tlsMaterial: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
   private readonly lookup: LookupFunction;
 
@@ -129,6 +131,7 @@ export class MqttConnection {
     } as IClientOptions);
     this.client = client;
     client.on('connect', () => {
+      this.connectCount += 1;
       this.setState('connected');
       this.lastError = undefined;
       this.backoffMs = 1_000;
@@ -197,6 +200,11 @@ export class MqttConnection {
       this.state = state;
       this.stateSince = Date.now();
     }
+  }
+
+  /** Which connection this is (1 for the first); changes on every reconnection. */
+  get connectionNumber(): number {
+    return this.connectCount;
   }
 
   status() {

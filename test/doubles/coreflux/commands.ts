@@ -69,10 +69,11 @@ export interface CommandEffects {
 const REQUEST_ID = /(?:^|\s)(?:-requestId|--request-id)\s+(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"']\S*))\s*$/;
 const TOKEN = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
 
-export function parseCommand(payload: string): ParsedCommand {
+/** With `requestId: false` (a broker that predates it) a trailing `-requestId x` stays part of the arguments. */
+export function parseCommand(payload: string, options: { requestId?: boolean } = {}): ParsedCommand {
   let body = payload.trim();
   let requestId: string | undefined;
-  const match = REQUEST_ID.exec(body);
+  const match = options.requestId === false ? null : REQUEST_ID.exec(body);
   if (match) {
     requestId = match[1] !== undefined ? unescapeQuoted(match[1]) : (match[2] ?? match[3]);
     body = body.slice(0, match.index).trimEnd();

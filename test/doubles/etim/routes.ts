@@ -1,7 +1,7 @@
 // The 19 ETIM API v2 endpoints the double serves: 16 POSTs with JSON bodies and three Misc GETs.
 // Search: `total` counts every match, hits are sorted by code (then version) and sliced by from/size.
-// Class search returns the latest version of each class, or with a Release filter the versions valid in
-// those releases; filters combine with AND across filter codes and OR within one filter's values.
+// Class search returns every version of every class, as the real API does (21,538 hits against about 5,600 classes
+// unfiltered), or with a Release filter the versions valid in those releases (DYNAMIC: the current ones); filters combine with AND across filter codes and OR within one filter's values.
 import { findVersion, latestVersion, versionInRelease, type ClassRecord, type ClassVersionRecord, type EtimState, type Texts } from './model.js';
 import { parseDetails, parseSearch, resolveLanguage, type Input, type SearchInput } from './input.js';
 import { notFound, type Answer } from './problems.js';
@@ -47,7 +47,7 @@ function searchClasses({ state, body, path }: ApiContext): Answer {
   const hits: Array<{ record: ClassRecord; version: ClassVersionRecord }> = [];
   for (const record of [...state.classes.values()].sort(byCode)) {
     if (search.modelling !== undefined && record.modelling !== search.modelling) continue;
-    const versions = releases ? record.versions.filter((version) => version.releases.some((name) => releases.has(name.toUpperCase()))) : [latestVersion(record)];
+    const versions = releases ? record.versions.filter((version) => version.releases.some((name) => releases.has(name.toUpperCase()))) : record.versions;
     for (const version of versions) {
       if (!allows(search, 'group', version.group)) continue;
       if (!allows(search, 'class', record.code)) continue;

@@ -13,7 +13,7 @@ const capital = (kind: Kind) => kind[0]!.toUpperCase() + kind.slice(1);
 const answerOutput = z.object({
   success: z.boolean(),
   message: z.string(),
-  request_id: z.string(),
+  request_id: z.string().optional().describe('the -requestId sent; absent when the broker predates it'),
   entity: z.string().optional(),
   data: z.unknown().optional(),
   plain_text: z.boolean().optional(),

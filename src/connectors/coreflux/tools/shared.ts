@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { redactBytes } from '../../../core/redact.js';
 import { defineTool, type ObjectSchema, type ToolContext, type ToolDefinition } from '../../../core/tool.js';
 import { page } from '../../../core/untrusted.js';
-import type { CorefluxClient } from '../index.js';
+import type { CorefluxClient } from '../client.js';
 
 export type CorefluxContext = ToolContext<CorefluxClient>;
 

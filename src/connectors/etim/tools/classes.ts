@@ -108,7 +108,7 @@ export const searchClasses = etimTool({
   name: 'etim_search_classes',
   title: 'Search ETIM classes',
   description:
-    'Find ETIM product classes by code, description or synonym, with optional filters; features: etim_get_class.',
+    'Find ETIM product classes by code, description or synonym, with optional filters; the current version of each class unless versions is "all"; features: etim_get_class.',
   inputSchema: z.object({
     text: searchTextSchema,
     language: languageSchema,
@@ -117,15 +117,19 @@ export const searchClasses = etimTool({
     features: z.array(codeSchema('feature')).max(20).default([]),
     values: z.array(codeSchema('value')).max(20).default([]),
     modelling: z.enum(['regular', 'modelling', 'both']).default('regular').describe('regular: EC classes; modelling: MC (BIM)'),
+    versions: z.enum(['latest', 'all']).default('latest').describe('latest: the current version of each class; all: every version (ETIM keeps them all)'),
     from: fromSchema,
     size: sizeSchema,
   }),
   outputSchema: z.object({ total: z.number(), from: z.number(), classes: z.array(classSummary), next_from: z.number().optional() }),
   annotations: readOnly,
   handler: async (input, ctx) => {
+    // Unfiltered, ETIM returns every version of every class (about four per class, mostly old ones). The DYNAMIC
+    // release holds the current version of each class, so it stands in for "latest" unless releases were named.
+    const releases = input.releases.length || input.versions === 'all' ? input.releases : ['DYNAMIC'];
     const filters = (
       [
-        ['Release', input.releases],
+        ['Release', releases],
         ['Group', input.groups],
         ['Feature', input.features],
         ['Value', input.values],

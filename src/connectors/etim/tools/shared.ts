@@ -67,7 +67,13 @@ export const sizeSchema = z.number().int().min(1).max(100).default(20);
 export const readOnly = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true } as const;
 
 export function language(ctx: EtimContext, given: string | undefined): string {
-  return given ?? ctx.client.defaultLanguage;
+  return documentedLanguage(given ?? ctx.client.defaultLanguage);
+}
+
+/** Language codes in the case ETIM documents them (EN, de-DE, nl-BE), whatever case they were given in. */
+export function documentedLanguage(code: string): string {
+  const [primary, region] = code.split('-');
+  return region === undefined ? primary!.toUpperCase() : `${primary!.toLowerCase()}-${region.toUpperCase()}`;
 }
 
 /** The paging note every search returns: where the next page starts, or nothing when this is the last. */
