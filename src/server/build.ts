@@ -100,9 +100,57 @@ async function readResource(
   }
 }
 
+/** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason. */
+function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }> {
+  const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }>();
+  for (const connector of options.connectors) {
+    for (const tool of connector.module.tools) {
+      const reason = options.policy.refusal(tool) ?? options.callerRefusal?.(tool, connector.runtime.name);
+      if (reason) hidden.set(tool.name, { tool, connector, reason });
+    }
+  }
+  return hidden;
+}
+
+type RawHandler = (request: { params?: { name?: unknown; arguments?: unknown } }, ctx: ServerContext) => Promise<unknown>;
+
+/**
+ * A hidden tool is not registered, so the SDK answers a call of it "Tool … not found" before any handler of
+ * Bastion's runs. Such a call (a read-only caller probing for write tools, say) is still recorded as `denied`:
+ * this wraps the SDK's tools/call handler, records the call, and lets the SDK answer as it would.
+ */
+function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hiddenTools>, options: PipelineOptions): void {
+  if (!hidden.size) return;
+  // The SDK offers no hook for calls of unregistered tools; its handler table is the one place to see them.
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const sdkHandler = handlers?.get('tools/call');
+  if (!handlers || !sdkHandler) throw new Error('The MCP SDK no longer keeps its tools/call handler where Bastion audits calls of hidden tools.');
+  handlers.set('tools/call', (request, ctx) => {
+    const name = request.params?.name;
+    const entry = typeof name === 'string' ? hidden.get(name) : undefined;
+    if (entry) {
+      const { tool, connector, reason } = entry;
+      options.onToolCall?.(tool.name, connector.runtime.name, 'denied', 0);
+      options.audit.record({
+        type: 'tool_call',
+        tool: tool.name,
+        connector: connector.runtime.name,
+        caller: ctx.http?.authInfo?.clientId ?? options.caller,
+        outcome: 'denied',
+        duration_ms: 0,
+        args: request.params?.arguments ?? {},
+        credential: connector.runtime.credential?.fingerprint,
+        error: `${reason} (not listed for this caller; answered as an unknown tool)`,
+      });
+    }
+    return sdkHandler(request, ctx);
+  });
+}
+
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Listed schemas are converted once here: over HTTP the factory runs for every request.
   const tools = enabledTools(options).map((entry) => ({ ...entry, listedInput: listedInputSchema(entry.tool.inputSchema, options.toolSchemas) }));
+  const hidden = hiddenTools(options);
   const full = options.toolSchemas === 'full';
   // Resources pass the same policy as tools: a hidden one is not registered, so it is neither listed nor readable
   // (the SDK answers "Resource not found", as for a resource that does not exist).
@@ -129,6 +177,7 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
         (input: unknown, ctx: ServerContext) => runTool(tool, connector, input as Record<string, unknown>, ctx, options, server),
       );
     }
+    auditHiddenToolCalls(server, hidden, options);
     return server;
   };
 }
