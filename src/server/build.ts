@@ -1,5 +1,6 @@
 // Builds the MCP server from the enabled connectors, wrapping every tool in the pipeline:
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
+import { randomBytes } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditSink } from '../core/audit.js';
@@ -192,19 +193,22 @@ async function runTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   const { runtime } = connector;
+  // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
+  const caller = sdkContext.http?.authInfo?.clientId ?? options.caller;
+  let callId: string | undefined;
   const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void => {
     options.onToolCall?.(tool.name, runtime.name, outcome, (performance.now() - started) / 1000);
     options.audit.record({
       type: 'tool_call',
       tool: tool.name,
       connector: runtime.name,
-      // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
-      caller: sdkContext.http?.authInfo?.clientId ?? options.caller,
+      caller,
       outcome,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       args: input,
       credential: runtime.credential?.fingerprint,
       ...(error ? { error } : {}),
+      ...(callId ? { call_id: callId } : {}),
     });
   };
 
@@ -218,6 +222,13 @@ async function runTool(
       if (confirmation === 'declined') throw new PolicyError(`${tool.name} was not confirmed at the client, so it did not run and nothing changed.`);
       // The question goes out first; the call is audited once it has been answered.
       if (confirmation !== 'run') return confirmation;
+    }
+    if (!tool.annotations.readOnlyHint) {
+      // A change is recorded before it runs, so that one cut short (the process killed) still leaves a trace.
+      callId = randomBytes(8).toString('hex');
+      options.audit.record({ type: 'tool_attempt', call_id: callId, tool: tool.name, connector: runtime.name, caller, args: input, credential: runtime.credential?.fingerprint });
+      // Fail closed: a change that cannot be recorded does not run. Reads go on (they change nothing).
+      if (!options.audit.healthy) throw new PolicyError(auditUnwritable(tool.name, options.audit.problem));
     }
     const progressToken = sdkContext.mcpReq._meta?.progressToken;
     const ctx: ToolContext<unknown> = {
@@ -246,6 +257,14 @@ async function runTool(
     audit(error instanceof PolicyError ? 'denied' : 'error', message);
     return { content: [{ type: 'text', text: message }], isError: true };
   }
+}
+
+/** Why a change is refused while the audit log cannot be written, and what the operator does about it. */
+function auditUnwritable(toolName: string, problem: string | undefined): string {
+  return (
+    `${toolName} did not run, and nothing changed: Bastion's audit log cannot be written (${problem ?? 'error'}), and Bastion makes no change it cannot record. ` +
+    'Read tools still work. Ask the operator to free space on the audit log\'s disk or fix its permissions (the server log names the file); changes work again as soon as it can be written.'
+  );
 }
 
 /** A readable, redacted message for the model. Unexpected errors are logged with detail and reported without it. */
