@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
-import type { AuditSink } from '../core/audit.js';
+import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
-import { isUserFacing, PolicyError } from '../core/errors.js';
+import { isUserFacing, PolicyError, UpstreamError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PolicyTool, ToolPolicy } from '../core/policy.js';
 import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
@@ -37,7 +37,7 @@ export interface PipelineOptions {
   /** Ask the person at the client before a destructive tool runs, where the client can ask (BASTION_CONFIRM_DESTRUCTIVE). */
   confirmDestructive: boolean;
   /** Called after every tool call, for metrics. */
-  onToolCall?: (tool: string, connector: string, outcome: 'ok' | 'error' | 'denied', seconds: number) => void;
+  onToolCall?: (tool: string, connector: string, outcome: AuditOutcome, seconds: number) => void;
 }
 
 const INSTRUCTIONS =
@@ -196,7 +196,7 @@ async function runTool(
   // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
   const caller = sdkContext.http?.authInfo?.clientId ?? options.caller;
   let callId: string | undefined;
-  const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void => {
+  const audit = (outcome: AuditOutcome, error?: string): void => {
     options.onToolCall?.(tool.name, runtime.name, outcome, (performance.now() - started) / 1000);
     options.audit.record({
       type: 'tool_call',
@@ -254,7 +254,9 @@ async function runTool(
     return { content: [{ type: 'text', text }], structuredContent: redactDeep(output) };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
-    audit(error instanceof PolicyError ? 'denied' : 'error', message);
+    // A change cut after it was sent (a timeout, a cancellation, a failing gateway) may or may not have been applied.
+    const unknown = error instanceof UpstreamError && error.maybeApplied;
+    audit(error instanceof PolicyError ? 'denied' : unknown ? 'unknown' : 'error', message);
     return { content: [{ type: 'text', text: message }], isError: true };
   }
 }
