@@ -1,15 +1,17 @@
 // Append-only JSON-lines audit log. Each record carries the hash of the one before it,
 // so an edited, removed or reordered line breaks the chain and `bastion audit verify` finds it.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import { FileLock } from './file-lock.js';
+import { silentLogger, type Logger } from './logger.js';
 import { redactDeep } from './redact.js';
 import { safeSlice } from './untrusted.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type AuditOutcome = 'ok' | 'error' | 'denied';
+/** `unknown`: a change failed after it may have reached the upstream system, so whether it was applied is not known. */
+export type AuditOutcome = 'ok' | 'error' | 'denied' | 'unknown';
 
 export interface ToolCallEvent {
   type: 'tool_call';
@@ -21,6 +23,23 @@ export interface ToolCallEvent {
   args: unknown;
   credential?: string;
   error?: string;
+  /** For a tool that changes data: the id of its `tool_attempt` record. */
+  call_id?: string;
+}
+
+/**
+ * Written before a tool that changes data runs, so that a call cut short (the process killed, say) still leaves a
+ * trace; its `tool_call` record follows with the same `call_id` and the outcome. An attempt without one means the
+ * outcome is unknown.
+ */
+export interface ToolAttemptEvent {
+  type: 'tool_attempt';
+  call_id: string;
+  tool: string;
+  connector: string;
+  caller: string;
+  args: unknown;
+  credential?: string;
 }
 
 export interface CredentialEvent {
@@ -47,14 +66,19 @@ export interface ResourceReadEvent {
   error?: string;
 }
 
-export type AuditEvent = ToolCallEvent | CredentialEvent | ResourceReadEvent;
+export type AuditEvent = ToolCallEvent | ToolAttemptEvent | CredentialEvent | ResourceReadEvent;
 
 export interface AuditSink {
+  /** Appends a record. Never throws: a record that cannot be written makes the sink unhealthy (and is logged once). */
   record(event: AuditEvent): void;
+  /** False while records cannot be written; changes are refused then, and an HTTP instance reports itself unready. */
+  readonly healthy: boolean;
+  /** Why records cannot be written (e.g. "ENOSPC"), while unhealthy. */
+  readonly problem?: string;
 }
 
 /** Records nothing: used when no audit log is configured. */
-export const noAudit: AuditSink = { record: () => {} };
+export const noAudit: AuditSink = { record: () => {}, healthy: true };
 
 /** Longest string kept in a record: arguments such as file contents or wiki text are cut, not stored whole. */
 const MAX_FIELD_CHARS = 1000;
@@ -106,6 +130,10 @@ const RECORD_START = /^\{"seq":\d+,"time":"/;
 export interface AuditLogOptions {
   /** The setting that named the file, for error messages (BASTION_AUDIT_LOG or its alias). */
   setting?: string;
+  /** Told once when records cannot be written, and once when they can again. */
+  logger?: Logger;
+  /** The write function (tests pass one that fails like a full disk). */
+  write?: (fd: number, buffer: Buffer, offset: number, length: number) => number;
 }
 
 /**
@@ -120,36 +148,87 @@ export class AuditLog implements AuditSink {
   private knownSize = -1;
   private readonly fd: number;
   private readonly lock: FileLock;
+  private readonly setting: string;
+  private readonly logger: Logger;
+  private readonly write: NonNullable<AuditLogOptions['write']>;
+  /** Set while records cannot be written: the error code, and how many records were lost since. */
+  private failure?: { code: string; lost: number };
 
   constructor(
     readonly path: string,
     options: AuditLogOptions = {},
   ) {
-    const setting = options.setting ?? 'BASTION_AUDIT_LOG';
-    this.fd = openAuditFile(path, setting);
+    this.setting = options.setting ?? 'BASTION_AUDIT_LOG';
+    this.logger = options.logger ?? silentLogger;
+    this.write = options.write ?? ((fd, buffer, offset, length) => writeSync(fd, buffer, offset, length));
+    this.fd = openAuditFile(path, this.setting);
     this.lock = new FileLock(path);
     // A damaged end stops start-up, not the first tool call.
     this.catchUp();
   }
 
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  get problem(): string | undefined {
+    return this.failure?.code;
+  }
+
   record(event: AuditEvent): void {
     // Arguments are stored scrubbed and cut; their digest, taken of the full arguments, lets an investigator who
     // holds what was sent prove it is what ran.
-    const digest = event.type === 'tool_call' ? { args_sha256: argumentsDigest(event.args) } : {};
+    const digest = event.type === 'tool_call' || event.type === 'tool_attempt' ? { args_sha256: argumentsDigest(event.args) } : {};
     const entry = { time: new Date().toISOString(), ...shorten(redactDeep(event)), ...digest };
-    this.lock.hold(() => {
-      const size = this.catchUp();
-      this.seq += 1;
-      const text = JSON.stringify({ seq: this.seq, ...entry, prev: this.lastHash });
-      const hash = hashOf(text);
-      // Synchronous append: records stay in call order and survive a crash right after the call.
-      // The line is the hashed text with `hash` added as its last field, which is what recordBody() takes off again.
-      const line = `${text.slice(0, -1)},"hash":"${hash}"}\n`;
-      writeSync(this.fd, line);
-      this.lastHash = hash;
-      // In append mode the line landed at the end, which under the lock was `size`.
-      this.knownSize = size + Buffer.byteLength(line);
-    });
+    try {
+      this.lock.hold(() => this.append(entry));
+    } catch (error) {
+      // The next append reads the chain's end from the file again, whatever this one changed in memory.
+      this.knownSize = -1;
+      this.failed(error);
+      return;
+    }
+    if (this.failure) {
+      this.logger.warn({ audit_log: this.path, lost_records: this.failure.lost }, 'audit log can be written again; the records counted as lost were not written');
+      this.failure = undefined;
+    }
+  }
+
+  private append(entry: Record<string, unknown>): void {
+    const size = this.catchUp();
+    const seq = this.seq + 1;
+    const text = JSON.stringify({ seq, ...entry, prev: this.lastHash });
+    const hash = hashOf(text);
+    // Synchronous append: records stay in call order and survive a crash right after the call.
+    // The line is the hashed text with `hash` added as its last field, which is what recordBody() takes off again.
+    const line = Buffer.from(`${text.slice(0, -1)},"hash":"${hash}"}\n`);
+    let written = 0;
+    try {
+      // A write may take only part of the line (a nearly full disk): the rest follows, or the error below.
+      while (written < line.length) written += this.write(this.fd, line, written, line.length - written);
+    } catch (error) {
+      // Never a torn record: cut back to the end of the last complete one, which under the lock was `size`.
+      if (written > 0) ftruncateSync(this.fd, size);
+      throw error;
+    }
+    this.seq = seq;
+    this.lastHash = hash;
+    // In append mode the line landed at the end, which under the lock was `size`.
+    this.knownSize = size + line.length;
+  }
+
+  /** Logs the first failure of a run of them (not one line per record) and counts the records lost. */
+  private failed(error: unknown): void {
+    if (this.failure) {
+      this.failure.lost += 1;
+      return;
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    this.failure = { code, lost: 1 };
+    this.logger.error(
+      { audit_log: this.path, code, err: error },
+      `the audit log cannot be written (${code}): tools that change data are refused until it can, reads go on unrecorded. Free space on its disk or fix its permissions (${this.setting}); the server log says when it works again`,
+    );
   }
 
   /** Takes the chain's end from the file when another process appended since this one last did. */

@@ -46,6 +46,11 @@ export class UpstreamError extends Error {
   ) {
     super(message);
   }
+
+  /** A change failed after it may have reached the server: whether it was applied is unknown. */
+  maybeApplied = false;
+  /** The system error code of a connection failure (ECONNREFUSED ...), when there is one. */
+  code?: string;
 }
 
 /** Errors whose message is meant for the user (everything else is reported as an internal error). */

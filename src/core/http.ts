@@ -61,8 +61,14 @@ export interface RequestOptions {
   body?: Buffer | string;
   contentType?: string;
   signal?: AbortSignal;
-  /** Mark a POST/PATCH as safe to repeat; GET/HEAD/PUT/DELETE are retried by default. */
+  /**
+   * Whether sending this request twice has the same effect as sending it once, so that a failure after it may have
+   * reached the server can be retried. Default: GET, HEAD, PUT and DELETE yes; POST and PATCH no. A PUT that adds
+   * something (a note, attachments) says false; a POST that only reads says true.
+   */
   idempotent?: boolean;
+  /** For a change that is not repeated: how to check whether it was applied ("look at the issue's history"). */
+  howToCheck?: string;
   headers?: Record<string, string>;
 }
 
@@ -74,6 +80,9 @@ export interface HttpResponse {
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+const READ_METHODS = new Set(['GET', 'HEAD']);
+/** Failures to connect at all: nothing was sent, so any request may be tried again. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT']);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
@@ -198,10 +207,15 @@ export class HttpClient {
     return url;
   }
 
-  /** Sends a request and returns the response (2xx only; everything else becomes an UpstreamError). */
+  /**
+   * Sends a request and returns the response (2xx only; everything else becomes an UpstreamError). A failure after a
+   * change may have reached the server is retried only when the request is idempotent; otherwise the error is marked
+   * `maybeApplied` and says so.
+   */
   async request(options: RequestOptions): Promise<HttpResponse> {
     const url = this.urlFor(options.path, options.query);
-    const retryable = SAFE_METHODS.has(options.method) || options.idempotent === true;
+    const idempotent = options.idempotent ?? SAFE_METHODS.has(options.method);
+    const changes = !READ_METHODS.has(options.method);
     const label = `${options.method} ${redact(url.pathname)}`;
     let renewedCredential = false;
     for (let attempt = 0; ; attempt += 1) {
@@ -212,12 +226,13 @@ export class HttpClient {
       } catch (error) {
         observe(this.options.service, options.method, 'error', started);
         const mapped = this.mapTransportError(error, options.signal, label);
-        if (retryable && mapped.kind === 'network' && attempt < this.options.maxRetries) {
+        const notSent = mapped.kind === 'egress' || (mapped.kind === 'network' && NOT_SENT_CODES.has(mapped.code ?? ''));
+        if ((idempotent || notSent) && mapped.kind === 'network' && attempt < this.options.maxRetries) {
           await this.backoff(attempt, undefined, options.signal, label, mapped.message);
           continue;
         }
-        // Cancelled and refused calls sent nothing; anything else may have reached the server.
-        if (!retryable && mapped.kind !== 'cancelled' && mapped.kind !== 'egress') mapped.message += notRepeated(options.method);
+        // A timeout, a cancellation or a dropped connection may come after the server received the change.
+        if (changes && !notSent && mapped.kind !== 'too_large') this.markUnsure(mapped, options, idempotent);
         throw mapped;
       }
       observe(this.options.service, options.method, response.status, started);
@@ -232,7 +247,8 @@ export class HttpClient {
         }
       }
       if (response.status >= 300 && response.status < 400) throw this.redirectError(response, label);
-      if (retryable && RETRYABLE_STATUS.has(response.status) && attempt < this.options.maxRetries) {
+      // A gateway's 502/503/504 may come after the server behind it applied the change: repeated only when harmless.
+      if (idempotent && RETRYABLE_STATUS.has(response.status) && attempt < this.options.maxRetries) {
         const retryAfter = parseRetryAfter(response.headers['retry-after']);
         if (retryAfter === undefined || retryAfter <= this.options.maxRetryAfterMs) {
           await this.backoff(attempt, retryAfter, options.signal, label, `status ${response.status}`);
@@ -241,9 +257,18 @@ export class HttpClient {
       }
       if (response.status === 401) this.options.onAuthFailure?.(label);
       const error = this.statusError(response, label);
-      if (!retryable && response.status >= 500) error.message += notRepeated(options.method);
+      if (changes && response.status >= 500) this.markUnsure(error, options, idempotent);
       throw error;
     }
+  }
+
+  /** Marks a failed change that may have reached the server, and tells the user what that means for them. */
+  private markUnsure(error: UpstreamError, options: RequestOptions, idempotent: boolean): void {
+    error.maybeApplied = true;
+    const check = options.howToCheck ? ` (${options.howToCheck})` : '';
+    error.message += idempotent
+      ? ` The ${options.method} may or may not have been applied; sending it again is safe.`
+      : ` The ${options.method} was not repeated automatically; it may or may not have been applied, so check${check} before trying again.`;
   }
 
   /** Sends a request and parses its JSON body (an empty body gives undefined). */
@@ -386,7 +411,9 @@ export class HttpClient {
       );
     }
     if (NETWORK_CODES.has(code)) {
-      return new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin} (${code}).`, 'network');
+      const unreachable = new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin} (${code}).`, 'network');
+      unreachable.code = code;
+      return unreachable;
     }
     return new UpstreamError(`The call to ${service} (${label}) failed: ${redact(err.message ?? String(error))}`, 'network');
   }
@@ -399,11 +426,6 @@ function observe(service: string, method: string, status: number | 'error', star
   } catch {
     // Ignored: observation is best effort.
   }
-}
-
-/** Said of a failed write that is not safe to repeat blindly. */
-function notRepeated(method: string): string {
-  return ` The ${method} was not repeated automatically; it may or may not have been applied, so check before trying again.`;
 }
 
 function parseBaseUrl(service: string, raw: string): URL {

@@ -3,7 +3,7 @@
 // never URLs, arguments or credentials, which would leak through the endpoint and explode cardinality.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-export type ToolOutcome = 'ok' | 'error' | 'denied';
+export type ToolOutcome = 'ok' | 'error' | 'denied' | 'unknown';
 
 /** Seconds, from 1 ms (a cached answer) to 30 s (the default upstream timeout). */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -22,7 +22,7 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.toolCalls = new Counter({
       name: 'bastion_tool_calls_total',
-      help: 'Tool calls by tool, connector and outcome (ok, error, denied).',
+      help: 'Tool calls by tool, connector and outcome (ok, error, denied, unknown: a change that may or may not have been applied).',
       labelNames: ['tool', 'connector', 'outcome'],
       registers,
     });

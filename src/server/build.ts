@@ -1,11 +1,12 @@
 // Builds the MCP server from the enabled connectors, wrapping every tool in the pipeline:
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
+import { randomBytes } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
-import type { AuditSink } from '../core/audit.js';
+import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
-import { isUserFacing, PolicyError } from '../core/errors.js';
+import { isUserFacing, PolicyError, UpstreamError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PolicyTool, ToolPolicy } from '../core/policy.js';
 import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
@@ -37,7 +38,7 @@ export interface PipelineOptions {
   /** Whether the person at the client confirms destructive tools, and what happens where the client cannot ask (BASTION_CONFIRM_DESTRUCTIVE). */
   confirmDestructive: ConfirmMode;
   /** Called after every tool call, for metrics. */
-  onToolCall?: (tool: string, connector: string, outcome: 'ok' | 'error' | 'denied', seconds: number) => void;
+  onToolCall?: (tool: string, connector: string, outcome: AuditOutcome, seconds: number) => void;
 }
 
 const INSTRUCTIONS =
@@ -101,9 +102,57 @@ async function readResource(
   }
 }
 
+/** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason. */
+function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }> {
+  const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }>();
+  for (const connector of options.connectors) {
+    for (const tool of connector.module.tools) {
+      const reason = options.policy.refusal(tool) ?? options.callerRefusal?.(tool, connector.runtime.name);
+      if (reason) hidden.set(tool.name, { tool, connector, reason });
+    }
+  }
+  return hidden;
+}
+
+type RawHandler = (request: { params?: { name?: unknown; arguments?: unknown } }, ctx: ServerContext) => Promise<unknown>;
+
+/**
+ * A hidden tool is not registered, so the SDK answers a call of it "Tool … not found" before any handler of
+ * Bastion's runs. Such a call (a read-only caller probing for write tools, say) is still recorded as `denied`:
+ * this wraps the SDK's tools/call handler, records the call, and lets the SDK answer as it would.
+ */
+function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hiddenTools>, options: PipelineOptions): void {
+  if (!hidden.size) return;
+  // The SDK offers no hook for calls of unregistered tools; its handler table is the one place to see them.
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RawHandler> })._requestHandlers;
+  const sdkHandler = handlers?.get('tools/call');
+  if (!handlers || !sdkHandler) throw new Error('The MCP SDK no longer keeps its tools/call handler where Bastion audits calls of hidden tools.');
+  handlers.set('tools/call', (request, ctx) => {
+    const name = request.params?.name;
+    const entry = typeof name === 'string' ? hidden.get(name) : undefined;
+    if (entry) {
+      const { tool, connector, reason } = entry;
+      options.onToolCall?.(tool.name, connector.runtime.name, 'denied', 0);
+      options.audit.record({
+        type: 'tool_call',
+        tool: tool.name,
+        connector: connector.runtime.name,
+        caller: ctx.http?.authInfo?.clientId ?? options.caller,
+        outcome: 'denied',
+        duration_ms: 0,
+        args: request.params?.arguments ?? {},
+        credential: connector.runtime.credential?.fingerprint,
+        error: `${reason} (not listed for this caller; answered as an unknown tool)`,
+      });
+    }
+    return sdkHandler(request, ctx);
+  });
+}
+
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Listed schemas are converted once here: over HTTP the factory runs for every request.
   const tools = enabledTools(options).map((entry) => ({ ...entry, listedInput: listedInputSchema(entry.tool.inputSchema, options.toolSchemas) }));
+  const hidden = hiddenTools(options);
   const full = options.toolSchemas === 'full';
   // Resources pass the same policy as tools: a hidden one is not registered, so it is neither listed nor readable
   // (the SDK answers "Resource not found", as for a resource that does not exist).
@@ -130,6 +179,7 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
         (input: unknown, ctx: ServerContext) => runTool(tool, connector, input as Record<string, unknown>, ctx, options, server),
       );
     }
+    auditHiddenToolCalls(server, hidden, options);
     return server;
   };
 }
@@ -144,19 +194,22 @@ async function runTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   const { runtime } = connector;
-  const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void => {
+  // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
+  const caller = sdkContext.http?.authInfo?.clientId ?? options.caller;
+  let callId: string | undefined;
+  const audit = (outcome: AuditOutcome, error?: string): void => {
     options.onToolCall?.(tool.name, runtime.name, outcome, (performance.now() - started) / 1000);
     options.audit.record({
       type: 'tool_call',
       tool: tool.name,
       connector: runtime.name,
-      // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
-      caller: sdkContext.http?.authInfo?.clientId ?? options.caller,
+      caller,
       outcome,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       args: input,
       credential: runtime.credential?.fingerprint,
       ...(error ? { error } : {}),
+      ...(callId ? { call_id: callId } : {}),
     });
   };
 
@@ -177,6 +230,13 @@ async function runTool(
       }
       // The question goes out first; the call is audited once it has been answered.
       if (confirmation !== 'run') return confirmation;
+    }
+    if (!tool.annotations.readOnlyHint) {
+      // A change is recorded before it runs, so that one cut short (the process killed) still leaves a trace.
+      callId = randomBytes(8).toString('hex');
+      options.audit.record({ type: 'tool_attempt', call_id: callId, tool: tool.name, connector: runtime.name, caller, args: input, credential: runtime.credential?.fingerprint });
+      // Fail closed: a change that cannot be recorded does not run. Reads go on (they change nothing).
+      if (!options.audit.healthy) throw new PolicyError(auditUnwritable(tool.name, options.audit.problem));
     }
     const progressToken = sdkContext.mcpReq._meta?.progressToken;
     const ctx: ToolContext<unknown> = {
@@ -202,9 +262,19 @@ async function runTool(
     return { content: [{ type: 'text', text }], structuredContent: redactDeep(output) };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
-    audit(error instanceof PolicyError ? 'denied' : 'error', message);
+    // A change cut after it was sent (a timeout, a cancellation, a failing gateway) may or may not have been applied.
+    const unknown = error instanceof UpstreamError && error.maybeApplied;
+    audit(error instanceof PolicyError ? 'denied' : unknown ? 'unknown' : 'error', message);
     return { content: [{ type: 'text', text: message }], isError: true };
   }
+}
+
+/** Why a change is refused while the audit log cannot be written, and what the operator does about it. */
+function auditUnwritable(toolName: string, problem: string | undefined): string {
+  return (
+    `${toolName} did not run, and nothing changed: Bastion's audit log cannot be written (${problem ?? 'error'}), and Bastion makes no change it cannot record. ` +
+    'Read tools still work. Ask the operator to free space on the audit log\'s disk or fix its permissions (the server log names the file); changes work again as soon as it can be written.'
+  );
 }
 
 /** A readable, redacted message for the model. Unexpected errors are logged with detail and reported without it. */

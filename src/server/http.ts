@@ -118,7 +118,10 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
   const readiness = readinessProbe(runtime.connectors.map((connector) => connector.runtime), { logger });
   const ready = async (): Promise<Response> => {
     const report = await readiness();
-    return json(report.ok ? 200 : 503, { status: report.ok ? 'ready' : 'not ready', connectors: report.connectors });
+    // While the audit log cannot be written, changes are refused: the instance is not ready to serve them.
+    const auditWritable = runtime.audit.healthy;
+    const ok = report.ok && auditWritable;
+    return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', connectors: report.connectors, ...(auditWritable ? {} : { audit_log: 'unwritable' }) });
   };
 
   let inFlight = 0;

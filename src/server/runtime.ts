@@ -90,7 +90,7 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   for (const weakening of weakeningsFromFiles(settings)) logger.warn(`${weakening.message}. Fix: ${weakening.fix}.`);
   const auditSetting = global.BASTION_AUDIT_LOG ? 'BASTION_AUDIT_LOG' : 'YOUTRACK_SECURITY_AUDIT_LOG';
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
-  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting }) : noAudit;
+  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting, logger }) : noAudit;
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;

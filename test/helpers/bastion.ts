@@ -14,6 +14,8 @@ export interface Bastion {
   stderr(): string;
   /** Everything the server wrote to stdout so far: the raw JSON-RPC stream. */
   stdout(): string;
+  /** The server process's id (to signal it), when Bastion runs as a child process over stdio. */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startBastion(options: StartOptions = {}): Promise<Bastion>
     client,
     stderr: () => stderr,
     stdout: () => transport.stdout,
+    pid: transport.pid ?? undefined,
     close: () => client.close(),
   };
 }

@@ -7,8 +7,11 @@ import type { AddressInfo } from 'node:net';
 export interface SeenRequest {
   method: string;
   path: string;
-  /** What the proxy did: forwarded to Redmine, answered itself with a status, or held it unanswered. */
-  outcome: 'forwarded' | 'held' | number;
+  /**
+   * What the proxy did: forwarded to Redmine, answered itself with a status, held it unanswered, or forwarded it and
+   * then answered a status of its own instead of Redmine's answer (a gateway failing after the upstream applied it).
+   */
+  outcome: 'forwarded' | 'held' | number | `forwarded, answered ${number}`;
   /** For a held request: Bastion closed it (gave up on the answer). */
   closed?: boolean;
 }
@@ -20,6 +23,8 @@ export interface FaultProxy {
   failNext(rule: { method: string; pathPrefix?: string; count: number; status: number; headers?: Record<string, string> }): void;
   /** Holds the next `count` requests with this method (and path prefix) unanswered until Bastion closes them. */
   holdNext(rule: { method: string; pathPrefix?: string; count: number }): void;
+  /** Forwards the next `count` matching requests to Redmine, waits for its answer, then answers `status` instead. */
+  forwardThenFail(rule: { method: string; pathPrefix?: string; count: number; status: number }): void;
   close(): Promise<void>;
 }
 
@@ -27,7 +32,7 @@ const HOLD = 0;
 
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
-  const rules: Array<{ method: string; pathPrefix: string; remaining: number; status: number; headers: Record<string, string> }> = [];
+  const rules: Array<{ method: string; pathPrefix: string; remaining: number; status: number; headers: Record<string, string>; afterForwarding?: boolean }> = [];
   const seen: SeenRequest[] = [];
   const server: Server = createServer((req, res) => {
     const method = req.method ?? 'GET';
@@ -39,6 +44,18 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       seen.push(seenRequest);
       req.resume();
       res.once('close', () => (seenRequest.closed = true));
+      return;
+    }
+    if (rule?.afterForwarding) {
+      rule.remaining -= 1;
+      seen.push({ method, path, outcome: `forwarded, answered ${rule.status}` });
+      const forward = request({ host: upstream.hostname, port: upstream.port, method, path, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+        // Redmine's answer is read to the end (the change is applied), then replaced by the failure.
+        answer.resume();
+        answer.once('end', () => res.writeHead(rule.status).end());
+      });
+      forward.on('error', () => res.writeHead(502).end());
+      req.pipe(forward);
       return;
     }
     if (rule) {
@@ -66,6 +83,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     seen,
     failNext: ({ method, pathPrefix = '/', count, status, headers = {} }) => {
       rules.push({ method, pathPrefix, remaining: count, status, headers });
+    },
+    forwardThenFail: ({ method, pathPrefix = '/', count, status }) => {
+      rules.push({ method, pathPrefix, remaining: count, status, headers: {}, afterForwarding: true });
     },
     holdNext: ({ method, pathPrefix = '/', count }) => {
       rules.push({ method, pathPrefix, remaining: count, status: HOLD, headers: {} });

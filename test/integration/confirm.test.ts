@@ -141,8 +141,8 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
   });
 
   it('audits a refused call as denied and a confirmed one as ok, once each', () => {
-    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string });
-    const deletes = records.filter((record) => record.tool === 'redmine_delete_issue').map((record) => record.outcome);
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; tool: string; outcome: string });
+    const deletes = records.filter((record) => record.type === 'tool_call' && record.tool === 'redmine_delete_issue').map((record) => record.outcome);
     expect(deletes).toEqual(['ok', 'denied', 'denied', 'denied']);
   });
 
@@ -379,8 +379,8 @@ describe.each(['v2 client', 'v1 SDK client'] as const)('over Streamable HTTP wit
   });
 
   it('audits the refusals as denied and the runs as ok, under the token\'s name', () => {
-    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string; caller: string });
-    const deletes = records.filter((record) => record.tool === 'redmine_delete_issue');
+    const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; tool: string; outcome: string; caller: string });
+    const deletes = records.filter((record) => record.type === 'tool_call' && record.tool === 'redmine_delete_issue');
     expect(deletes.map((record) => record.outcome)).toEqual(['ok', 'denied', 'denied', 'denied', 'ok']);
     expect(new Set(deletes.map((record) => record.caller))).toEqual(new Set(['writer']));
   });

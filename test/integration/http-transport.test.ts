@@ -272,6 +272,30 @@ describe('TLS and every connector over HTTP', () => {
     expect(server.stderr()).not.toContain(ETIM_TEST_CLIENT_SECRET);
   });
 
+  it('audits a call of a tool hidden by the caller\'s scopes as denied, with the caller and the tool', async () => {
+    const audit = join(dir, 'hidden-audit.jsonl');
+    const server = await serveHttp(
+      redmineEnv({ BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_AUDIT_LOG: audit, YOUTRACK_URL: youtrack.url, YOUTRACK_API_TOKEN: YOUTRACK_TEST_TOKEN }),
+    );
+    const reader = await connect(server.url, READ_TOKEN);
+    const redmineOnly = await connect(server.url, REDMINE_ONLY_TOKEN);
+    try {
+      // Answered as an unknown tool, as before: the caller learns nothing about tools it may not use.
+      await expect(reader.callTool({ name: 'redmine_delete_issue', arguments: { issue_id: 1 } })).rejects.toThrow(/redmine_delete_issue/);
+      await expect(redmineOnly.callTool({ name: 'youtrack_get_issue', arguments: { issue_id: 'DEMO-1' } })).rejects.toThrow(/youtrack_get_issue/);
+    } finally {
+      await reader.close();
+      await redmineOnly.close();
+    }
+    const calls = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line)).filter((r) => r.type === 'tool_call');
+    expect(calls).toEqual([
+      expect.objectContaining({ tool: 'redmine_delete_issue', connector: 'redmine', caller: 'reader', outcome: 'denied', args: { issue_id: 1 } }),
+      expect.objectContaining({ tool: 'youtrack_get_issue', connector: 'youtrack', caller: 'redmine-only', outcome: 'denied', args: { issue_id: 'DEMO-1' } }),
+    ]);
+    expect(calls[0].error).toContain('may only read');
+    expect(calls[1].error).toContain('which this caller may not use');
+  });
+
   it('refuses to listen beyond loopback without TLS and authentication', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--host', '0.0.0.0', '--port', '0'], {
       env: { ...redmineEnv({ BASTION_KEYRING: 'false', BASTION_HTTP_AUTH: 'false' }) },

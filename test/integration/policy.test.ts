@@ -1,4 +1,7 @@
 // Read-only mode, allow/deny lists and project scope, as a client sees them.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, redmineEnv, startBastion, type Bastion } from '../helpers/bastion.js';
 import { issueIdBySubject, redmine } from '../helpers/redmine.js';
@@ -52,6 +55,27 @@ describe('read-only', () => {
     expect(names).toContain('redmine_search_issues');
     expect(names).not.toContain('redmine_delete_issue');
     expect(names).not.toContain('redmine_put_wiki_page');
+  });
+});
+
+describe('calls of hidden tools leave a trace', () => {
+  const records = (path: string): Array<Record<string, unknown>> =>
+    readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('audits a write tool called by name under --read-only, or excluded by a deny list, as denied', async () => {
+    const audit = join(mkdtempSync(join(tmpdir(), 'bastion-policy-')), 'audit.jsonl');
+    const readOnly = await start({ BASTION_AUDIT_LOG: audit }, ['--read-only']);
+    await expect(readOnly.client.callTool({ name: 'redmine_delete_issue', arguments: { issue_id: alphaIssue } })).rejects.toThrow(/redmine_delete_issue/);
+    const denyList = await start({ BASTION_AUDIT_LOG: audit, BASTION_EXCLUDE_TOOLS: 'redmine_add_note' });
+    await expect(denyList.client.callTool({ name: 'redmine_add_note', arguments: { issue_id: alphaIssue, notes: 'probe' } })).rejects.toThrow(/redmine_add_note/);
+
+    expect((await redmine('GET', `/issues/${alphaIssue}.json`)).status).toBe(200);
+    const calls = records(audit).filter((r) => r.type === 'tool_call');
+    expect(calls).toEqual([
+      expect.objectContaining({ tool: 'redmine_delete_issue', connector: 'redmine', caller: 'stdio', outcome: 'denied', args: { issue_id: alphaIssue } }),
+      expect.objectContaining({ tool: 'redmine_add_note', caller: 'stdio', outcome: 'denied', error: expect.stringContaining('excluded by --exclude-tools') }),
+    ]);
+    expect(calls[0]!.error).toContain('Bastion runs read-only');
   });
 });
 

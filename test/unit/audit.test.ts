@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, GENESIS_HASH, verifyAuditLog, type ToolCallEvent } from '../../src/core/audit.js';
 import { clearRegisteredSecrets, registerSecret } from '../../src/core/redact.js';
+import { captureLogger } from './helpers/capture-logger.js';
 import { configErrorOf } from './helpers/errors.js';
 import { makeTempDir, removeTempDirs } from './helpers/tmp.js';
 
@@ -157,6 +158,68 @@ function writerProcess(path: string, count: number, name: string): { go(): void;
   const done = new Promise<number | null>((settle) => child.on('close', settle));
   return { go: () => child.stdin.write('go\n'), done };
 }
+
+describe('AuditLog on a disk that refuses writes', () => {
+  const full = (): never => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  };
+
+  it('completes a record that the disk takes a few bytes at a time', () => {
+    const path = logPath();
+    const log = new AuditLog(path, { write: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, Math.min(length, 7)) });
+    for (let i = 1; i <= 3; i += 1) log.record(call(i));
+    expect(log.healthy).toBe(true);
+    expect(readRecords(path).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 3 });
+  });
+
+  it('never leaves a torn record: a write cut by a full disk is cut back to the last complete record', () => {
+    const path = logPath();
+    const log = captureLogger('info');
+    let disk: 'ok' | 'full after 50 bytes' = 'ok';
+    const audit = new AuditLog(path, {
+      logger: log.logger,
+      write: (fd, buffer, offset, length) => {
+        if (disk === 'ok') return writeSync(fd, buffer, offset, length);
+        // Takes the first 50 bytes of a record, then the disk is full.
+        return offset === 0 ? writeSync(fd, buffer, offset, Math.min(length, 50)) : full();
+      },
+    });
+    audit.record(call(1));
+    const complete = readFileSync(path);
+
+    disk = 'full after 50 bytes';
+    for (let i = 2; i <= 4; i += 1) audit.record(call(i));
+    expect(readFileSync(path)).toEqual(complete);
+    expect(audit.healthy).toBe(false);
+    expect(audit.problem).toBe('ENOSPC');
+    const errors = log.lines().filter((line) => line.includes('the audit log cannot be written'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('ENOSPC');
+
+    disk = 'ok';
+    audit.record(call(5));
+    expect(audit.healthy).toBe(true);
+    expect(readRecords(path).map((r) => [r.seq, r.duration_ms])).toEqual([[1, 1], [2, 5]]);
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 2 });
+    const recovered = log.lines().filter((line) => line.includes('audit log can be written again'));
+    expect(recovered).toHaveLength(1);
+    expect(JSON.parse(recovered[0]!)).toMatchObject({ lost_records: 3 });
+  });
+
+  it('reports a write refused outright (read-only file system, permissions) the same way', () => {
+    const path = logPath();
+    const audit = new AuditLog(path, {
+      write: () => {
+        throw Object.assign(new Error('EROFS: read-only file system, write'), { code: 'EROFS' });
+      },
+    });
+    audit.record(call(1));
+    expect(audit.healthy).toBe(false);
+    expect(audit.problem).toBe('EROFS');
+    expect(readFileSync(path, 'utf8')).toBe('');
+  });
+});
 
 describe('AuditLog with several writers', () => {
   it('keeps one intact chain when two processes append at the same time', async () => {

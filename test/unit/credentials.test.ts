@@ -69,7 +69,7 @@ function context(setup: Setup) {
   return {
     ctx: {
       settings: loadSettings({ cwd, processEnv }),
-      audit: { record: (event: AuditEvent) => void events.push(event) },
+      audit: { record: (event: AuditEvent) => void events.push(event), healthy: true },
       logger,
       keyring: setup.keyring,
       allowInsecureSecretFiles: setup.allowInsecureFiles ?? false,

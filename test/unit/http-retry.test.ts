@@ -122,6 +122,35 @@ describe('HttpClient retries: unsafe methods', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('does not repeat a PUT that adds something, and says how to check', async () => {
+    const server = await fx.server(failThenSucceed(1, 503));
+    const error = await upstreamFailure(
+      fx.client(server).request({ method: 'PUT', path: '/issues/1.json', json: { issue: { notes: 'x' } }, idempotent: false, howToCheck: 'look at the history of issue #1' }),
+    );
+    expect(server.requests).toHaveLength(1);
+    expect(error.maybeApplied).toBe(true);
+    expect(error.message).toContain('The PUT was not repeated automatically; it may or may not have been applied, so check (look at the history of issue #1) before trying again.');
+  });
+
+  it('tries a POST again when the connection was refused, since nothing was sent', async () => {
+    const gone = await startServer(() => undefined);
+    await gone.close();
+    const log = captureLogger('info');
+    const error = await upstreamFailure(fx.client(gone.url, { maxRetries: 2, logger: log.logger }).request({ method: 'POST', path: '/issues.json', json: {} }));
+    expect(error.kind).toBe('network');
+    expect(error.maybeApplied).toBe(false);
+    expect(error.message).toBe(`Cannot reach Redmine at ${gone.url} (ECONNREFUSED).`);
+    expect(log.lines().filter((line) => line.includes('retrying upstream call'))).toHaveLength(2);
+  });
+
+  it('says a PUT that timed out after sending may or may not have been applied', async () => {
+    const server = await fx.server(() => undefined);
+    const error = await upstreamFailure(fx.client(server, { timeoutMs: 200 }).request({ method: 'PUT', path: '/issues/1.json', json: {} }));
+    expect(error.kind).toBe('timeout');
+    expect(error.maybeApplied).toBe(true);
+    expect(error.message).toContain('The PUT may or may not have been applied; sending it again is safe.');
+  });
+
   it('retries a POST marked idempotent', async () => {
     const server = await fx.server(failThenSucceed(1, 503));
     const body = await fx.client(server).requestJson({ method: 'POST', path: '/search.json', json: { q: 'x' }, idempotent: true });

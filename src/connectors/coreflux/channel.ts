@@ -153,17 +153,24 @@ export class CommandChannel {
         timer = setTimeout(
           () =>
             reject(
-              new UpstreamError(
-                `Coreflux did not answer -${verb} within ${this.timeoutMs / 1000} s. The command was sent once and not repeated; it may still have been applied ` +
-                  '(check with coreflux_lot_diagnostic). No answer also happens when the user lacks the CommandCall right.',
-                'timeout',
+              sentUnanswered(
+                new UpstreamError(
+                  `Coreflux did not answer -${verb} within ${this.timeoutMs / 1000} s. The command was sent once and not repeated; it may still have been applied ` +
+                    '(check with coreflux_lot_diagnostic). No answer also happens when the user lacks the CommandCall right.',
+                  'timeout',
+                ),
               ),
             ),
           this.timeoutMs,
         );
       });
       const cancelled = new Promise<never>((_, reject) => {
-        onAbort = () => reject(new UpstreamError(`-${verb} was cancelled while waiting for the broker's answer (it was sent once).`, 'cancelled'));
+        onAbort = () =>
+          reject(
+            sentUnanswered(
+              new UpstreamError(`-${verb} was cancelled while waiting for the broker's answer: it was sent once and may or may not have been applied (check with coreflux_lot_diagnostic).`, 'cancelled'),
+            ),
+          );
         signal.addEventListener('abort', onAbort, { once: true });
       });
       return await Promise.race([answered, timeout, cancelled]);
@@ -235,4 +242,10 @@ export class CommandChannel {
     }
     waiter.settle({ success: !readsAsRefusal(text), message: text, requestId: waiter.requestId, plainText: true });
   }
+}
+
+/** A command that went out and got no answer: whether the broker applied it is unknown. */
+function sentUnanswered(error: UpstreamError): UpstreamError {
+  error.maybeApplied = true;
+  return error;
 }

@@ -91,8 +91,12 @@ export class RedmineClient {
     return this.http.requestJson<T>({ method: 'POST', path, json, signal });
   }
 
-  async put(path: string, json: unknown, signal: AbortSignal): Promise<void> {
-    await this.http.request({ method: 'PUT', path, json, signal });
+  /**
+   * `adds`: the PUT adds something (a note, attachments), which Redmine would add again if the PUT were repeated,
+   * so it is never repeated once it may have reached Redmine; `howToCheck` then tells the user where to look.
+   */
+  async put(path: string, json: unknown, signal: AbortSignal, change: { adds: boolean; howToCheck?: string } = { adds: false }): Promise<void> {
+    await this.http.request({ method: 'PUT', path, json, signal, idempotent: !change.adds, howToCheck: change.howToCheck });
   }
 
   async delete(path: string, signal: AbortSignal): Promise<void> {

@@ -576,6 +576,9 @@ export const createIssue = redmineTool({
   render: (out) => done(`Created issue #${out.id} "${out.subject}" in ${out.project} (${out.tracker}, ${out.status})`, out.url),
 });
 
+/** Where to look when a change to an issue may or may not have been applied. */
+const historyCheck = (id: number): string => `look at the history of issue #${id} with redmine_get_issue and journals: true`;
+
 export const updateIssue = redmineTool({
   name: 'redmine_update_issue',
   title: 'Update a Redmine issue',
@@ -626,7 +629,11 @@ export const updateIssue = redmineTool({
       notes,
       private_notes,
     };
-    await ctx.client.put(path, { issue: payload }, ctx.signal);
+    // A note or files are added again by each PUT Redmine receives; field values are just set again.
+    await ctx.client.put(path, { issue: payload }, ctx.signal, {
+      adds: Boolean(notes || fields.uploads?.length),
+      howToCheck: historyCheck(issue_id),
+    });
 
     const warnings: string[] = [];
     const wantedStatus = fieldPayload.status_id as number | undefined;
@@ -669,7 +676,10 @@ export const addNote = redmineTool({
     const { issue: before } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'journals' }, ctx.signal);
     await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${input.issue_id}`, ctx.signal);
     const lastBefore = Math.max(0, ...(before.journals ?? []).map((j) => j.id));
-    await ctx.client.put(path, { issue: { notes: input.notes, private_notes: input.private_notes } }, ctx.signal);
+    await ctx.client.put(path, { issue: { notes: input.notes, private_notes: input.private_notes } }, ctx.signal, {
+      adds: true,
+      howToCheck: historyCheck(input.issue_id),
+    });
     // Redmine answers the PUT without a body: the new note is the journal with this text added since the first read.
     const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'journals' }, ctx.signal);
     const added = (after.journals ?? []).filter((j) => j.id > lastBefore && j.notes);

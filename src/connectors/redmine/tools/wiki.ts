@@ -210,7 +210,16 @@ export const putWikiPage = redmineTool({
     let response;
     try {
       // include=attachments makes a 201's page body list the attached files.
-      response = await ctx.client.http.request({ method: 'PUT', path, query: { include: 'attachments' }, json: { wiki_page }, signal: ctx.signal });
+      // The same text saved again makes no new version, but files would be attached again: not repeated then.
+      response = await ctx.client.http.request({
+        method: 'PUT',
+        path,
+        query: { include: 'attachments' },
+        json: { wiki_page },
+        signal: ctx.signal,
+        idempotent: !input.uploads?.length,
+        howToCheck: `read the page with redmine_get_wiki_page`,
+      });
     } catch (error) {
       if (error instanceof UpstreamError && error.status === 409) {
         throw new UpstreamError(
