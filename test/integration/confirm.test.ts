@@ -149,11 +149,11 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
   it('shows every argument, what moves or closes first, long text marked with its length and hidden credentials counted', async () => {
     const id = await newIssue(`Confirm question ${era} ${Date.now()}`);
     const description = `Lorem ipsum ${'dolor sit amet '.repeat(900)}`.slice(0, 12_431);
-    const key = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(12)}\n-----END PRIVATE KEY-----`;
+    const fakeKey = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(12)}\n-----END PRIVATE KEY-----`;
     asking.answer = { action: 'decline' };
     const result = (await asking.client.callTool({
       name: 'redmine_update_issue',
-      arguments: { issue_id: id, description, subject: 'Renamed', status: 'Closed', is_private: true, project: 'beta', notes: `Rotated the key:\n${key}` },
+      arguments: { issue_id: id, description, subject: 'Renamed', status: 'Closed', is_private: true, project: 'beta', notes: `Rotated the key:\n${fakeKey}` },
     })) as { isError?: boolean };
     expect(result.isError).toBe(true);
     const question = asking.questions.at(-1)!;
@@ -162,8 +162,8 @@ describe.each(['legacy', 'modern'] as const)('confirmation of destructive tools 
     expect(names).toEqual(['issue_id', 'status', 'is_private', 'project', 'subject', 'description', 'notes']);
     expect(question).toContain(`- issue_id: ${id}\n- status: "Closed"\n- is_private: true\n- project: "beta"\n- subject: "Renamed"`);
     expect(question).toMatch(/^- description: "Lorem ipsum dolor sit amet [^"\n]*…" \(shortened, 12,431 characters\)$/m);
-    expect(question).toContain(`\n- notes: "Rotated the key:\\n[REDACTED]" (${key.length} characters hidden)\n`);
-    expect(question).toContain(`1 value (notes) partly or wholly hidden because it looks like a credential (${key.length} characters).`);
+    expect(question).toContain(`\n- notes: "Rotated the key:\\n[REDACTED]" (${fakeKey.length} characters hidden)\n`);
+    expect(question).toContain(`1 value (notes) partly or wholly hidden because it looks like a credential (${fakeKey.length} characters).`);
     expect(question).not.toContain('MIIEvQ');
     expect(question.length).toBeLessThan(2_000);
     // Declined: nothing changed.

@@ -79,19 +79,19 @@ describe('AuditLog', () => {
 
   it('stores a SHA-256 of the full arguments as sent (keys sorted, no whitespace) beside their scrubbed, cut copy', () => {
     const path = logPath();
-    const pem = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(4)}\n-----END PRIVATE KEY-----`;
+    const fakePem = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(4)}\n-----END PRIVATE KEY-----`;
     const long = 'lorem ipsum '.repeat(200);
     // Keys out of order, nested, with non-ASCII text: the digest does not depend on the order the client used.
-    const args = { notes: `key: ${pem}`, issue_id: 7, fields: { z: [2, 1], a: 'Grüße ✓' }, description: long };
+    const args = { notes: `key: ${fakePem}`, issue_id: 7, fields: { z: [2, 1], a: 'Grüße ✓' }, description: long };
     new AuditLog(path).record(call(1, args));
     const record = readRecords(path)[0]!;
-    const canonical = `{"description":${JSON.stringify(long)},"fields":{"a":"Grüße ✓","z":[2,1]},"issue_id":7,"notes":${JSON.stringify(`key: ${pem}`)}}`;
+    const canonical = `{"description":${JSON.stringify(long)},"fields":{"a":"Grüße ✓","z":[2,1]},"issue_id":7,"notes":${JSON.stringify(`key: ${fakePem}`)}}`;
     expect(record.args_sha256).toBe(createHash('sha256').update(canonical, 'utf8').digest('hex'));
     // The stored copy is scrubbed and cut, so it alone could not prove what ran.
     expect(JSON.stringify(record.args)).not.toContain('MIIEvQ');
     expect((record.args as { description: string }).description.length).toBeLessThan(long.length);
     // The same arguments in another key order give the same digest; one changed character does not.
-    new AuditLog(path).record(call(2, { description: long, issue_id: 7, notes: `key: ${pem}`, fields: { a: 'Grüße ✓', z: [2, 1] } }));
+    new AuditLog(path).record(call(2, { description: long, issue_id: 7, notes: `key: ${fakePem}`, fields: { a: 'Grüße ✓', z: [2, 1] } }));
     new AuditLog(path).record(call(3, { ...args, issue_id: 8 }));
     const [, same, other] = readRecords(path);
     expect(same!.args_sha256).toBe(record.args_sha256);

@@ -7,7 +7,7 @@ import { confirmationQuestion } from '../../src/server/confirm.js';
 afterEach(() => clearRegisteredSecrets());
 
 const TOOL = { name: 'redmine_update_issue', title: 'Update a Redmine issue' };
-const PEM = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(12)}\n-----END PRIVATE KEY-----`;
+const FAKE_PEM = `-----BEGIN PRIVATE KEY-----\n${'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'.repeat(12)}\n-----END PRIVATE KEY-----`;
 
 /** The argument lines of a question: name and the rest of the line. */
 function lines(question: string): Array<[string, string]> {
@@ -76,14 +76,14 @@ describe('confirmationQuestion', () => {
     registerSecret('canary-known-secret-value-123');
     const question = confirmationQuestion(TOOL, {
       issue_id: 1,
-      notes: `Rotated:\n${PEM}\nDone.`,
+      notes: `Rotated:\n${FAKE_PEM}\nDone.`,
       description: 'the old key canary-known-secret-value-123 is gone',
       subject: 'Not a secret',
     });
-    expect(line(question, 'notes')).toBe(`"Rotated:\\n[REDACTED]\\nDone." (${PEM.length} characters hidden)`);
+    expect(line(question, 'notes')).toBe(`"Rotated:\\n[REDACTED]\\nDone." (${FAKE_PEM.length} characters hidden)`);
     expect(line(question, 'description')).toBe('"the old key [REDACTED] is gone" (29 characters hidden)');
     expect(line(question, 'subject')).toBe('"Not a secret"');
-    expect(question).toContain(`2 values (description, notes) partly or wholly hidden because they look like a credential (${(PEM.length + 29).toLocaleString('en-US')} characters).`);
+    expect(question).toContain(`2 values (description, notes) partly or wholly hidden because they look like a credential (${(FAKE_PEM.length + 29).toLocaleString('en-US')} characters).`);
     expect(question).not.toContain('MIIEvQ');
     expect(question).not.toContain('canary-known-secret');
   });
@@ -115,7 +115,7 @@ describe('confirmationQuestion', () => {
 
   it('stays bounded whatever the arguments, still naming every one', () => {
     const huge = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`field_${String(i).padStart(2, '0')}`, `${'word '.repeat(20_000)}`]));
-    const question = confirmationQuestion(TOOL, { issue_id: 1, ...huge, notes: PEM.repeat(100) });
+    const question = confirmationQuestion(TOOL, { issue_id: 1, ...huge, notes: FAKE_PEM.repeat(100) });
     expect(names(question)).toHaveLength(27);
     expect(question.length).toBeLessThan(4_000);
     for (const [name, rest] of lines(question)) if (name !== 'issue_id') expect(rest, name).toMatch(/\(shortened, [\d,]+ characters/);
