@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/core/audit.js';
-import { call, redmineEnv, startBastion, type Bastion } from '../helpers/bastion.js';
+import { call, redmineEnv, startBastion, useBastionOnDouble, type Bastion } from '../helpers/bastion.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { REDMINE_URL, redmine } from '../helpers/redmine.js';
 
@@ -23,15 +23,11 @@ async function journalNotes(id: number): Promise<string[]> {
 describe('a change answered by a failing gateway after Redmine applied it', () => {
   let proxy: FaultProxy;
   let bastion: Bastion;
-
-  beforeAll(async () => {
-    proxy = await startFaultProxy(REDMINE_URL);
-    bastion = await startBastion({ env: redmineEnv({ REDMINE_URL: proxy.url }) });
-  });
-  afterAll(async () => {
-    await bastion?.close();
-    await proxy?.close();
-  });
+  useBastionOnDouble(
+    () => startFaultProxy(REDMINE_URL),
+    (started) => startBastion({ env: redmineEnv({ REDMINE_URL: started.url }) }),
+    (running) => ({ double: proxy, bastion } = running),
+  );
 
   it.each([
     ['redmine_add_note', {}],
