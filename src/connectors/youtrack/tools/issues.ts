@@ -1,6 +1,6 @@
 // Issues: search with YQL, read, create and update (custom fields converted from the project's schema).
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, isUserFacing } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
@@ -265,7 +265,9 @@ export const createIssue = youtrackTool({
         const stateFields = await toIssueCustomFields(ctx.client, project, after, ctx.signal, issue);
         issue = await ctx.client.post<YtIssue>(`/issues/${pathSegment(issue.id)}`, { customFields: stateFields }, ISSUE_FIELDS, ctx.signal);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        // Only a readable upstream or input error is repeated; anything else stays in the server log.
+        if (!isUserFacing(error)) ctx.logger.error({ err: error, issue: issue.idReadable }, 'setting state fields after create failed');
+        const reason = isUserFacing(error) ? error.message : 'an unexpected error inside Bastion (the server log has the details).';
         throw new InputError(`Created ${issue.idReadable}, but ${Object.keys(after).join(', ')} could not be set: ${reason} Set it with youtrack_update_issue on ${issue.idReadable}.`);
       }
     }
