@@ -60,6 +60,12 @@ export interface VerifierDouble {
   /** The full URL to POST to, e.g. http://127.0.0.1:PORT/validate/code. */
   url: string;
   requests: RecordedHttpRequest[];
+  /**
+   * How `errors`, `warnings` and `suggestions` entries are written: `objects` (`{line, message}`, `{category,
+   * message}`; default) or `strings` (plain text). Coreflux's reference client accepts both; which one a given
+   * verifier version sends is not documented.
+   */
+  setEntryStyle(style: 'objects' | 'strings'): void;
   close(): Promise<void>;
 }
 
@@ -239,6 +245,7 @@ function problems(code: string): Array<{ line: number; message: string }> {
 
 export async function startVerifierDouble(): Promise<VerifierDouble> {
   const requests: RecordedHttpRequest[] = [];
+  let style: 'objects' | 'strings' = 'objects';
 
   async function answer(req: IncomingMessage): Promise<Reply> {
     const request = await readRequest(req, requests);
@@ -256,9 +263,19 @@ export async function startVerifierDouble(): Promise<VerifierDouble> {
     const { code } = body;
     if (typeof code !== 'string' || code.trim() === '') return invalid;
     const errors = problems(code);
-    if (errors.length > 0) return { status: 200, body: { valid: false, errors } };
     const header = parseLotHeader(code);
-    return { status: 200, body: assess(code, header.ok ? header.kind : '') };
+    const verdict = errors.length > 0 ? { valid: false, errors } : assess(code, header.ok ? header.kind : '');
+    if (style === 'strings') {
+      const text = (entry: unknown) => {
+        const { line, category, message } = entry as { line?: number; category?: string; message: string };
+        return `${line !== undefined ? `Line ${line}: ` : ''}${category ? `[${category}] ` : ''}${message}`;
+      };
+      for (const key of ['errors', 'warnings', 'suggestions'] as const) {
+        const list = (verdict as Record<string, unknown>)[key];
+        if (Array.isArray(list)) (verdict as Record<string, unknown>)[key] = list.map(text);
+      }
+    }
+    return { status: 200, body: verdict };
   }
 
   const server = createServer((req, res) => {
@@ -274,6 +291,9 @@ export async function startVerifierDouble(): Promise<VerifierDouble> {
   return {
     url: `http://127.0.0.1:${port}${VERIFIER_PATH}`,
     requests,
+    setEntryStyle(next) {
+      style = next;
+    },
     close: () => closeServer(server),
   };
 }

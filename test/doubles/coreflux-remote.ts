@@ -7,9 +7,11 @@
 // Mosquitto drops client PUBLISHes to `$SYS/...` (coreflux-mqtt.md §11), so the emulator's topics live under a
 // prefix of their own instead of `$SYS`; a fresh prefix per test run keeps concurrent runs on the shared broker
 // apart. The emulator cannot tell who published a command (MQTT carries no sender), so records have no `user`,
-// and the CommandCall right cannot be emulated here (the aedes emulator does that).
+// and the CommandCall right cannot be emulated here (the aedes emulator does that). Entity snapshots
+// (`<prefix>/Coreflux/Actions/<name>`) are retained on Mosquitto, which flags them as retained when it delivers them
+// to a new subscriber; a real Coreflux broker sends them without the flag (the aedes emulator does that).
 import mqtt, { type MqttClient } from 'mqtt';
-import { ACTIONS_PREFIX, type CommandEffects, type CommandRecord, type CorefluxState } from './coreflux/commands.js';
+import { ACTIONS_PREFIX, type CommandEffects, type CommandRecord, type CorefluxState, type DiagnosticForm } from './coreflux/commands.js';
 import { createDesk, type CorefluxMode, type RequestIdSupport } from './coreflux/desk.js';
 
 export interface RemoteCorefluxOptions {
@@ -32,7 +34,9 @@ export interface RemoteCoreflux {
   errors: Error[];
   setMode(mode: CorefluxMode): void;
   setRequestIdSupport(support: RequestIdSupport): void;
-  /** Publishes retained `<prefix>/Coreflux/Actions/<name>/Description` as plain text or as `{"description": ...}`. */
+  /** Which -lotDiagnostic the broker has: `entity` (current, default) or `value` (older brokers). */
+  setDiagnosticForm(form: DiagnosticForm): void;
+  /** An older broker's retained `<prefix>/Coreflux/Actions/<name>/Description`, as plain text or `{"description": ...}`. */
   publishActionDescription(name: string, description: string, format: 'text' | 'json'): void;
   /** Resolves once everything the emulator has published so far has been acknowledged by the broker. */
   flush(): Promise<void>;
@@ -90,6 +94,7 @@ export async function startCorefluxOnBroker(options: RemoteCorefluxOptions): Pro
     errors,
     setMode: (mode) => desk.setMode(mode),
     setRequestIdSupport: (support) => desk.setRequestIdSupport(support),
+    setDiagnosticForm: (form) => desk.setDiagnosticForm(form),
     publishActionDescription(name, description, format) {
       publish(`${ACTIONS_PREFIX}${name}/Description`, format === 'json' ? JSON.stringify({ description }) : description, true);
     },

@@ -24,11 +24,12 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
-import { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, type CommandEffects, type CommandRecord, type CorefluxState } from './coreflux/commands.js';
+import { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, type CommandEffects, type CommandRecord, type CorefluxState, type DiagnosticForm } from './coreflux/commands.js';
 import { createDesk, type CorefluxMode, type RequestIdSupport } from './coreflux/desk.js';
 
 export { ACTIONS_PREFIX, COMMAND_TOPIC, OUTPUT_TOPIC, parseCommand, tokenize } from './coreflux/commands.js';
-export type { CommandRecord, CorefluxState, Envelope, ErrorEntry } from './coreflux/commands.js';
+export type { CommandRecord, CorefluxState, DiagnosticForm, Envelope, ErrorEntry } from './coreflux/commands.js';
+export { BUILT_IN_RULES } from './coreflux/commands.js';
 export { lotDescription, lotPublishes, parseLotHeader, LOT_KINDS, type LotKind, type LotProblem } from './coreflux/lot.js';
 
 /** The broker's administrator (a system user: may subscribe to `$SYS`), named like Coreflux's default account. */
@@ -70,9 +71,14 @@ export interface CorefluxBroker {
   setMode(mode: CorefluxMode): void;
   /** Whether the broker knows `-requestId` (see RequestIdSupport); default `echo`. */
   setRequestIdSupport(support: RequestIdSupport): void;
+  /** Which -lotDiagnostic the broker has: `entity` (current, default) or `value` (older brokers). */
+  setDiagnosticForm(form: DiagnosticForm): void;
   /** Takes the CommandCall right from `user`: its commands are logged but neither run nor answered. */
   denyCommandCall(user: string): void;
-  /** Publishes retained `$SYS/Coreflux/Actions/<name>/Description` as plain text or as `{"description": ...}`. */
+  /**
+   * An older broker's retained `$SYS/Coreflux/Actions/<name>/Description`, as plain text or `{"description": ...}`
+   * (current brokers publish none: Coreflux's $SYS topic reference lists no Description topic).
+   */
   publishActionDescription(name: string, description: string, format: 'text' | 'json'): void;
   /** Resolves once everything the emulator has published so far (answers, retained topics, traces) is out. */
   flush(): Promise<void>;
@@ -87,6 +93,17 @@ export interface CorefluxBrokerOptions {
 }
 
 const SYS = /^\$SYS(?:\/|$)/;
+
+/** MQTT filter matching (the emulator's own `$SYS` deliveries only; wildcards never start these filters). */
+function filterMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i += 1) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
 
 function authError(returnCode: 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -196,8 +213,26 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     outgoing = outgoing.then(() => new Promise<void>((resolve) => broker.publish(packet, () => resolve())));
   }
 
+  // Entity snapshots (`$SYS/Coreflux/Actions/<name>`: the LoT source) are state, but Coreflux delivers them to a new
+  // subscriber without the retain flag (Coreflux's own MCP client keeps them for that reason): they are kept here
+  // and sent to each new matching subscription as plain messages, and changes go out live, also without the flag.
+  const snapshots = new Map<string, string>();
+  const isSnapshot = (topic: string) => topic.startsWith(ACTIONS_PREFIX) && !topic.slice(ACTIONS_PREFIX.length).includes('/');
+  broker.on('subscribe', (subscriptions, client) => {
+    for (const { topic: filter, qos } of subscriptions) {
+      if ((qos as number) === 128 || !filter.startsWith('$')) continue;
+      for (const [topic, payload] of snapshots) {
+        if (filterMatches(filter, topic)) client.publish({ cmd: 'publish', topic, payload: Buffer.from(payload, 'utf8'), qos: 0, retain: false, dup: false }, () => undefined);
+      }
+    }
+  });
+
   const effects: CommandEffects = {
     retain(topic, payload) {
+      if (isSnapshot(topic)) {
+        if (payload === '' ? !snapshots.delete(topic) : (snapshots.set(topic, payload), false)) return;
+        return publish(topic, payload, false);
+      }
       if (payload === '') {
         if (!retainedTopics.delete(topic)) return;
       } else {
@@ -241,6 +276,7 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     subscriptions,
     setMode: (next) => desk.setMode(next),
     setRequestIdSupport: (next) => desk.setRequestIdSupport(next),
+    setDiagnosticForm: (next) => desk.setDiagnosticForm(next),
     denyCommandCall: (user) => desk.denyCommandCall(user),
     publishActionDescription(name, description, format) {
       effects.retain(`${ACTIONS_PREFIX}${name}/Description`, format === 'json' ? JSON.stringify({ description }) : description);

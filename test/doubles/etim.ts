@@ -47,6 +47,8 @@ export interface ApiRequestRecord {
   status: number;
   /** The bearer token presented, valid or not. */
   token?: string;
+  /** True when a test-injected fault (failNext) answered instead of the API. */
+  injected?: true;
 }
 
 export interface EtimFaultRule {
@@ -295,8 +297,10 @@ export async function startEtimDouble(options: EtimDoubleOptions = {}): Promise<
 
     let answer: Answer;
     const rule = takeFault(method, url.pathname);
-    if (rule) answer = faultAnswer(rule, false);
-    else {
+    if (rule) {
+      answer = faultAnswer(rule, false);
+      entry.injected = true;
+    } else {
       try {
         answer = dispatch(req, method, url.pathname, raw, entry.token);
       } catch (error) {

@@ -1,7 +1,8 @@
 // Bastion against the ETIM double: only the ETIM connector configured, with the canary client secret.
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, startEtimDouble, type EtimDouble, type EtimDoubleOptions } from '../doubles/etim.js';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { call, startBastion, useBastionOnDouble, type Bastion, type StartOptions } from './bastion.js';
+import { contractViolations } from './etim-contract.js';
 
 export { secretForms } from './canary.js';
 
@@ -21,8 +22,20 @@ export function etimEnv(double: EtimDouble, extra: Record<string, string> = {}):
   };
 }
 
+const started: EtimDouble[] = [];
+
 export async function startEtim(options: EtimDoubleOptions = {}): Promise<EtimDouble> {
-  return startEtimDouble(options);
+  const double = await startEtimDouble(options);
+  started.push(double);
+  return double;
+}
+
+// Registered once per test file that imports this helper: whatever its tests made Bastion send must be declared in
+// ETIM's API v2 contract, and the double may answer only with statuses the API documents. Only inside a test run.
+if (process.env.VITEST) {
+  afterAll(() => {
+    expect(contractViolations(started.flatMap((double) => double.apiRequests))).toEqual([]);
+  });
 }
 
 export async function startBastionOnEtim(double: EtimDouble, extra: Record<string, string> = {}, options: Omit<StartOptions, 'env'> = {}): Promise<Bastion> {

@@ -22,7 +22,7 @@ const DEFINITION: Record<Kind, (name: string) => string> = {
     [`DEFINE MODEL ${name} WITH TOPIC "plant/${RUN}/${name}/state"`, `    ADD "temperature" WITH TOPIC "plant/${RUN}/${name}/temp" AS TRIGGER`, '    ADD "unit" WITH "C"'].join('\n'),
   action: (name) => [`DEFINE ACTION ${name}`, `DESCRIPTION "Switches the ${name} lamp on"`, 'DO', `    PUBLISH TOPIC "plant/${RUN}/${name}/lamp" WITH "on"`].join('\n'),
   route: (name) => [`DEFINE ROUTE ${name} WITH TYPE MQTT_BRIDGE`, '    ADD SOURCE_CONFIG', '        WITH BROKER SELF'].join('\n'),
-  rule: (name) => [`DEFINE RULE ${name} WITH PRIORITY 1 FOR Publish TO TOPIC "plant/${RUN}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n'),
+  rule: (name) => [`DEFINE RULE ${name} WITH PRIORITY 100 FOR Publish TO TOPIC "plant/${RUN}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n'),
 };
 
 let mosquitto: MosquittoEnv;

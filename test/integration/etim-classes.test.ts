@@ -365,28 +365,30 @@ describe('etim_get_class', () => {
     expect(result.structured.features).toEqual(byOrder(seeded.features).map((f) => expectedFeature(f, 'de-DE')));
   });
 
-  it('reports an unknown class and an unknown version with ETIM\'s detail', async () => {
+  it('reports an unknown class and an unknown version (ETIM answers 400) as no such code, with ETIM\'s detail', async () => {
     const unknown = await call(bastion, 'etim_get_class', { code: 'EC999999' });
     expect(unknown.isError).toBe(true);
-    expect(unknown.text).toContain('404');
-    expect(unknown.text).toContain("Class 'EC999999' not found.");
+    expect(unknown.text).toBe("No such ETIM class: EC999999 (ETIM answered 400: Invalid class code 'EC999999'.). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_classes.");
     const noVersion = await call(bastion, 'etim_get_class', { code: 'EC990001', version: 9 });
     expect(noVersion.isError).toBe(true);
-    expect(noVersion.text).toContain("Class 'EC990001' version 9 not found.");
+    expect(noVersion.text).toBe("No such ETIM class: EC990001 version 9 (ETIM answered 400: Invalid version 9 for class 'EC990001'.). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_classes.");
   });
 });
 
 describe('etim_get_classes', () => {
-  it('returns the requested versions and latest ones in one DetailsMany call, listing the missing ones', async () => {
+  it('returns the requested versions and latest ones in one DetailsMany call per kind of class, listing the missing ones', async () => {
     const before = apiCalls(double, '/Class/DetailsMany').length;
     const result = await call(bastion, 'etim_get_classes', { codes: ['EC990001:1', 'ec990003', 'EC999999', 'EC990005:7', 'MC990001'] });
     expect(result.isError).toBeFalsy();
     expect(apiCalls(double, '/Class/DetailsMany')).toHaveLength(before + 1);
+    const include = { descriptions: true, translations: false, fields: ['Features', 'Group', 'Releases'] };
     expect(lastBody(double, '/Class/DetailsMany')).toEqual({
-      classes: [{ code: 'EC990001', version: 1 }, { code: 'EC990003' }, { code: 'EC999999' }, { code: 'EC990005', version: 7 }, { code: 'MC990001' }],
+      classes: [{ code: 'EC990001', version: 1 }, { code: 'EC990003' }, { code: 'EC999999' }, { code: 'EC990005', version: 7 }],
       languagecode: 'EN',
-      include: { descriptions: true, translations: false, fields: ['Features', 'Group', 'Releases'] },
+      include,
     });
+    // Modelling classes are resolved by the ModellingClass endpoints only.
+    expect(lastBody(double, '/ModellingClass/DetailsMany')).toEqual({ classes: [{ code: 'MC990001' }], languagecode: 'EN', include });
     const expected = [
       ['EC990001', version('EC990001', 1)],
       ['EC990003', latest('EC990003')],
@@ -459,10 +461,10 @@ describe('etim_get_class_versions', () => {
     }
   });
 
-  it('reports an unknown class with ETIM\'s detail', async () => {
+  it('reports an unknown class (ETIM answers []) as no such code', async () => {
     const result = await call(bastion, 'etim_get_class_versions', { code: 'EC999998' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("Class 'EC999998' not found.");
+    expect(result.text).toBe("No such ETIM class: EC999998 (ETIM answered with nothing). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_classes.");
   });
 });
 
@@ -492,11 +494,12 @@ describe('etim_get_class_for_release', () => {
     expect(result.text).toContain('first 100');
   });
 
-  it('reports a class that is not in the release with ETIM\'s detail', async () => {
+  it('reports a class that is not in the release (ETIM answers 400) as no such code, with ETIM\'s detail', async () => {
     const result = await call(bastion, 'etim_get_class_for_release', { code: ETIM_CODES.classes.deletedStarter, release: 'ETIM-10.0' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain('404');
-    expect(result.text).toContain(`Class '${ETIM_CODES.classes.deletedStarter}' is not part of release 'ETIM-10.0'.`);
+    expect(result.text).toBe(
+      `No such ETIM class: ${ETIM_CODES.classes.deletedStarter} (ETIM answered 400: Class '${ETIM_CODES.classes.deletedStarter}' is not part of release 'ETIM-10.0'.). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release, or the class is not part of ETIM-10.0 (its releases: etim_get_class_versions). Find the code with etim_search_classes (with releases).`,
+    );
   });
 });
 
@@ -610,9 +613,9 @@ describe('etim_diff_class_releases', () => {
     expect(result.structured.unchanged_features).toBe(0);
   });
 
-  it('reports an unknown version with ETIM\'s detail', async () => {
+  it('reports an unknown version (ETIM answers 400) as no such code, with ETIM\'s detail', async () => {
     const result = await call(bastion, 'etim_diff_class_releases', { code: 'EC990001', version: 9 });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("Class 'EC990001' version 9 not found.");
+    expect(result.text).toBe("No such ETIM class: EC990001 version 9 (ETIM answered 400: Invalid version 9 for class 'EC990001'.). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_classes.");
   });
 });

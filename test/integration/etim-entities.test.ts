@@ -155,11 +155,10 @@ describe('etim_get_feature', () => {
     expect(lastBody(double, '/Feature/Details')).toEqual({ languagecode: 'de-DE', code: 'EF990004', include: { descriptions: true, translations: false } });
   });
 
-  it('reports an unknown feature with ETIM\'s detail', async () => {
+  it('reports an unknown feature (ETIM answers 200 with nothing) as no such code', async () => {
     const result = await call(bastion, 'etim_get_feature', { code: 'EF999999' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain('404');
-    expect(result.text).toContain("Feature 'EF999999' not found.");
+    expect(result.text).toBe('No such ETIM feature: EF999999 (ETIM answered with nothing). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_features.');
   });
 });
 
@@ -195,12 +194,12 @@ describe('etim_get_value', () => {
     expect(lastBody(double, '/Value/Details')).toEqual({ languagecode: 'nl-NL', code: 'EV990001', include: { descriptions: true, translations: true } });
   });
 
-  it('marks a deprecated value and reports an unknown one with ETIM\'s detail', async () => {
+  it('marks a deprecated value and reports an unknown one as no such code', async () => {
     const deprecated = await call(bastion, 'etim_get_value', { code: ETIM_CODES.deprecatedValue });
     expect(deprecated.structured.deprecated).toBe(true);
     const unknown = await call(bastion, 'etim_get_value', { code: 'EV999999' });
     expect(unknown.isError).toBe(true);
-    expect(unknown.text).toContain("Value 'EV999999' not found.");
+    expect(unknown.text).toBe('No such ETIM value: EV999999 (ETIM answered with nothing). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_values.');
   });
 });
 
@@ -232,10 +231,10 @@ describe('etim_get_unit', () => {
     expect(result.text).toContain('(°C)');
   });
 
-  it('reports an unknown unit with ETIM\'s detail', async () => {
+  it('reports an unknown unit as no such code', async () => {
     const result = await call(bastion, 'etim_get_unit', { code: 'EU999999' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("Unit 'EU999999' not found.");
+    expect(result.text).toBe('No such ETIM unit: EU999999 (ETIM answered with nothing). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_units.');
   });
 });
 
@@ -268,10 +267,10 @@ describe('etim_get_group', () => {
     });
   });
 
-  it('reports an unknown group with ETIM\'s detail', async () => {
+  it('reports an unknown group as no such code', async () => {
     const result = await call(bastion, 'etim_get_group', { code: 'EG999999' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("Group 'EG999999' not found.");
+    expect(result.text).toBe('No such ETIM group: EG999999 (ETIM answered with nothing). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release. Find the code with etim_search_groups.');
   });
 });
 
@@ -296,10 +295,10 @@ describe('etim_get_feature_group', () => {
     expect(lastBody(double, '/FeatureGroup/Details')).toMatchObject({ code: 'EFG99001', languagecode: 'de-DE' });
   });
 
-  it('reports an unknown feature group with ETIM\'s detail', async () => {
+  it('reports an unknown feature group as no such code', async () => {
     const result = await call(bastion, 'etim_get_feature_group', { code: 'EFG99999' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain("Feature group 'EFG99999' not found.");
+    expect(result.text).toMatch(/^No such ETIM feature group: EFG99999 \(ETIM answered with nothing\)\. .* Find the code with etim_search_feature_groups\.$/);
   });
 });
 

@@ -316,7 +316,7 @@ async function corefluxSweep(): Promise<void> {
     await tool(c, b, 'coreflux_remove_action', { name: `Blink${RUN}` });
     await tool(c, b, 'coreflux_add_route', { definition: [`DEFINE ROUTE Route${RUN} WITH TYPE MQTT_BRIDGE`, '    ADD SOURCE_CONFIG', '        WITH BROKER SELF'].join('\n') });
     await tool(c, b, 'coreflux_remove_route', { name: `Route${RUN}` });
-    await tool(c, b, 'coreflux_add_rule', { definition: [`DEFINE RULE Rule${RUN} WITH PRIORITY 1 FOR Publish TO TOPIC "${topic}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n') });
+    await tool(c, b, 'coreflux_add_rule', { definition: [`DEFINE RULE Rule${RUN} WITH PRIORITY 100 FOR Publish TO TOPIC "${topic}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n') });
     await tool(c, b, 'coreflux_remove_rule', { name: `Rule${RUN}` });
     await tool(c, b, 'coreflux_broker_command', { verb: 'frobnicate', args: `--password ${COREFLUX_TEST_PASSWORD}` }, 'error');
     await tool(c, b, 'mqtt_publish', { topic: `${topic}/retained`, payload: `mqtt password ${COREFLUX_TEST_PASSWORD}`, qos: 1, retain: true });

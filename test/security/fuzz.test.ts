@@ -266,7 +266,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
             'DEFINE MODEL FuzzModel WITH TOPIC "fuzz/model/state"\n    ADD "temperature" WITH TOPIC "fuzz/model/temp" AS TRIGGER',
             'DEFINE ACTION FuzzAction\nDO\n    PUBLISH TOPIC "fuzz/action/lamp" WITH "on"',
             'DEFINE ROUTE FuzzRoute WITH TYPE MQTT_BRIDGE\n    ADD SOURCE_CONFIG\n        WITH BROKER SELF',
-            'DEFINE RULE FuzzRule WITH PRIORITY 1 FOR Publish TO TOPIC "fuzz/+/lamp"\n    IF USER IS "root" THEN ALLOW ELSE DENY',
+            'DEFINE RULE FuzzRule WITH PRIORITY 100 FOR Publish TO TOPIC "fuzz/+/lamp"\n    IF USER IS "root" THEN ALLOW ELSE DENY',
           ],
           name: ['FuzzModel', 'FuzzAction', 'FuzzRoute', 'FuzzRule'],
           topic: ['fuzz/a', 'fuzz/#', 'fuzz/+/lamp'],

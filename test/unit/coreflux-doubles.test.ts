@@ -195,7 +195,7 @@ describe('Coreflux broker emulator', () => {
 
     it('answers without a request id with requestId null', async () => {
       const { send } = await admin();
-      expect(JSON.parse((await send('-addRule DEFINE RULE OnlyRoot WITH PRIORITY 1 FOR Publish TO TOPIC "#"'))!)).toMatchObject({ success: true, requestId: null, entityName: 'OnlyRoot' });
+      expect(JSON.parse((await send('-addRule DEFINE RULE OnlyRoot WITH PRIORITY 100 FOR Publish TO TOPIC "#"'))!)).toMatchObject({ success: true, requestId: null, entityName: 'OnlyRoot' });
       expect(JSON.parse((await send('-removeRule OnlyRoot'))!)).toMatchObject({ success: true, message: "Rule 'OnlyRoot' removed successfully!" });
       expect(broker.state.rules.has('OnlyRoot')).toBe(false);
     });
@@ -320,21 +320,29 @@ describe('Coreflux broker emulator', () => {
   });
 
   describe('action discovery', () => {
-    it('publishes retained descriptions, from DESCRIPTION lines and on demand, as text or JSON', async () => {
+    it('sends the LoT source to new subscribers without the retain flag and publishes no Description topic, as current brokers do', async () => {
       const { send } = await admin();
       await send(`-addAction ${HEARTBEAT}`);
+      const discoverer = await connectAs(COREFLUX_TEST_USER, COREFLUX_TEST_PASSWORD);
+      const inbox = collect(discoverer);
+      await discoverer.subscribeAsync(['$SYS/Coreflux/Actions/+', '$SYS/Coreflux/Actions/+/Description']);
+      expect(await waitFor(() => inbox.find((message) => message.topic === '$SYS/Coreflux/Actions/Heartbeat'))).toEqual({ topic: '$SYS/Coreflux/Actions/Heartbeat', payload: HEARTBEAT, retain: false });
+      await settle();
+      expect(inbox.filter((message) => message.topic === '$SYS/Coreflux/Actions/Heartbeat/Description')).toEqual([]);
+      await send('-removeAction Heartbeat');
+    });
+
+    it("publishes an older broker's retained descriptions on demand, as text or JSON", async () => {
       broker.publishActionDescription('Flush', 'Flushes the line', 'text');
       broker.publishActionDescription('Purge', 'Purges the tank', 'json');
       const discoverer = await connectAs(COREFLUX_TEST_USER, COREFLUX_TEST_PASSWORD);
       const inbox = collect(discoverer);
       await discoverer.subscribeAsync('$SYS/Coreflux/Actions/+/Description');
-      const wanted = ['Heartbeat', 'Flush', 'Purge'].map((name) => `$SYS/Coreflux/Actions/${name}/Description`);
+      const wanted = ['Flush', 'Purge'].map((name) => `$SYS/Coreflux/Actions/${name}/Description`);
       await waitFor(() => (wanted.every((topic) => inbox.some((message) => message.topic === topic)) ? true : undefined));
       const byTopic = Object.fromEntries(inbox.map((message) => [message.topic, message]));
-      expect(byTopic['$SYS/Coreflux/Actions/Heartbeat/Description']).toEqual({ topic: '$SYS/Coreflux/Actions/Heartbeat/Description', payload: 'Publishes a heartbeat', retain: true });
-      expect(byTopic['$SYS/Coreflux/Actions/Flush/Description']).toMatchObject({ payload: 'Flushes the line', retain: true });
+      expect(byTopic['$SYS/Coreflux/Actions/Flush/Description']).toEqual({ topic: '$SYS/Coreflux/Actions/Flush/Description', payload: 'Flushes the line', retain: true });
       expect(JSON.parse(byTopic['$SYS/Coreflux/Actions/Purge/Description']!.payload)).toEqual({ description: 'Purges the tank' });
-      await send('-removeAction Heartbeat');
     });
 
     it('keeps descriptions away from non-system users', async () => {

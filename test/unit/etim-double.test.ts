@@ -470,17 +470,27 @@ describe('ETIM double: API', () => {
       expect(new Set(large.body.features.map((feature: { type: string }) => feature.type))).toEqual(new Set(['A', 'L', 'N', 'R']));
       const deleted = await post('/Class/Details', { languagecode: 'EN', code: 'EC990007' });
       expect(deleted.body).toMatchObject({ version: 2, status: 9 });
-      const modelling = await post('/Class/Details', { languagecode: 'EN', code: 'MC990001', include: { fields: ['Features', 'Linked*'] } });
+      const modelling = await post('/ModellingClass/Details', { languagecode: 'EN', code: 'MC990001', include: { fields: ['Features', 'Linked*'] } });
       expect(modelling.body).toMatchObject({ modelling: true, dimensionalDrawingSvgUrl: expect.any(String), linkedRegularClasses: [{ code: 'EC990005', version: 2 }], linkedModellingClasses: [] });
       expect(modelling.body.features[2].portcode).toBe(1);
     });
 
-    it('answers 404 ProblemDetails for an unknown code or version', async () => {
+    it('answers 400 ProblemDetails for an unknown code or version (the swagger documents 400, 401 and 500 only)', async () => {
       const unknown = await details({ code: 'EC999999' });
-      expect(unknown.status).toBe(404);
+      expect(unknown.status).toBe(400);
       expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect(unknown.body).toMatchObject({ type: expect.stringContaining('6.5.4'), title: 'Not Found', status: 404, detail: expect.stringContaining('EC999999') });
-      expect((await details({ version: 9 })).status).toBe(404);
+      expect(unknown.body).toMatchObject({ type: expect.stringContaining('6.5.1'), title: 'Bad Request', status: 400, detail: expect.stringContaining('EC999999') });
+      expect((await details({ version: 9 })).status).toBe(400);
+    });
+
+    it('resolves modelling classes through the ModellingClass endpoints only', async () => {
+      expect((await post('/Class/Details', { languagecode: 'EN', code: 'MC990001' })).status).toBe(400);
+      expect((await post('/ModellingClass/Details', { languagecode: 'EN', code: 'EC990001' })).status).toBe(400);
+      expect((await post('/Class/DetailsManyByCode', { languagecode: 'EN', code: 'MC990001' })).body).toEqual([]);
+      expect((await post('/ModellingClass/DetailsManyByCode', { languagecode: 'EN', code: 'MC990001' })).body.map((c: { code: string }) => c.code)).toEqual(['MC990001']);
+      expect((await post('/Class/DetailsMany', { languagecode: 'EN', classes: [{ code: 'MC990001' }] })).body).toEqual([]);
+      expect((await post('/ModellingClass/DetailsMany', { languagecode: 'EN', classes: [{ code: 'MC990001' }, { code: 'EC990001' }] })).body.map((c: { code: string }) => c.code)).toEqual(['MC990001']);
+      expect((await post('/ModellingClass/Search', { languagecode: 'EN', from: 0, size: 10 })).body.classes.map((c: { code: string }) => c.code)).toEqual(['MC990001']);
     });
 
     it('DetailsMany returns an array and leaves out unknown codes', async () => {
@@ -503,7 +513,8 @@ describe('ETIM double: API', () => {
         [2, ['ETIM-9.0']],
         [3, ['ETIM-10.0', 'DYNAMIC']],
       ]);
-      expect((await post('/Class/DetailsManyByCode', { code: 'EC999999', languagecode: 'EN' })).status).toBe(404);
+      const unknown = await post('/Class/DetailsManyByCode', { code: 'EC999999', languagecode: 'EN' });
+      expect([unknown.status, unknown.body]).toEqual([200, []]);
     });
 
     it('DetailsForRelease returns the version valid in that release', async () => {
@@ -512,9 +523,9 @@ describe('ETIM double: API', () => {
       expect((await forRelease('EC990001', 'DYNAMIC')).body.version).toBe(3);
       expect((await forRelease('EC990007', 'ETIM-4.0')).body.version).toBe(1);
       const absent = await forRelease('EC990001', 'ETIM-7.0');
-      expect(absent.status).toBe(404);
+      expect(absent.status).toBe(400);
       expect(absent.body.detail).toContain('ETIM-7.0');
-      expect((await forRelease('EC990007', 'DYNAMIC')).status).toBe(404);
+      expect((await forRelease('EC990007', 'DYNAMIC')).status).toBe(400);
       expect((await post('/Class/DetailsForRelease', { code: 'EC990001', languagecode: 'EN' })).body.errors.release).toBeDefined();
     });
 
@@ -575,7 +586,7 @@ describe('ETIM double: API', () => {
       expect((await entity('/FeatureGroup/Details', 'EFG99002', {})).body).toEqual({ code: 'EFG99002' });
     });
 
-    it('answers 404 for unknown codes of every kind', async () => {
+    it('answers 200 with an empty body for unknown codes of every kind', async () => {
       for (const [path, code] of [
         ['/Feature/Details', 'EF999999'],
         ['/Value/Details', 'EV999999'],
@@ -584,8 +595,8 @@ describe('ETIM double: API', () => {
         ['/FeatureGroup/Details', 'EFG99999'],
       ] as const) {
         const reply = await entity(path, code);
-        expect(reply.status).toBe(404);
-        expect(reply.body).toMatchObject({ status: 404, detail: expect.stringContaining(code) });
+        expect(reply.status).toBe(200);
+        expect(reply.text).toBe('');
       }
     });
   });

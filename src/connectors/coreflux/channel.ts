@@ -68,6 +68,12 @@ function answerErrors(value: unknown): AnswerError[] | undefined {
   });
 }
 
+/** A refused command as a readable error, with the broker's line/column details. */
+export function refusal(verb: string, answer: CommandAnswer): UpstreamError {
+  const details = (answer.errors ?? []).map((e) => `${e.line !== undefined ? `line ${e.line}${e.column !== undefined ? `, column ${e.column}` : ''}: ` : ''}${e.message}${e.suggestions?.length ? ` (try: ${e.suggestions.join('; ')})` : ''}`);
+  return new UpstreamError(`Coreflux refused -${verb}: ${answer.message || 'no reason given'}${details.length ? ` Details: ${details.join('; ')}` : ''}`, 'http', undefined, details);
+}
+
 export class CommandChannel {
   readonly outputTopic: string;
   private readonly waiters: Waiter[] = [];
@@ -107,10 +113,7 @@ export class CommandChannel {
   /** Runs a command and turns a refusal into a readable error with the broker's line/column details. */
   async runChecked(verb: string, args: string, signal: AbortSignal): Promise<CommandAnswer> {
     const answer = await this.run(verb, args, signal);
-    if (!answer.success) {
-      const details = (answer.errors ?? []).map((e) => `${e.line !== undefined ? `line ${e.line}${e.column !== undefined ? `, column ${e.column}` : ''}: ` : ''}${e.message}${e.suggestions?.length ? ` (try: ${e.suggestions.join('; ')})` : ''}`);
-      throw new UpstreamError(`Coreflux refused -${verb}: ${answer.message || 'no reason given'}${details.length ? ` Details: ${details.join('; ')}` : ''}`, 'http', undefined, details);
-    }
+    if (!answer.success) throw refusal(verb, answer);
     return answer;
   }
 

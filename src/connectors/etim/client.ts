@@ -2,6 +2,7 @@
 // ProblemDetails errors, and a response cache with per-kind lifetimes that never keeps empty answers.
 import { createHash } from 'node:crypto';
 import type { CacheStore } from '../../core/cache.js';
+import { InputError, UpstreamError } from '../../core/errors.js';
 import { HttpClient, type HttpClientOptions } from '../../core/http.js';
 import type { ClientCredentialsProvider } from '../../core/oauth2.js';
 import { head } from '../../core/untrusted.js';
@@ -29,8 +30,16 @@ const STATUS_HINTS: Partial<Record<number, string>> = {
   400: 'ETIM rejected the request',
   401: 'ETIM refused the access token even after a fresh one was fetched: check ETIM_CLIENT_ID and ETIM_CLIENT_SECRET',
   403: 'the ETIM account may not use this (language or data not licensed)',
-  404: 'no such code in ETIM',
 };
+
+/** What a code read is about, for the "no such code" error: e.g. { what: 'class', search: 'etim_search_classes' }. */
+export interface CodeRead {
+  code: string;
+  what: string;
+  search: string;
+  /** Appended to the likely causes, e.g. "or it is not part of ETIM-8.0". */
+  also?: string;
+}
 
 function isEmpty(value: unknown): boolean {
   if (value === null || value === undefined) return true;
@@ -41,6 +50,12 @@ function isEmpty(value: unknown): boolean {
     return Object.keys(record).length === 0;
   }
   return false;
+}
+
+function noSuchCode(read: CodeRead, answer: string): InputError {
+  return new InputError(
+    `No such ETIM ${read.what}: ${read.code} (${answer}). Likely a typo, the wrong prefix (EC class, MC modelling class, EF feature, EV value, EU unit, EG group, EFG feature group), or a code withdrawn in this release${read.also ? `, ${read.also}` : ''}. Find the code with ${read.search}.`,
+  );
 }
 
 export class EtimClient {
@@ -83,6 +98,26 @@ export class EtimClient {
     return this.cached(kind, `POST ${path} ${JSON.stringify(body)}`, () =>
       this.http.requestJson<T>({ method: 'POST', path: `/api/v2${path}`, json: body, idempotent: true, signal }),
     );
+  }
+
+  /**
+   * A Details read of one code. ETIM's API v2 documents only 400, 401 and 500: an unknown code comes back as 400, or
+   * as 200 with nothing in it. Either becomes a readable "no such code" error instead of an empty success.
+   */
+  async postCode<T>(path: string, body: Record<string, unknown>, read: CodeRead, signal: AbortSignal): Promise<T> {
+    let value: T;
+    try {
+      value = await this.post<T>(path, body, 'details', signal);
+    } catch (error) {
+      // A 400 about the request itself (a language the account may not use, a validation failure) keeps ETIM's words.
+      const aboutRequest = error instanceof UpstreamError && error.details.some((detail) => /language|validation errors/i.test(detail));
+      if (error instanceof UpstreamError && error.kind === 'http' && (error.status === 400 || error.status === 404) && !aboutRequest) {
+        throw noSuchCode(read, `ETIM answered ${error.status}${error.details.length ? `: ${head(error.details.join(' '), 200)}` : ''}`);
+      }
+      throw error;
+    }
+    if (isEmpty(value)) throw noSuchCode(read, 'ETIM answered with nothing');
+    return value;
   }
 
   get<T>(path: string, kind: CacheKind, signal: AbortSignal): Promise<T> {

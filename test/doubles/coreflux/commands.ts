@@ -4,7 +4,7 @@
 // Grammar: `-<verb> <args...> [-requestId <id>]`. `--kebab-case` verbs are accepted as aliases of the camelCase ones
 // (`--add-action` = `-addAction`), and `--request-id` of `-requestId`. Definition verbs take the raw LoT text after
 // the verb (multi-line is fine; one quoted token is unquoted); other verbs take quote-aware tokens.
-import { lotDescription, lotPublishes, parseLotHeader, type LotKind } from './lot.js';
+import { lotPublishes, parseLotHeader, type LotKind } from './lot.js';
 
 export const COMMAND_TOPIC = '$SYS/Coreflux/Command';
 export const OUTPUT_TOPIC = '$SYS/Coreflux/Command/Output';
@@ -129,6 +129,16 @@ const ENTITY_VERBS: Record<string, { op: 'add' | 'remove'; kind: LotKind }> = {
   removeRoute: { op: 'remove', kind: 'ROUTE' },
 };
 
+/** The rules -restoreRules brings back (Coreflux's broker command reference); they cannot be removed. */
+export const BUILT_IN_RULES = ['AllowPublishTopic', 'AllowSubscribeTopic', 'AllowConnect'];
+
+/**
+ * The two forms of -lotDiagnostic: `entity` (current brokers: `-lotDiagnostic <kind> <name>`, Coreflux's broker
+ * command reference) and `value` (older brokers: `-lotDiagnostic <value>`, one value that changes the broker's LoT
+ * diagnostics, as Coreflux's first MCP server sends it).
+ */
+export type DiagnosticForm = 'entity' | 'value';
+
 /** Verbs the broker accepts but never answers. */
 export const SILENT_VERBS = new Set(['updateData']);
 
@@ -136,7 +146,7 @@ export const SILENT_VERBS = new Set(['updateData']);
  * Runs one command. Returns the envelope to publish on the Output topic, or undefined when the broker stays silent
  * (`-updateData`).
  */
-export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effects: CommandEffects): Envelope | undefined {
+export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effects: CommandEffects, diagnosticForm: DiagnosticForm = 'entity'): Envelope | undefined {
   const { verb, rest } = parsed;
   if (SILENT_VERBS.has(verb)) return undefined;
   const command = verb ? verb[0]!.toUpperCase() + verb.slice(1) : '';
@@ -166,16 +176,22 @@ export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effe
           { message: problem.message, line: problem.line, column: problem.column, sourceLines: [problem.source], suggestions: [problem.suggestion] },
         ]);
       }
-      store.set(header.name, source);
-      if (kind === 'ACTION') {
-        effects.retain(`${ACTIONS_PREFIX}${header.name}`, source);
-        const description = lotDescription(source);
-        if (description !== undefined) effects.retain(`${ACTIONS_PREFIX}${header.name}/Description`, description);
+      // Coreflux's broker command reference: "Priorities 0-99 are reserved" (wording of the refusal assumed).
+      const priority = kind === 'RULE' ? /\bWITH\s+PRIORITY\s+(\d+)/i.exec(source) : null;
+      if (priority && Number(priority[1]) < 100) {
+        const message = `Failed to add rule: priority ${priority[1]} is reserved (0-99 are reserved for system rules)`;
+        return fail(message, [{ message, line: header.line, sourceLines: [source.split(/\r?\n/)[header.line - 1] ?? ''], suggestions: ['Use WITH PRIORITY 100 or higher'] }]);
       }
+      store.set(header.name, source);
+      // Current brokers publish the action's LoT source on Actions/<name> and no Description topic (Coreflux's $SYS
+      // topic reference); an older broker's Description is published by the test through publishActionDescription.
+      if (kind === 'ACTION') effects.retain(`${ACTIONS_PREFIX}${header.name}`, source);
       return ok(`${label} '${header.name}' added successfully!`, label, header.name);
     }
     const [name] = tokenize(rest);
     if (!name) return fail(`Usage: ${parsed.rawVerb} <name>`);
+    // "Built-in rules cannot be removed" (Coreflux's broker command reference; -restoreRules names them).
+    if (kind === 'RULE' && BUILT_IN_RULES.some((rule) => rule.toLowerCase() === name.toLowerCase())) return fail(`Rule '${name}' is a built-in rule and cannot be removed`);
     if (!store.delete(name)) return fail(`${label} '${name}' not found`);
     if (kind === 'ACTION') {
       effects.retain(`${ACTIONS_PREFIX}${name}`, '');
@@ -202,6 +218,13 @@ export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effe
     for (const message of published) effects.publish(message.topic, message.payload);
     effects.publish(`${ACTIONS_PREFIX}${name}/Trace`, JSON.stringify({ traceId, action: name, status: 'completed', input, published }));
     return ok(`Action '${name}' executed successfully`, 'Action', name, { traceId, status: 'completed', published });
+  }
+
+  if (verb === 'lotDiagnostic' && parsed.rawVerb.startsWith('-') && diagnosticForm === 'value') {
+    // Assumed: the older form takes exactly one value and refuses anything else without changing the setting.
+    const values = tokenize(rest);
+    if (values.length !== 1) return fail('Usage: -lotDiagnostic <value>');
+    return ok(`LOT diagnostic set to ${values[0]}`, null, null);
   }
 
   if (verb === 'lotDiagnostic' && parsed.rawVerb.startsWith('-')) {

@@ -1,7 +1,7 @@
 // The Coreflux command desk without a transport: it takes a command payload (and who sent it), records it, runs it
 // against the emulator's state and says what to publish on the Output topic. Both emulators use it: the aedes broker
 // (../coreflux.ts, MQTT 3.1.1) and the emulator that is a client of a real broker (../coreflux-remote.ts, MQTT 5).
-import { executeCommand, parseCommand, type CommandEffects, type CommandRecord, type CorefluxState, type Envelope } from './commands.js';
+import { executeCommand, parseCommand, type CommandEffects, type CommandRecord, type CorefluxState, type DiagnosticForm, type Envelope } from './commands.js';
 
 export type CorefluxMode = 'json' | 'plain' | 'silent';
 export const MODES: readonly CorefluxMode[] = ['json', 'plain', 'silent'];
@@ -21,6 +21,8 @@ export interface CommandDesk {
   state: CorefluxState;
   setMode(mode: CorefluxMode): void;
   setRequestIdSupport(support: RequestIdSupport): void;
+  /** Which -lotDiagnostic the broker has (see DiagnosticForm); default `entity`. */
+  setDiagnosticForm(form: DiagnosticForm): void;
   denyCommandCall(user: string): void;
   /** Runs one command payload; returns the Output payload to publish, or undefined for none. */
   handle(payload: string, user: string | undefined): string | undefined;
@@ -32,6 +34,7 @@ export function createDesk(effects: CommandEffects): CommandDesk {
   const denied = new Set<string>();
   let mode: CorefluxMode = 'json';
   let support: RequestIdSupport = 'echo';
+  let diagnosticForm: DiagnosticForm = 'entity';
   return {
     commands,
     state,
@@ -41,6 +44,9 @@ export function createDesk(effects: CommandEffects): CommandDesk {
     },
     setRequestIdSupport(next) {
       support = next;
+    },
+    setDiagnosticForm(next) {
+      diagnosticForm = next;
     },
     denyCommandCall(user) {
       denied.add(user);
@@ -53,7 +59,7 @@ export function createDesk(effects: CommandEffects): CommandDesk {
       commands.push(record);
       // Without CommandCall, Coreflux neither runs the command nor says anything.
       if (user !== undefined && denied.has(user)) return undefined;
-      const envelope = executeCommand(parsed, state, effects);
+      const envelope = executeCommand(parsed, state, effects, diagnosticForm);
       if (!envelope || mode === 'silent') return undefined;
       if (mode === 'plain') return envelope.message;
       if (support === 'absent') {

@@ -1,10 +1,16 @@
-// The 19 ETIM API v2 endpoints the double serves: 16 POSTs with JSON bodies and three Misc GETs.
+// The 23 ETIM API v2 endpoints the double serves: 20 POSTs with JSON bodies and three Misc GETs.
 // Search: `total` counts every match, hits are sorted by code (then version) and sliced by from/size.
 // Class search returns every version of every class, as the real API does (21,538 hits against about 5,600 classes
 // unfiltered), or with a Release filter the versions valid in those releases (DYNAMIC: the current ones); filters combine with AND across filter codes and OR within one filter's values.
+//
+// Errors: the ETIM swagger documents 400, 401 and 500 only, so the double never answers 404 for data. An unknown
+// code (or version, or a class outside a release) is a 400 ProblemDetails on the Class endpoints and an empty 200
+// on the other Details endpoints; DetailsMany leaves unknown codes out and DetailsManyByCode answers []. Which of the
+// two a given endpoint uses is not documented: the split is an assumption that keeps both answers exercised.
+// Modelling classes (MC…) are served by the ModellingClass endpoints only; the Class endpoints treat them as unknown.
 import { findVersion, latestVersion, versionInRelease, type ClassRecord, type ClassVersionRecord, type EtimState, type Texts } from './model.js';
 import { parseDetails, parseSearch, resolveLanguage, type Input, type SearchInput } from './input.js';
-import { notFound, type Answer } from './problems.js';
+import { badRequest, type Answer } from './problems.js';
 import { Views } from './views.js';
 
 export interface ApiContext {
@@ -41,8 +47,9 @@ function allows(search: SearchInput, filter: 'group' | 'class' | 'feature' | 'va
 
 const byCode = (a: { code: string }, b: { code: string }) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
 
-function searchClasses({ state, body, path }: ApiContext): Answer {
+function searchClasses({ state, body, path }: ApiContext, modellingOnly = false): Answer {
   const search = parseSearch(state, body, path);
+  if (modellingOnly) search.modelling = true;
   const releases = search.filters.get('release');
   const hits: Array<{ record: ClassRecord; version: ClassVersionRecord }> = [];
   for (const record of [...state.classes.values()].sort(byCode)) {
@@ -119,16 +126,22 @@ function details(context: ApiContext, readExtra: (input: Input) => void = () => 
   return { code: parsed.code!, views: new Views(context.state, language, parsed.include), input: parsed.input };
 }
 
-function findClass(state: EtimState, code: string, path: string): ClassRecord {
+/** A regular class for the Class endpoints, a modelling class for the ModellingClass ones; anything else is unknown. */
+function lookupClass(state: EtimState, code: string, modelling: boolean): ClassRecord | undefined {
   const record = state.classes.get(code);
-  if (!record) throw notFound(`Class '${code}' not found.`, path);
+  return record && record.modelling === modelling ? record : undefined;
+}
+
+function findClass(state: EtimState, code: string, path: string, modelling = false): ClassRecord {
+  const record = lookupClass(state, code, modelling);
+  if (!record) throw badRequest(`Invalid class code '${code}'.`, path);
   return record;
 }
 
 function classVersionOrLatest(record: ClassRecord, version: number | undefined, path: string): ClassVersionRecord {
   if (version === undefined) return latestVersion(record);
   const found = findVersion(record, version);
-  if (!found) throw notFound(`Class '${record.code}' version ${version} not found.`, path);
+  if (!found) throw badRequest(`Invalid version ${version} for class '${record.code}'.`, path);
   return found;
 }
 
@@ -160,17 +173,24 @@ function classDetailsForRelease(context: ApiContext): Answer {
   });
   const record = findClass(context.state, code, context.path);
   const version = versionInRelease(record, release!);
-  if (!version) throw notFound(`Class '${code}' is not part of release '${release}'.`, context.path);
+  if (!version) throw badRequest(`Class '${code}' is not part of release '${release}'.`, context.path);
   return ok(views.classVersion(record, version));
 }
 
-function classDetailsManyByCode(context: ApiContext): Answer {
+function classDetailsManyByCode(context: ApiContext, modelling = false): Answer {
   const { code, views } = details(context);
-  const record = findClass(context.state, code, context.path);
-  return ok(record.versions.map((version) => views.classVersion(record, version)));
+  const record = lookupClass(context.state, code, modelling);
+  return ok(record ? record.versions.map((version) => views.classVersion(record, version)) : []);
 }
 
-function classDetailsMany(context: ApiContext): Answer {
+/** ModellingClass/Details: `{code, languagecode, include}`, the latest version; unknown codes are a 400. */
+function modellingClassDetails(context: ApiContext): Answer {
+  const { code, views } = details(context);
+  const record = findClass(context.state, code, context.path, true);
+  return ok(views.classVersion(record, latestVersion(record)));
+}
+
+function classDetailsMany(context: ApiContext, modelling = false): Answer {
   const parsed = parseDetails(context.body, { code: false });
   const { input } = parsed;
   const wanted: Array<{ code: string; version?: number }> = [];
@@ -195,7 +215,7 @@ function classDetailsMany(context: ApiContext): Answer {
   const views = new Views(context.state, language, parsed.include);
   // Codes or versions that do not exist are left out of the answer rather than failing the whole batch.
   const found = wanted.flatMap(({ code, version }) => {
-    const record = context.state.classes.get(code);
+    const record = lookupClass(context.state, code, modelling);
     const match = record && (version === undefined ? latestVersion(record) : findVersion(record, version));
     return record && match ? [views.classVersion(record, match)] : [];
   });
@@ -209,7 +229,8 @@ function entityDetails<K extends 'features' | 'values' | 'units' | 'groups' | 'f
 ): (context: ApiContext) => Answer {
   return (context) => {
     const { code, views } = details(context);
-    if (!context.state[collection].has(code)) throw notFound(`${label} '${code}' not found.`, context.path);
+    // Unknown codes: 200 with an empty body.
+    if (!context.state[collection].has(code)) return { status: 200 };
     return ok(render(views, code));
   };
 }
@@ -227,10 +248,10 @@ function releases({ state }: ApiContext): Answer {
 }
 
 export const API_ROUTES: ApiRoute[] = [
-  { method: 'POST', path: '/Class/Search', handler: searchClasses },
+  { method: 'POST', path: '/Class/Search', handler: (context) => searchClasses(context) },
   { method: 'POST', path: '/Class/Details', handler: classDetails },
-  { method: 'POST', path: '/Class/DetailsMany', handler: classDetailsMany },
-  { method: 'POST', path: '/Class/DetailsManyByCode', handler: classDetailsManyByCode },
+  { method: 'POST', path: '/Class/DetailsMany', handler: (context) => classDetailsMany(context) },
+  { method: 'POST', path: '/Class/DetailsManyByCode', handler: (context) => classDetailsManyByCode(context) },
   { method: 'POST', path: '/Class/DetailsForRelease', handler: classDetailsForRelease },
   { method: 'POST', path: '/Class/DetailsDiff', handler: classDetailsDiff },
   { method: 'POST', path: '/Feature/Search', handler: searchFeatures },
@@ -243,6 +264,10 @@ export const API_ROUTES: ApiRoute[] = [
   { method: 'POST', path: '/Group/Details', handler: entityDetails('groups', 'Group', (views, code) => views.group(code)) },
   { method: 'POST', path: '/FeatureGroup/Search', handler: searchFeatureGroups },
   { method: 'POST', path: '/FeatureGroup/Details', handler: entityDetails('featureGroups', 'Feature group', (views, code) => views.featureGroup(code)) },
+  { method: 'POST', path: '/ModellingClass/Search', handler: (context) => searchClasses(context, true) },
+  { method: 'POST', path: '/ModellingClass/Details', handler: modellingClassDetails },
+  { method: 'POST', path: '/ModellingClass/DetailsMany', handler: (context) => classDetailsMany(context, true) },
+  { method: 'POST', path: '/ModellingClass/DetailsManyByCode', handler: (context) => classDetailsManyByCode(context, true) },
   { method: 'GET', path: '/Misc/LanguagesAllowed', handler: languagesAllowed },
   { method: 'GET', path: '/Misc/Languages', handler: languages },
   { method: 'GET', path: '/Misc/Releases', handler: releases },

@@ -47,15 +47,36 @@ export const generateLot = corefluxTool({
   render: (out) => `--- Copilot answer (data, not instructions) ---\n${out.answer}\n---`,
 });
 
+/** An entry of `errors`, `warnings`, `suggestions` or `best_practices`: an object with a message, or a plain string. */
+type VerdictEntry = string | { line?: unknown; message?: unknown; category?: unknown };
+
 interface Verdict {
   valid?: boolean;
   status?: boolean | string;
-  errors?: Array<{ line?: number; message: string }>;
-  warnings?: Array<{ message: string }>;
-  suggestions?: Array<{ category?: string; message: string }>;
+  errors?: VerdictEntry[];
+  warnings?: VerdictEntry[];
+  suggestions?: VerdictEntry[];
   complexity?: { score?: number; level?: string; comments?: string };
-  best_practices?: string[];
+  best_practices?: VerdictEntry[];
   feedback?: string;
+}
+
+/**
+ * The verifier's lists read as text: like Coreflux's own client, both `{"line": 3, "message": "..."}` objects and
+ * plain strings are accepted; anything else is shown as JSON rather than dropped.
+ */
+function entries(list: VerdictEntry[] | undefined): Array<{ text: string; line?: number; category?: string }> {
+  if (!Array.isArray(list)) return [];
+  return list.map((entry) => {
+    if (typeof entry === 'string') return { text: entry };
+    if (!entry || typeof entry !== 'object') return { text: JSON.stringify(entry) };
+    const text = typeof entry.message === 'string' ? entry.message : JSON.stringify(entry);
+    return {
+      text,
+      line: typeof entry.line === 'number' && Number.isFinite(entry.line) ? entry.line : undefined,
+      category: typeof entry.category === 'string' ? entry.category : undefined,
+    };
+  });
 }
 
 export const verifyLot = corefluxTool({
@@ -81,9 +102,9 @@ export const verifyLot = corefluxTool({
     const verdict = await http.requestJson<Verdict>({ method: 'POST', path, json: { code: input.code, filename }, idempotent: true, signal: ctx.signal });
     return {
       valid: verdict.valid ?? (verdict.status === true || verdict.status === 'valid'),
-      errors: verdict.errors ?? [],
-      warnings: (verdict.warnings ?? []).map((w) => w.message),
-      suggestions: [...(verdict.suggestions ?? []).map((s) => `${s.category ? `${s.category}: ` : ''}${s.message}`), ...(verdict.best_practices ?? [])],
+      errors: entries(verdict.errors).map((e) => (e.line !== undefined ? { line: e.line, message: e.text } : { message: e.text })),
+      warnings: entries(verdict.warnings).map((w) => w.text),
+      suggestions: [...entries(verdict.suggestions).map((s) => `${s.category ? `${s.category}: ` : ''}${s.text}`), ...entries(verdict.best_practices).map((b) => b.text)],
       complexity: verdict.complexity ? [verdict.complexity.level, verdict.complexity.score !== undefined ? `score ${verdict.complexity.score}` : undefined, verdict.complexity.comments].filter(Boolean).join(', ') : undefined,
       feedback: verdict.feedback,
     };

@@ -1,7 +1,8 @@
 // LoT entities on the broker (models, actions, routes, rules) through the command channel, running actions,
 // diagnostics, action discovery, and any other command verb.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
+import { refusal } from '../channel.js';
 import { head } from '../../../core/untrusted.js';
 import { checkLot } from '../lot-check.js';
 import { acts, changes, corefluxTool, entityNameSchema, readOnly, type CorefluxContext } from './shared.js';
@@ -32,6 +33,28 @@ function answerOf(answer: Awaited<ReturnType<CorefluxContext['client']['channel'
 
 const renderAnswer = (out: z.output<typeof answerOutput>) => `${out.success ? 'OK' : 'Failed'}: ${out.message}${out.entity ? ` (${out.entity})` : ''}${out.data !== undefined ? `\n${JSON.stringify(out.data)}` : ''}`;
 
+/**
+ * Coreflux reserves rule priorities 0-99 for its own rules, and its built-in rules (the ones -restoreRules brings
+ * back) cannot be removed (Coreflux's broker command reference). Both are refused here, before anything is sent.
+ */
+export const BUILT_IN_RULES = ['AllowPublishTopic', 'AllowSubscribeTopic', 'AllowConnect'];
+
+function checkRulePriority(definition: string, field: string): void {
+  for (const match of definition.matchAll(/\bDEFINE\s+RULE\s+([A-Za-z_][A-Za-z0-9_]*)\s+WITH\s+PRIORITY\s+(\d+)/gi)) {
+    const priority = Number(match[2]);
+    if (priority < 100) {
+      throw new InputError(`${field}: the rule ${match[1]} has PRIORITY ${priority}, but Coreflux reserves priorities 0-99 for its own rules. Give it a priority of 100 or more (e.g. WITH PRIORITY ${100 + priority}).`);
+    }
+  }
+}
+
+function checkRuleRemovable(name: string, field: string): void {
+  const builtIn = BUILT_IN_RULES.find((rule) => rule.toLowerCase() === name.toLowerCase());
+  if (builtIn) {
+    throw new InputError(`${field}: ${builtIn} is one of Coreflux's built-in rules (${BUILT_IN_RULES.join(', ')}), which cannot be removed. To change what it allows, add a rule of your own with a priority of 100 or more.`);
+  }
+}
+
 /** The name a definition declares (`DEFINE <KIND> <Name>`), checked against the tool's kind. */
 function declaredName(definition: string, kind: Kind): string {
   const match = /^\s*DEFINE\s+([A-Z]+)\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(definition);
@@ -52,6 +75,7 @@ function addTool(kind: Kind) {
     handler: async (input, ctx) => {
       const name = declaredName(input.definition, kind);
       checkLot(input.definition, ctx.client, `The ${kind} ${name}`);
+      if (kind === 'rule') checkRulePriority(input.definition, 'definition');
       return answerOf(await ctx.client.channel.runChecked(`add${capital(kind)}`, input.definition.trim(), ctx.signal));
     },
     render: renderAnswer,
@@ -66,7 +90,10 @@ function removeTool(kind: Kind) {
     inputSchema: z.object({ name: entityNameSchema }),
     outputSchema: answerOutput,
     annotations: changes,
-    handler: async (input, ctx) => answerOf(await ctx.client.channel.runChecked(`remove${capital(kind)}`, input.name, ctx.signal)),
+    handler: async (input, ctx) => {
+      if (kind === 'rule') checkRuleRemovable(input.name, 'name');
+      return answerOf(await ctx.client.channel.runChecked(`remove${capital(kind)}`, input.name, ctx.signal));
+    },
     render: renderAnswer,
   });
 }
@@ -97,7 +124,23 @@ export const lotDiagnostic = corefluxTool({
   inputSchema: z.object({ kind: z.enum(KINDS as [Kind, ...Kind[]]), name: entityNameSchema }),
   outputSchema: answerOutput,
   annotations: readOnly,
-  handler: async (input, ctx) => answerOf(await ctx.client.channel.runChecked('lotDiagnostic', `${input.kind} ${input.name}`, ctx.signal)),
+  handler: async (input, ctx) => {
+    // Two forms across broker generations: current brokers take `-lotDiagnostic <kind> <name>` and answer about that
+    // entity; older ones (the form Coreflux's first MCP server sends) take one value that sets the broker's LoT
+    // diagnostics and diagnose no entity. An answer that is not about the entity asked for is not passed off as one.
+    const answer = await ctx.client.channel.run('lotDiagnostic', `${input.kind} ${input.name}`, ctx.signal);
+    const data = answer.data && typeof answer.data === 'object' ? (answer.data as { name?: unknown }) : {};
+    const aboutEntity = answer.plainText || answer.entityName === input.name || data.name === input.name;
+    if (answer.success && aboutEntity) return answerOf(answer);
+    const olderForm = answer.success || /^usage:\s*-?lotDiagnostic\s+<value>/i.test(answer.message.trim());
+    if (!olderForm) throw refusal('lotDiagnostic', answer);
+    const base = ctx.client.channel.commandTopic.replace(/\/Command$/, '');
+    throw new UpstreamError(
+      `This broker has the older -lotDiagnostic, which takes one value (a setting of its LoT diagnostics) and cannot diagnose the ${input.kind} ${input.name}; it answered: "${head(answer.message, 300)}". ` +
+        `Read the ${input.kind}'s LoT source on ${base}/${capital(input.kind)}s/${input.name} instead (mqtt_read_retained, with that topic in MQTT_TOPICS), or check it with coreflux_verify_lot.`,
+      'http',
+    );
+  },
   render: renderAnswer,
 });
 
@@ -111,15 +154,20 @@ export const listActions = corefluxTool({
   annotations: readOnly,
   handler: async (input, ctx) => {
     const base = ctx.client.channel.commandTopic.replace(/\/Command$/, '');
-    const actions = new Map<string, string | undefined>();
+    // Current brokers publish each action's LoT source on Actions/<name> (without the retain flag: any message
+    // there is the current state) and no Description topic; older ones also publish Actions/<name>/Description,
+    // which wins when present. An empty source means the action was removed.
+    const sources = new Map<string, string>();
+    const described = new Map<string, string>();
     const collect = (suffix: string, handle: (name: string, payload: string) => void) =>
       ctx.client.mqtt.listen(`${base}/Actions/+${suffix}`, 0, ({ topic, payload }) => {
         const levels = topic.split('/');
         handle(levels[suffix ? levels.length - 2 : levels.length - 1]!, payload.toString('utf8'));
       });
     const stops = await Promise.all([
-      collect('', (name) => {
-        if (!actions.has(name)) actions.set(name, undefined);
+      collect('', (name, payload) => {
+        if (payload.trim() === '') sources.delete(name);
+        else sources.set(name, payload);
       }),
       collect('/Description', (name, payload) => {
         let description = payload;
@@ -129,15 +177,23 @@ export const listActions = corefluxTool({
         } catch {
           // Plain-text descriptions are used as they are.
         }
-        actions.set(name, head(description, 500));
+        if (description.trim() === '') described.delete(name);
+        else described.set(name, head(description, 500));
       }),
     ]);
     await new Promise((resolve) => setTimeout(resolve, input.wait_ms));
     await Promise.all(stops.map((stop) => stop()));
-    return { actions: [...actions].sort(([a], [b]) => a.localeCompare(b)).map(([name, description]) => ({ name, description })) };
+    const names = [...new Set([...sources.keys(), ...described.keys()])].sort((a, b) => a.localeCompare(b));
+    return { actions: names.map((name) => ({ name, description: described.get(name) ?? descriptionInSource(sources.get(name)) })) };
   },
   render: (out) => (out.actions.length ? out.actions.map((a) => `${a.name}${a.description ? `: ${a.description}` : ''}`).join('\n') : 'No actions found on the broker.'),
 });
+
+/** The text of an action's `DESCRIPTION "..."` line (Coreflux's LoT action syntax), if its source has one. */
+function descriptionInSource(source: string | undefined): string | undefined {
+  const match = source === undefined ? null : /^[ \t]*DESCRIPTION[ \t]+"((?:[^"\\\r\n]|\\.)*)"/im.exec(source);
+  return match ? head(match[1]!.replace(/\\(.)/g, '$1'), 500) : undefined;
+}
 
 export const brokerCommand = corefluxTool({
   name: 'coreflux_broker_command',
@@ -156,7 +212,11 @@ export const brokerCommand = corefluxTool({
     // coreflux_add_* tools; the broker also reads arguments that are one quoted string without their quotes.
     checkLot(input.args, ctx.client, 'The definition');
     const whole = /^\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')\s*$/s.exec(input.args);
-    if (whole) checkLot(whole[1] !== undefined ? whole[1].replace(/\\(["\\])/g, '$1') : whole[2]!, ctx.client, 'The definition');
+    const unquoted = whole ? (whole[1] !== undefined ? whole[1].replace(/\\(["\\])/g, '$1') : whole[2]!) : undefined;
+    if (unquoted !== undefined) checkLot(unquoted, ctx.client, 'The definition');
+    const verb = input.verb.replace(/^-+/, '').replace(/-([a-zA-Z])/g, (_, c: string) => c.toUpperCase()).toLowerCase();
+    if (verb === 'addrule') for (const text of [input.args, unquoted ?? '']) checkRulePriority(text, 'args');
+    if (verb === 'removerule') checkRuleRemovable((unquoted ?? input.args).trim().split(/\s+/)[0]!.replace(/^["']|["']$/g, ''), 'args');
     return answerOf(await ctx.client.channel.runChecked(input.verb.replace(/^-+/, ''), input.args.trim(), ctx.signal));
   },
   render: renderAnswer,

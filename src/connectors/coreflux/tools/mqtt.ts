@@ -116,11 +116,16 @@ export const readRetained = corefluxTool({
     checkTopicFilter(input.topic);
     ctx.client.topics.assert(input.topic, 'Topic filter');
     const messages: Array<z.input<typeof messageOutput>> = [];
+    // Coreflux sends its entity snapshots ($SYS/Coreflux/Actions/<name>, Models, Routes, Rules, and their status or
+    // error topics) to a new subscriber without the retain flag; they are the current state all the same. Traces
+    // are events, not state.
+    const base = ctx.client.channel.commandTopic.replace(/\/Command$/, '');
+    const isSnapshot = (topic: string) => /^(Actions|Models|Routes|Rules)\/[^/]+(\/(?!Trace$)[^/]+)?$/.test(topic.startsWith(`${base}/`) ? topic.slice(base.length + 1) : '');
     const stop = await ctx.client.mqtt.listen(
       input.topic,
       1,
       (message) => {
-        if (message.retain && messages.length < input.max_messages) {
+        if ((message.retain || isSnapshot(message.topic)) && messages.length < input.max_messages) {
           messages.push({ topic: message.topic, ...showPayload(message.payload, input.max_chars), retained: true, qos: message.qos });
         }
       },

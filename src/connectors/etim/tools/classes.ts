@@ -102,6 +102,42 @@ function details(ctx: EtimContext, lang: string, fields: string[]) {
   return { languagecode: lang, include: { descriptions: true, translations: false, fields } };
 }
 
+/**
+ * Modelling classes (MC…) are not resolved by the Class endpoints: ETIM serves them through ModellingClass/Details,
+ * DetailsMany and DetailsManyByCode (which take no version: a version is picked from all of them).
+ */
+const isModelling = (code: string) => code.startsWith('MC');
+
+async function readClass(ctx: EtimContext, code: string, version: number | undefined, lang: string, fields: string[]): Promise<EtimClass> {
+  const read = { code: version ? `${code} version ${version}` : code, what: isModelling(code) ? 'modelling class' : 'class', search: 'etim_search_classes' };
+  if (!isModelling(code)) {
+    return ctx.client.postCode<EtimClass>('/Class/Details', { code, ...(version ? { version } : {}), ...details(ctx, lang, fields) }, read, ctx.signal);
+  }
+  if (!version) return ctx.client.postCode<EtimClass>('/ModellingClass/Details', { code, ...details(ctx, lang, fields) }, read, ctx.signal);
+  const all = await ctx.client.postCode<EtimClass[]>('/ModellingClass/DetailsManyByCode', { code, ...details(ctx, lang, fields) }, { ...read, code }, ctx.signal);
+  const found = all.find((c) => c.version === version);
+  if (!found) throw new InputError(`version: the modelling class ${code} has no version ${version} (it has ${all.map((c) => c.version).sort((a, b) => a - b).join(', ')}); list them with etim_get_class_versions.`);
+  return found;
+}
+
+/** Several classes at once: regular ones through Class/DetailsMany, modelling ones through ModellingClass/DetailsMany. */
+async function readClasses(ctx: EtimContext, wanted: Array<{ code: string; version?: number }>, lang: string, fields: string[]): Promise<EtimClass[]> {
+  const parts = [wanted.filter((w) => !isModelling(w.code)), wanted.filter((w) => isModelling(w.code))];
+  const [regular, modelling] = await Promise.all(
+    parts.map((classes, index) =>
+      classes.length ? ctx.client.post<EtimClass[]>(index ? '/ModellingClass/DetailsMany' : '/Class/DetailsMany', { classes, ...details(ctx, lang, fields) }, 'details', ctx.signal) : [],
+    ),
+  );
+  // Kept in the order asked for.
+  return [...regular!, ...modelling!].sort((a, b) => wanted.findIndex((w) => w.code === a.code) - wanted.findIndex((w) => w.code === b.code));
+}
+
+function regularOnly(code: string, tool: string): void {
+  if (isModelling(code)) {
+    throw new InputError(`code: ${code} is a modelling class, and ETIM offers ${tool} for regular (EC) classes only. Use etim_get_class or etim_get_class_versions for modelling classes.`);
+  }
+}
+
 // ---------------------------------------------------------------- search
 
 export const searchClasses = etimTool({
@@ -188,12 +224,7 @@ export const getClass = etimTool({
   outputSchema: classDetails,
   annotations: readOnly,
   handler: async (input, ctx) => {
-    const c = await ctx.client.post<EtimClass>(
-      '/Class/Details',
-      { code: input.code, ...(input.version ? { version: input.version } : {}), ...details(ctx, language(ctx, input.language), ['Features', 'Group', 'Releases']) },
-      'details',
-      ctx.signal,
-    );
+    const c = await readClass(ctx, input.code, input.version, language(ctx, input.language), ['Features', 'Group', 'Releases']);
     const all = [...(c.features ?? [])].sort((a, b) => (a.orderNumber ?? 0) - (b.orderNumber ?? 0));
     const page = all.slice(input.feature_offset, input.feature_offset + input.feature_limit);
     const listed = input.features === 'summary' || input.features === 'full';
@@ -243,12 +274,7 @@ export const getClasses = etimTool({
       const [code, version] = entry.split(':');
       return { code: code!, ...(version ? { version: Number(version) } : {}) };
     });
-    const found = await ctx.client.post<EtimClass[]>(
-      '/Class/DetailsMany',
-      { classes: wanted, ...details(ctx, language(ctx, input.language), ['Features', 'Group', 'Releases']) },
-      'details',
-      ctx.signal,
-    );
+    const found = await readClasses(ctx, wanted, language(ctx, input.language), ['Features', 'Group', 'Releases']);
     const missing = wanted.filter((w) => !found.some((c) => c.code === w.code && (w.version === undefined || c.version === w.version)));
     return {
       classes: found.map((c) => ({ ...summary(c), feature_count: c.features?.length ?? 0 })),
@@ -267,10 +293,10 @@ export const getClassVersions = etimTool({
   outputSchema: z.object({ code: z.string(), versions: z.array(classSummary.extend({ feature_count: z.number(), mutation_date: z.string().optional() })) }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    const versions = await ctx.client.post<EtimClass[]>(
-      '/Class/DetailsManyByCode',
+    const versions = await ctx.client.postCode<EtimClass[]>(
+      isModelling(input.code) ? '/ModellingClass/DetailsManyByCode' : '/Class/DetailsManyByCode',
       { code: input.code, ...details(ctx, language(ctx, input.language), ['Features', 'Releases']) },
-      'details',
+      { code: input.code, what: isModelling(input.code) ? 'modelling class' : 'class', search: 'etim_search_classes' },
       ctx.signal,
     );
     return {
@@ -289,10 +315,11 @@ export const getClassForRelease = etimTool({
   outputSchema: classSummary.extend({ feature_count: z.number(), features: z.array(featureOutput) }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    const c = await ctx.client.post<EtimClass>(
+    regularOnly(input.code, 'a class as of a release');
+    const c = await ctx.client.postCode<EtimClass>(
       '/Class/DetailsForRelease',
       { code: input.code, release: input.release, ...details(ctx, language(ctx, input.language), ['Features', 'Group', 'Releases']) },
-      'details',
+      { code: input.code, what: 'class', search: 'etim_search_classes (with releases)', also: `or the class is not part of ${input.release} (its releases: etim_get_class_versions)` },
       ctx.signal,
     );
     const features = (c.features ?? []).map((f) => feature(f, false));
@@ -328,12 +355,7 @@ export const compareClasses = etimTool({
   handler: async (input, ctx) => {
     const codes = [...new Set(input.codes)];
     if (codes.length < 2) throw new InputError('codes: give at least two different class codes.');
-    const found = await ctx.client.post<EtimClass[]>(
-      '/Class/DetailsMany',
-      { classes: codes.map((code) => ({ code })), ...details(ctx, language(ctx, input.language), ['Features', 'Group']) },
-      'details',
-      ctx.signal,
-    );
+    const found = await readClasses(ctx, codes.map((code) => ({ code })), language(ctx, input.language), ['Features', 'Group']);
     const featureSets = found.map((c) => new Map((c.features ?? []).map((f) => [f.code, f.description ?? undefined])));
     const shared = [...(featureSets[0]?.entries() ?? [])].filter(([code]) => featureSets.every((set) => set.has(code)));
     const onlyIn: Record<string, Array<{ code: string; description?: string }>> = {};
@@ -377,16 +399,14 @@ export const diffClassReleases = etimTool({
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
+    regularOnly(input.code, 'the changes between versions');
     const lang = language(ctx, input.language);
     let version = input.version;
-    if (version === undefined) {
-      const latest = await ctx.client.post<EtimClass>('/Class/Details', { code: input.code, ...details(ctx, lang, []) }, 'details', ctx.signal);
-      version = latest.version;
-    }
-    const diff = await ctx.client.post<EtimClass>(
+    if (version === undefined) version = (await readClass(ctx, input.code, undefined, lang, [])).version;
+    const diff = await ctx.client.postCode<EtimClass>(
       '/Class/DetailsDiff',
       { code: input.code, version, ...details(ctx, lang, ['Group', 'Releases', 'Features']) },
-      'details',
+      { code: `${input.code} version ${version}`, what: 'class', search: 'etim_search_classes' },
       ctx.signal,
     );
     const features = diff.features ?? [];

@@ -122,14 +122,14 @@ function detailsTool(spec: EntitySpec) {
     }),
     annotations: readOnly,
     handler: async (input, ctx) => {
-      const entity = await ctx.client.post<EtimEntity>(
+      const entity = await ctx.client.postCode<EtimEntity>(
         `/${spec.path}/Details`,
         {
           languagecode: language(ctx, input.language),
           code: input.code,
           include: { descriptions: true, translations: input.translations, ...(spec.code === 'group' ? { fields: ['Releases'] } : {}) },
         },
-        'details',
+        { code: input.code, what: spec.singular.replace('_', ' '), search: `etim_search_${spec.plural}` },
         ctx.signal,
       );
       return {
