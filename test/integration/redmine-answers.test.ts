@@ -107,7 +107,7 @@ describe('redmine_log_time without an activity where the project has no default 
     const system = (await redmine('GET', '/enumerations/time_entry_activities.json')).body.time_entry_activities as Array<{ id: number }>;
     for (const activity of system) {
       form[`enumerations[${activity.id}][active]`] = activityIds.includes(activity.id) ? '0' : '1';
-      form[`enumerations[${activity.id}][custom_field_values]`] = '';
+      form[`enumerations[${activity.id}][parent_id]`] = String(activity.id);
     }
     await web(`/projects/${identifier}/enumerations`, form);
   }
@@ -140,7 +140,8 @@ describe('redmine_log_time without an activity where the project has no default 
 
 describe('arguments as models send them', () => {
   it('accepts numbers for name-or-id fields, logins and member names for assignee, and null for optional arguments', async () => {
-    const id = await newIssue('Assigned to qa', { assigned_to_id: qaId, status_id: 2 });
+    const id = await newIssue('Assigned to qa', { assigned_to_id: qaId });
+    expect((await redmine('PUT', `/issues/${id}.json`, { issue: { status_id: 2 } })).status).toBe(204);
     for (const assignee of [qaId, 'qa', 'Qa Tester']) {
       const result = await call(bastion, 'redmine_search_issues', { project: 'alpha', status: 2, assignee, text: `Assigned to qa ${run}`, tracker: null });
       expect(result.isError, `${assignee}: ${result.text}`).toBeFalsy();
@@ -178,7 +179,6 @@ describe('include adds sections', () => {
     expect(result.isError, result.text).toBeFalsy();
     expect(result.structured.allowed_statuses.length).toBeGreaterThan(0);
     expect(result.structured.children).toEqual([{ id: child, subject: `The child ${run}` }]);
-    expect(result.structured.relations).toEqual([]);
   });
 
   it('redmine_get_project keeps trackers and activities when memberships is asked for', async () => {
