@@ -2,6 +2,8 @@
 // Redmine, with objects these tests create themselves.
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +32,30 @@ async function refusal(on: Bastion, name: string, args: Record<string, unknown>)
   } catch (error) {
     return (error as Error).message;
   }
+}
+
+/** A loopback proxy before the real Redmine that adds an activity to what one project shows of its activities. */
+async function activityProxy(projectId: number, extra: { id: number; name: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
+      const answer = await fetch(`${REDMINE_URL}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+      let body = await answer.text();
+      if (req.method === 'GET' && req.url?.startsWith(`/projects/${projectId}.json`) && req.url.includes('time_entry_activities')) {
+        const parsed = JSON.parse(body);
+        parsed.project.time_entry_activities.push(extra);
+        body = JSON.stringify(parsed);
+      }
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 beforeAll(async () => {
@@ -125,6 +151,23 @@ describe('redmine_log_time without an activity where the project has no default 
     await deactivateInProject(identifier, system.filter((a) => a.is_default).map((a) => a.id));
     const own = (await redmine('GET', `/projects/${project.id}.json?include=time_entry_activities`)).body.project.time_entry_activities;
     expect(own.length).toBe(system.length - 1);
+  });
+
+  it('lists the project\'s activities when it has several and none is the default, so that the next call names one', async () => {
+    // The shared Redmine's activities are global settings this test must not change: a proxy adds a second one to
+    // what the project shows, and Redmine itself refuses the entry without an activity.
+    const proxy = await activityProxy(project.id, { id: 999_999, name: `Review ${run}` });
+    const through = await startBastion({ env: redmineEnv({ REDMINE_URL: proxy.url }) });
+    try {
+      const result = await call(through, 'redmine_log_time', { project: project.identifier, hours: 1 });
+      expect(result.isError).toBe(true);
+      expect(result.text).toMatch(new RegExp(`activity: project No default ${run} has no default activity, so one must be given\\. Choose one of: Design, Review ${run}\\.`));
+      const next = await call(through, 'redmine_log_time', { project: project.identifier, hours: 1, activity: 'Design' });
+      expect(next.isError, next.text).toBeFalsy();
+    } finally {
+      await through.close();
+      await proxy.close();
+    }
   });
 
   it('uses the only activity there is', async () => {
