@@ -35,7 +35,8 @@ async function refusal(on: Bastion, name: string, args: Record<string, unknown>)
 }
 
 /** A loopback proxy before the real Redmine that adds an activity to what one project shows of its activities. */
-async function activityProxy(projectId: number, extra: { id: number; name: string }): Promise<{ url: string; close(): Promise<void> }> {
+async function activityProxy(project: { id: number; identifier: string }, extra: { id: number; name: string }): Promise<{ url: string; close(): Promise<void> }> {
+  const paths = [`/projects/${project.id}.json`, `/projects/${project.identifier}.json`];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -43,7 +44,7 @@ async function activityProxy(projectId: number, extra: { id: number; name: strin
       const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
       const answer = await fetch(`${REDMINE_URL}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
       let body = await answer.text();
-      if (req.method === 'GET' && req.url?.startsWith(`/projects/${projectId}.json`) && req.url.includes('time_entry_activities')) {
+      if (req.method === 'GET' && paths.some((path) => req.url?.startsWith(path)) && req.url?.includes('time_entry_activities')) {
         const parsed = JSON.parse(body);
         parsed.project.time_entry_activities.push(extra);
         body = JSON.stringify(parsed);
@@ -156,11 +157,12 @@ describe('redmine_log_time without an activity where the project has no default 
   it('lists the project\'s activities when it has several and none is the default, so that the next call names one', async () => {
     // The shared Redmine's activities are global settings this test must not change: a proxy adds a second one to
     // what the project shows, and Redmine itself refuses the entry without an activity.
-    const proxy = await activityProxy(project.id, { id: 999_999, name: `Review ${run}` });
+    const proxy = await activityProxy(project, { id: 999_999, name: `Review ${run}` });
     const through = await startBastion({ env: redmineEnv({ REDMINE_URL: proxy.url }) });
     try {
       const result = await call(through, 'redmine_log_time', { project: project.identifier, hours: 1 });
-      expect(result.isError).toBe(true);
+      if (!result.isError) made.unshift(`/time_entries/${result.structured.id}.json`);
+      expect(result.isError, JSON.stringify(result.structured)).toBe(true);
       expect(result.text).toMatch(new RegExp(`activity: project No default ${run} has no default activity, so one must be given\\. Choose one of: Design, Review ${run}\\.`));
       const next = await call(through, 'redmine_log_time', { project: project.identifier, hours: 1, activity: 'Design' });
       expect(next.isError, next.text).toBeFalsy();
