@@ -94,6 +94,14 @@ describe('redmine_update_issue results', () => {
     expect(result.text).toContain(`Updated issue #${id}: priority Urgent, assignee Qa Tester, done_ratio 30%`);
   });
 
+  it('say which project a moved issue is in now', async () => {
+    const id = await newIssue('Moved away');
+    const result = await call(bastion, 'redmine_update_issue', { issue_id: id, project: 'beta' });
+    expect(result.isError, result.text).toBeFalsy();
+    expect(result.structured.fields).toEqual([{ field: 'project', now: 'Beta', applied: true }]);
+    expect((await redmine('GET', `/issues/${id}.json`)).body.issue.project.name).toBe('Beta');
+  });
+
   it('show names, not ids, for assignee and version changes in the history', async () => {
     const version = (await redmine('GET', '/projects/alpha/versions.json')).body.versions[0] as { id: number; name: string };
     const id = await newIssue('Named history');

@@ -711,7 +711,9 @@ export const updateIssue = redmineTool({
     names.add('user', after.assigned_to);
     names.add('version', after.fixed_version);
     names.add('category', after.category);
-    const outcome = await fieldOutcomes(input, fieldPayload, before, after, names);
+    // A move is checked against the target's id (the input may be an identifier).
+    const target = project === undefined ? undefined : (await ctx.client.get<{ project: NamedRef }>(`/projects/${pathSegment(project)}.json`, undefined, ctx.signal)).project.id;
+    const outcome = await fieldOutcomes(input, fieldPayload, target, after, names);
     const warnings: string[] = [];
     for (const field of outcome.filter((f) => !f.applied)) {
       if (field.field === 'status') {
@@ -742,7 +744,7 @@ async function named(names: Names, kind: NamedKind, ref: NamedRef | undefined): 
 async function fieldOutcomes(
   input: EditableInput & { project?: string; unassign?: boolean },
   payload: Record<string, unknown>,
-  before: RedmineIssue,
+  targetProject: number | undefined,
   after: RedmineIssue,
   names: Names,
 ): Promise<Array<{ field: string; now: string; applied: boolean }>> {
@@ -772,10 +774,7 @@ async function fieldOutcomes(
     push(now?.name ?? `custom field #${cf.id}`, shown || '(none)', same);
   }
   if (input.uploads?.length) push('attachments', `${input.uploads.map((u) => u.filename).join(', ')} added`, true);
-  if (input.project !== undefined) {
-    const moved = /^\d+$/.test(input.project) ? after.project.id === Number(input.project) : after.project.id !== before.project.id || before.project.name.toLowerCase() === input.project;
-    push('project', after.project.name, moved);
-  }
+  if (targetProject !== undefined) push('project', after.project.name, after.project.id === targetProject);
   return out;
 }
 
