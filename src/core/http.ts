@@ -404,6 +404,15 @@ export class HttpClient {
     if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new UpstreamError(`${service} did not answer ${label} within ${this.options.timeoutMs} ms.`, 'timeout');
     }
+    // https:// to a port that answers plain HTTP: OpenSSL reads the HTTP answer as a TLS record of an unknown
+    // version. Not a certificate problem, and no CA setting would help.
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(err.cause?.message ?? '')) {
+      return new UpstreamError(
+        `TLS with ${service} at ${this.baseUrl.origin} failed (ERR_SSL_WRONG_VERSION_NUMBER): the port speaks plain HTTP, not HTTPS. ` +
+          `Use http:// in the connector's URL for this port, or the port where ${service} offers HTTPS.`,
+        'tls',
+      );
+    }
     if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
       return new UpstreamError(
         `TLS with ${service} failed (${code}): the server's certificate is not trusted or does not match the host. Set the connector's CA certificate setting to the issuing CA rather than turning verification off.`,

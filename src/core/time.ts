@@ -44,3 +44,18 @@ export function isCalendarDay(text: string): boolean {
   const ms = Date.parse(`${text}T00:00:00Z`);
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === text;
 }
+
+/**
+ * A duration in hours from the ways people write one: "1.5", "1,5", "1h30", "1h 30m", "1:30", "90m", "2h", "45 min".
+ * Rounded to the minute's hundredth of an hour; undefined when the text is none of these.
+ */
+export function parseHours(text: string): number | undefined {
+  const value = text.trim().toLowerCase();
+  let hours: number | undefined;
+  let match: RegExpExecArray | null;
+  if ((match = /^(\d+(?:[.,]\d+)?)\s*(?:h|hrs?|hours?)?$/.exec(value))) hours = Number(match[1]!.replace(',', '.'));
+  else if ((match = /^(\d+):([0-5]\d)$/.exec(value))) hours = Number(match[1]) + Number(match[2]) / 60;
+  else if ((match = /^(\d+)\s*(?:m|mins?|minutes?)$/.exec(value))) hours = Number(match[1]) / 60;
+  else if ((match = /^(\d+)\s*(?:h|hrs?|hours?)\s*(\d+)\s*(?:m|mins?|minutes?)?$/.exec(value))) hours = Number(match[1]) + Number(match[2]) / 60;
+  return hours === undefined || !Number.isFinite(hours) ? undefined : Math.round(hours * 100) / 100;
+}

@@ -36,6 +36,11 @@ export interface ToolDefinition<Client, Input extends ObjectSchema, Output exten
    */
   inputSchema: Input;
   outputSchema: Output;
+  /**
+   * Per argument, a conversion of what models send into the form the schema takes (e.g. "1h30" → 1.5 hours), run
+   * before validation; return the value unchanged when it is not recognised, so validation names the problem.
+   */
+  coerce?: Readonly<Record<string, (value: unknown) => unknown>>;
   annotations: ToolAnnotations;
   handler: (input: z.output<Input>, ctx: ToolContext<Client>) => Promise<z.input<Output>>;
   /** Compact text rendering of the result for the model; defaults to compact JSON. */

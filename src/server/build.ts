@@ -1,7 +1,7 @@
 // Builds the MCP server from the enabled connectors, wrapping every tool in the pipeline:
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
 import { randomBytes } from 'node:crypto';
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
 import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
@@ -13,6 +13,7 @@ import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
 import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
+import { lenientInputSchema } from '../core/tool-input.js';
 import { confirmDestructive } from './confirm.js';
 import { cleanDeep, cleanText, DATA_CLOSE, DATA_OPEN, neutralise, renderForModel } from '../core/untrusted.js';
 
@@ -102,24 +103,42 @@ async function readResource(
   }
 }
 
-/** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason. */
-function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }> {
-  const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string }>();
+/** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason and what a caller is told. */
+function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }> {
+  const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }>();
   for (const connector of options.connectors) {
     for (const tool of connector.module.tools) {
-      const reason = options.policy.refusal(tool) ?? options.callerRefusal?.(tool, connector.runtime.name);
-      if (reason) hidden.set(tool.name, { tool, connector, reason });
+      const byPolicy = options.policy.refusal(tool);
+      const reason = byPolicy ?? options.callerRefusal?.(tool, connector.runtime.name);
+      if (reason) hidden.set(tool.name, { tool, connector, reason, answer: hiddenToolAnswer(tool, reason, byPolicy !== undefined, options.policy) });
     }
   }
   return hidden;
 }
 
+/**
+ * What a call of a hidden tool is told: that the tool exists and why it is hidden, with the setting that enables it,
+ * so that neither the model nor the person at the client goes looking for a missing tool.
+ */
+function hiddenToolAnswer(tool: AnyTool, reason: string, byPolicy: boolean, policy: ToolPolicy): string | undefined {
+  if (byPolicy && policy.settings.readOnly && !tool.annotations.readOnlyHint) {
+    return (
+      `Tool ${tool.name} is hidden by read-only mode: ${reason} ` +
+      'To enable it, the operator restarts Bastion without --read-only and with BASTION_READ_ONLY unset or false.'
+    );
+  }
+  if (byPolicy) return `Tool ${tool.name} is disabled by policy: ${reason} To enable it, the operator changes that setting and restarts Bastion.`;
+  // A tool outside an HTTP caller's token scopes is still answered as an unknown tool: the remedy is another
+  // token, which the model cannot ask for, and the answer tells nothing about what other callers may use.
+  return undefined;
+}
+
 type RawHandler = (request: { params?: { name?: unknown; arguments?: unknown } }, ctx: ServerContext) => Promise<unknown>;
 
 /**
- * A hidden tool is not registered, so the SDK answers a call of it "Tool … not found" before any handler of
- * Bastion's runs. Such a call (a read-only caller probing for write tools, say) is still recorded as `denied`:
- * this wraps the SDK's tools/call handler, records the call, and lets the SDK answer as it would.
+ * A hidden tool is not registered, so the SDK would answer a call of it "Tool … not found" before any handler of
+ * Bastion's runs. This wraps the SDK's tools/call handler: such a call (a read-only caller probing for write tools,
+ * say) is recorded as `denied` and answered with why the tool is hidden and how it is enabled; nothing runs.
  */
 function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hiddenTools>, options: PipelineOptions): void {
   if (!hidden.size) return;
@@ -131,7 +150,7 @@ function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hidde
     const name = request.params?.name;
     const entry = typeof name === 'string' ? hidden.get(name) : undefined;
     if (entry) {
-      const { tool, connector, reason } = entry;
+      const { tool, connector, reason, answer } = entry;
       options.onToolCall?.(tool.name, connector.runtime.name, 'denied', 0);
       options.audit.record({
         type: 'tool_call',
@@ -142,8 +161,10 @@ function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hidde
         duration_ms: 0,
         args: request.params?.arguments ?? {},
         credential: connector.runtime.credential?.fingerprint,
-        error: `${reason} (not listed for this caller; answered as an unknown tool)`,
+        error: `${reason} (not listed for this caller${answer ? '' : '; answered as an unknown tool'})`,
       });
+      // A protocol error, as the SDK answers an unknown tool, but one that names the cause and the remedy.
+      if (answer) throw new ProtocolError(ProtocolErrorCode.InvalidParams, answer);
     }
     return sdkHandler(request, ctx);
   });
@@ -151,7 +172,10 @@ function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hidde
 
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Listed schemas are converted once here: over HTTP the factory runs for every request.
-  const tools = enabledTools(options).map((entry) => ({ ...entry, listedInput: listedInputSchema(entry.tool.inputSchema, options.toolSchemas) }));
+  const tools = enabledTools(options).map((entry) => ({
+    ...entry,
+    listedInput: lenientInputSchema(listedInputSchema(entry.tool.inputSchema, options.toolSchemas), entry.tool.inputSchema, entry.tool.coerce),
+  }));
   const hidden = hiddenTools(options);
   const full = options.toolSchemas === 'full';
   // Resources pass the same policy as tools: a hidden one is not registered, so it is neither listed nor readable

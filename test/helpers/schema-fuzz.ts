@@ -426,6 +426,14 @@ export function withKey(object: Record<string, unknown>, key: string, value: unk
 }
 
 /**
+ * What Bastion evens out before it validates an argument (src/core/tool-input.ts), so not malformed: null for an
+ * optional argument (not given), a number for a text argument (its decimal text).
+ */
+function evenedOut(property: JsonSchema, value: unknown, required: boolean): boolean {
+  return (value === null && !required) || (typeof value === 'number' && typesOf(property).has('string'));
+}
+
+/**
  * Malformed arguments for a tool: a valid object broken in one place (a property of the wrong type, out of range,
  * too long, off-pattern or off-enum; a required key dropped; an unknown key added). Only cases the advertised schema
  * rejects are produced.
@@ -436,9 +444,12 @@ export function malformedArgs(schema: JsonSchema): fc.Arbitrary<MalformedCase> {
   const base = validObject(schema).filter((args) => accepts(args));
   const options: Array<{ arbitrary: fc.Arbitrary<MalformedCase>; weight: number }> = [];
   for (const [field, property] of Object.entries(schema.properties ?? {})) {
+    const required = schema.required?.includes(field) ?? false;
     for (const broken of brokenValues(property)) {
       options.push({
-        arbitrary: fc.tuple(base, broken.arbitrary).map(([args, value]) => ({ args: withKey(args, field, value), kind: broken.kind, field })),
+        arbitrary: fc
+          .tuple(base, broken.arbitrary.filter((value) => !evenedOut(property, value, required)))
+          .map(([args, value]) => ({ args: withKey(args, field, value), kind: broken.kind, field })),
         weight: broken.weight,
       });
     }

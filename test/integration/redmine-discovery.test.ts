@@ -197,7 +197,7 @@ describe('redmine_lookup', () => {
     expect(project.text).toContain('project');
     const missing = await call(bastion, 'redmine_lookup', { kind: 'issue_categories', project: 'no-such-project' });
     expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    expect(missing.text).toContain('Project "no-such-project" does not exist or is not visible to this key: use an identifier or id from redmine_list_projects.');
   });
 });
 

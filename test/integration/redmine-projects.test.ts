@@ -175,7 +175,7 @@ describe('redmine_get_project', () => {
   it('reports an unknown project and bad input clearly', async () => {
     const missing = await call(bastion, 'redmine_get_project', { project: 'no-such-project' });
     expect(missing.isError).toBe(true);
-    expect(missing.text).toMatch(/404.*not found/);
+    expect(missing.text).toContain('Project "no-such-project" does not exist or is not visible to this key: use an identifier or id from redmine_list_projects.');
     const project = await call(bastion, 'redmine_get_project', { project: 'Not A Project!' });
     expect(project.isError).toBe(true);
     expect(project.text).toContain('project');
@@ -212,7 +212,7 @@ describe('redmine_list_versions', () => {
   it('reports an unknown project and a bad identifier', async () => {
     const missing = await call(bastion, 'redmine_list_versions', { project: 'no-such-project' });
     expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    expect(missing.text).toContain('Project "no-such-project" does not exist or is not visible to this key: use an identifier or id from redmine_list_projects.');
     const bad = await call(bastion, 'redmine_list_versions', { project: 'Alpha Project' });
     expect(bad.isError).toBe(true);
     expect(bad.text).toContain('project');

@@ -119,7 +119,7 @@ describe('audit log', () => {
       expect(typeof record.duration_ms).toBe('number');
       expect(Date.parse(record.time)).not.toBeNaN();
     }
-    expect(calls[1]!.args).toEqual({ issue_id: 99_999_999, include: ['attachments', 'relations', 'children'], journals: true, journal_offset: 0, journal_limit: 10, max_chars: 2000 });
+    expect(calls[1]!.args).toEqual({ issue_id: 99_999_999, journals: true, journal_offset: 0, journal_limit: 10, max_chars: 2000 });
     expect(calls[1]!.error).toContain('404');
   });
 

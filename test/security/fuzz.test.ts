@@ -49,9 +49,9 @@ function describeCase(malformed: MalformedCase): string {
   return `${malformed.kind} (${JSON.stringify(malformed.field)}): ${args.slice(0, 600)}`;
 }
 
-/** The SDK's validation message names the key: "field: ..." / "field.0.x: ..." or "Unrecognized key: "field"". */
+/** The validation message names the key: "field: ..." / "field.0.x: ..." or 'unknown argument "field"' (nested: "Unrecognized key: "field""). */
 function namesTheProblem(text: string, malformed: MalformedCase): boolean {
-  if (malformed.kind === 'unknown key') return text.includes('Unrecognized key') && text.includes(`"${malformed.field}"`);
+  if (malformed.kind === 'unknown key') return (text.includes('Unrecognized key') || text.includes('unknown argument')) && text.includes(`"${malformed.field}"`);
   return text.includes(`${malformed.field}:`) || text.includes(`${malformed.field}.`);
 }
 

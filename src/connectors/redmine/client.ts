@@ -1,6 +1,6 @@
 // Typed Redmine REST client on the core HTTP client. Knows Redmine's paths, error bodies and quirks.
 import { HttpClient, pathSegment, type HttpClientOptions, type QueryValue } from '../../core/http.js';
-import { InputError, PolicyError, UpstreamError } from '../../core/errors.js';
+import { ConfigError, InputError, PolicyError, UpstreamError } from '../../core/errors.js';
 import type { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
 
@@ -47,6 +47,14 @@ function redmineErrorDetails(_status: number, body: unknown): string[] {
   return [];
 }
 
+/** The project a request is about: the first segment of a /projects/… path, or a project_id filter. */
+function projectOfRequest(path: string, query: Record<string, QueryValue> | undefined): string | undefined {
+  const inPath = /^\/projects\/([^/]+?)(?:\.json$|\/)/.exec(path)?.[1];
+  if (inPath !== undefined) return decodeURIComponent(inPath);
+  const filter = query?.project_id;
+  return typeof filter === 'string' || typeof filter === 'number' ? String(filter) : undefined;
+}
+
 const STATUS_HINTS: Partial<Record<number, string>> = {
   401: 'authentication failed: check REDMINE_API_KEY',
   403: "forbidden: the key's user lacks the permission for this, or the REST API is disabled in Redmine's settings (Administration > Settings > API)",
@@ -83,8 +91,49 @@ export class RedmineClient {
     });
   }
 
-  get<T>(path: string, query: Record<string, QueryValue> | undefined, signal: AbortSignal): Promise<T> {
-    return this.http.requestJson<T>({ method: 'GET', path, query, signal });
+  async get<T>(path: string, query: Record<string, QueryValue> | undefined, signal: AbortSignal): Promise<T> {
+    try {
+      return await this.http.requestJson<T>({ method: 'GET', path, query, signal });
+    } catch (error) {
+      // A 404 of a request about a project (its page, or a list filtered by it) most often means the project is
+      // unknown: say which, and how to find the right one, instead of a bare "not found".
+      const project = projectOfRequest(path, query);
+      if (project !== undefined && error instanceof UpstreamError && error.status === 404) throw (await this.unknownProject(project, signal)) ?? error;
+      throw error;
+    }
+  }
+
+  /** An error naming a project Redmine does not know (with its identifier when it was given by name); undefined when it exists. */
+  async unknownProject(project: string | number, signal: AbortSignal): Promise<InputError | undefined> {
+    try {
+      await this.http.requestJson({ method: 'GET', path: `/projects/${pathSegment(project)}.json`, signal });
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.status === 404)) throw error;
+    }
+    const named = await this.projectNamed(String(project), signal);
+    return new InputError(
+      named
+        ? `Project "${project}" is a project's name; its identifier is "${named.identifier}" (id ${named.id}): use that.`
+        : `Project "${project}" does not exist or is not visible to this key: use an identifier or id from redmine_list_projects.`,
+    );
+  }
+
+  /** The visible project with this name (case-insensitive), from the first pages of the project list. */
+  async projectNamed(name: string, signal: AbortSignal): Promise<RedmineProject | undefined> {
+    const wanted = name.toLowerCase();
+    for (let offset = 0; offset < 500; offset += 100) {
+      const page = await this.http.requestJson<{ projects: RedmineProject[]; total_count?: number }>({
+        method: 'GET',
+        path: '/projects.json',
+        query: { offset, limit: 100 },
+        signal,
+      });
+      const found = page.projects.find((project) => project.name.toLowerCase() === wanted);
+      if (found) return found;
+      if (page.projects.length < 100 || offset + 100 >= (page.total_count ?? 0)) return undefined;
+    }
+    return undefined;
   }
 
   post<T>(path: string, json: unknown, signal: AbortSignal): Promise<T> {
@@ -117,9 +166,7 @@ export class RedmineClient {
           const { project } = await this.get<{ project: RedmineProject }>(`/projects/${pathSegment(ref)}.json`, undefined, signal);
           map.set(project.id, project.identifier);
         } catch (error) {
-          if (error instanceof UpstreamError && error.status === 404) {
-            throw new PolicyError(`${scope.setting} names project "${ref}", which does not exist or is not visible to this key.`);
-          }
+          if (error instanceof InputError) throw new PolicyError(await this.scopeProblem(scope, ref, signal));
           throw error;
         }
       }
@@ -129,6 +176,36 @@ export class RedmineClient {
       this.allowedProjects = undefined;
     });
     return this.allowedProjects;
+  }
+
+  /** Why a project of the scope setting cannot be used, with the setting's fix. */
+  private async scopeProblem(scope: Scope, ref: string, signal: AbortSignal): Promise<string> {
+    const named = await this.projectNamed(ref, signal);
+    return named
+      ? `${scope.setting} names "${ref}", which is a project's name, not its identifier: set ${scope.setting} to identifiers or ids (here "${named.identifier}").`
+      : `${scope.setting} names project "${ref}", which does not exist or is not visible to this key: set ${scope.setting} to identifiers or ids from redmine_list_projects.`;
+  }
+
+  /**
+   * That Redmine answers at the configured URL and every project of the scope setting exists (readiness and doctor):
+   * a wrong base path or a project given by name fails here, naming the setting, instead of on every call.
+   */
+  async checkSettings(scope: Scope, signal: AbortSignal): Promise<void> {
+    try {
+      await this.http.requestJson({ method: 'GET', path: '/users/current.json', signal });
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) {
+        throw new ConfigError(
+          `REDMINE_URL=${this.http.baseUrl.toString()}: Redmine's API is not there (404 for /users/current.json), so the URL's path is probably wrong. ` +
+            'Set REDMINE_URL to the address of Redmine\'s home page, with its sub-path if it has one (https://host/redmine).',
+        );
+      }
+      throw error;
+    }
+    for (const ref of scope.values) {
+      const problem = await this.unknownProject(ref, signal);
+      if (problem) throw new ConfigError(await this.scopeProblem(scope, ref, signal));
+    }
   }
 
   /**

@@ -99,9 +99,10 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     return checks;
   };
 
-  // Who the key belongs to: one GET that needs the REST API and a valid key.
+  // Who the key belongs to (one GET that needs the REST API and a valid key, and finds a wrong base path), and
+  // that the projects of REDMINE_PROJECTS exist by those identifiers.
   const ready = async (signal: AbortSignal): Promise<void> => {
-    await client.get('/users/current.json', undefined, signal);
+    await client.checkSettings(scope, signal);
   };
 
   return { name: 'redmine', client, scope, credential: apiKey, doctor, ready, close: () => client.close() };

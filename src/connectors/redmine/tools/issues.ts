@@ -1,6 +1,6 @@
 // Issues: find, read, create, change, delete.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef, RedmineClient } from '../client.js';
@@ -8,6 +8,7 @@ import {
   creates, dateSchema, deletes, done, idSchema, limitSchema, nameOrIdSchema, offsetSchema, projectSchema,
   readOnly, ref, redmineTool, refOutput, scopedPage, scopeNote, scopeNoteOutput, updates, type RedmineContext,
 } from './shared.js';
+import { Names, resolveUser, type NamedKind } from './names.js';
 
 interface RedmineIssue {
   id: number;
@@ -119,9 +120,8 @@ const issueSummary = z.object({
   due: z.string().optional(),
 });
 
-/** A user filter: "me" or a numeric user id. */
-const userFilter = () =>
-  z.string().regex(/^(?:me|\d{1,10})$/, 'must be "me" or a numeric user id').describe('"me" or a user id');
+/** A user filter: "me", a numeric user id, a login or a name (resolved among the project's members). */
+const userFilter = () => z.string().min(1).max(100).describe('"me", a user id, a login, or a name of a project member');
 
 function dateRange(from: string | undefined, to: string | undefined): string | undefined {
   if (from && to) return `><${from}|${to}`;
@@ -177,6 +177,7 @@ export const searchIssues = redmineTool({
       : input.status === 'all'
         ? '*'
         : await client.resolveLookup('issue_statuses', input.status, 'status', signal);
+    const names = new Names(ctx, project);
     const query: Record<string, string | number | undefined> = {
       project_id: project,
       // With a project scope, subprojects outside it must not leak into results.
@@ -184,8 +185,8 @@ export const searchIssues = redmineTool({
       status_id: status,
       tracker_id: input.tracker ? await client.resolveLookup('trackers', input.tracker, 'tracker', signal) : undefined,
       priority_id: input.priority ? await client.resolveLookup('issue_priorities', input.priority, 'priority', signal) : undefined,
-      assigned_to_id: input.assignee,
-      author_id: input.author,
+      assigned_to_id: input.assignee === undefined ? undefined : await resolveUser(ctx, names, input.assignee, 'assignee'),
+      author_id: input.author === undefined ? undefined : await resolveUser(ctx, names, input.author, 'author'),
       fixed_version_id: input.version_id,
       category_id: input.category_id,
       parent_id: input.parent_id,
@@ -245,6 +246,7 @@ export const searchIssues = redmineTool({
 // ---------------------------------------------------------------- get
 
 const ISSUE_INCLUDES = ['attachments', 'relations', 'children', 'watchers', 'allowed_statuses', 'changesets'] as const;
+const DEFAULT_ISSUE_INCLUDES: ReadonlyArray<(typeof ISSUE_INCLUDES)[number]> = ['attachments', 'relations', 'children'];
 const ATTR_LOOKUPS: Record<string, Parameters<RedmineClient['lookup']>[0]> = {
   status_id: 'issue_statuses',
   tracker_id: 'trackers',
@@ -284,12 +286,16 @@ async function shownReferences(ctx: RedmineContext, issue: RedmineIssue): Promis
 
 const OUTSIDE = 'outside the allowed projects';
 
+/** Attributes whose history values are ids of objects with names, by the kind of name. */
+const NAMED_ATTRS: Record<string, NamedKind> = { assigned_to_id: 'user', fixed_version_id: 'version', category_id: 'category' };
+
 /** One readable line per journal detail, instead of whole old and new texts. */
-async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ctx: RedmineContext, shown: Shown): Promise<string[]> {
+async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ctx: RedmineContext, shown: Shown, names: Names): Promise<string[]> {
   const out: string[] = [];
-  /** An issue or project id from the history, or a placeholder when it is outside the scope. */
-  const reference = (value: string, kind: 'issue' | 'project') => {
-    if (!value || shown[kind](Number(value))) return kind === 'issue' && value ? `#${value}` : value || '(none)';
+  /** An issue or project from the history (a project by name), or a placeholder when it is outside the scope. */
+  const reference = async (value: string, kind: 'issue' | 'project') => {
+    if (!value) return '(none)';
+    if (shown[kind](Number(value))) return kind === 'issue' ? `#${value}` : await names.name('project', value);
     shown.leftOut = true;
     return `(${kind === 'issue' ? 'an issue' : 'a project'} ${OUTSIDE})`;
   };
@@ -298,7 +304,7 @@ async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ct
     const newValue = detail.new_value ?? '';
     if (detail.property === 'attr' && (detail.name === 'parent_id' || detail.name === 'project_id')) {
       const kind = detail.name === 'parent_id' ? 'issue' : 'project';
-      out.push(`${detail.name.replace(/_id$/, '')}: ${reference(oldValue, kind)} → ${reference(newValue, kind)}`);
+      out.push(`${detail.name.replace(/_id$/, '')}: ${await reference(oldValue, kind)} → ${await reference(newValue, kind)}`);
       continue;
     }
     if (detail.property === 'attr' && LONG_TEXT_ATTRS.has(detail.name)) {
@@ -307,8 +313,12 @@ async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ct
     }
     if (detail.property === 'attr') {
       const lookup = ATTR_LOOKUPS[detail.name];
+      const named = NAMED_ATTRS[detail.name];
       const name = detail.name.replace(/_id$/, '');
-      if (lookup) {
+      if (named) {
+        const label = async (v: string) => (v ? await names.name(named, v) : '(none)');
+        out.push(`${name}: ${await label(oldValue)} → ${await label(newValue)}`);
+      } else if (lookup) {
         const items = await ctx.client.lookup(lookup, ctx.signal).catch(() => [] as NamedRef[]);
         const label = (v: string) => (v ? items.find((i) => String(i.id) === v)?.name ?? `#${v}` : '(none)');
         out.push(`${name}: ${label(oldValue)} → ${label(newValue)}`);
@@ -322,7 +332,7 @@ async function summariseDetails(journal: RedmineJournal, issue: RedmineIssue, ct
     } else if (detail.property === 'attachment') {
       out.push(newValue ? `attached ${newValue}` : `removed attachment ${oldValue}`);
     } else if (detail.property === 'relation') {
-      out.push(newValue ? `relation ${detail.name} ${reference(newValue, 'issue')} added` : `relation ${detail.name} ${reference(oldValue, 'issue')} removed`);
+      out.push(newValue ? `relation ${detail.name} ${await reference(newValue, 'issue')} added` : `relation ${detail.name} ${await reference(oldValue, 'issue')} removed`);
     } else {
       out.push(`${detail.property} ${detail.name} changed`);
     }
@@ -346,7 +356,11 @@ export const getIssue = redmineTool({
     'An issue with its fields, description and history (newest first). Include allowed_statuses before changing the status.',
   inputSchema: z.object({
     issue_id: idSchema(),
-    include: z.array(z.enum(ISSUE_INCLUDES)).max(ISSUE_INCLUDES.length).default(['attachments', 'relations', 'children']),
+    include: z
+      .array(z.enum(ISSUE_INCLUDES))
+      .max(ISSUE_INCLUDES.length)
+      .optional()
+      .describe(`Added to the sections always shown (${DEFAULT_ISSUE_INCLUDES.join(', ')})`),
     journals: z.boolean().default(true).describe('Include the history'),
     journal_offset: z.number().int().min(0).max(100_000).default(0),
     journal_limit: z.number().int().min(1).max(100).default(10),
@@ -386,7 +400,9 @@ export const getIssue = redmineTool({
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    const include = [...input.include, ...(input.journals ? ['journals'] : [])].join(',');
+    // Asking for one more section (allowed_statuses before a status change) must not take the others away.
+    const sections = [...new Set([...DEFAULT_ISSUE_INCLUDES, ...(input.include ?? [])])];
+    const include = [...sections, ...(input.journals ? ['journals'] : [])].join(',');
     const { issue } = await ctx.client.get<{ issue: RedmineIssue }>(`/issues/${pathSegment(input.issue_id)}.json`, { include: include || undefined }, ctx.signal);
     await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${issue.id}`, ctx.signal);
     const shown = await shownReferences(ctx, issue);
@@ -397,9 +413,15 @@ export const getIssue = redmineTool({
       // Order depends on the key user's preference in Redmine: sort by id, newest first.
       const all = [...(issue.journals ?? [])].sort((a, b) => b.id - a.id);
       const page = all.slice(input.journal_offset, input.journal_offset + input.journal_limit);
+      // Names the issue already carries need no request; the rest are read once per kind for the whole page.
+      const names = new Names(ctx, issue.project.id);
+      names.add('user', issue.author, issue.assigned_to, ...all.map((j) => j.user));
+      names.add('version', issue.fixed_version);
+      names.add('category', issue.category);
+      names.add('project', issue.project);
       const items = await Promise.all(
         page.map(async (j) => {
-          const changes = await summariseDetails(j, issue, ctx, shown);
+          const changes = await summariseDetails(j, issue, ctx, shown, names);
           return {
             id: j.id,
             user: j.user.name,
@@ -413,7 +435,7 @@ export const getIssue = redmineTool({
       const next = input.journal_offset + page.length;
       journals = { total: all.length, offset: input.journal_offset, next_offset: next < all.length ? next : undefined, items };
     }
-    const has = (name: (typeof ISSUE_INCLUDES)[number]) => input.include.includes(name);
+    const has = (name: (typeof ISSUE_INCLUDES)[number]) => sections.includes(name);
     return {
       id: issue.id,
       subject: issue.subject,
@@ -556,25 +578,69 @@ export const createIssue = redmineTool({
     parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true, is_private: true,
     custom_fields: true, uploads: true,
   }),
-  outputSchema: z.object({ id: z.number(), subject: z.string(), project: z.string(), tracker: z.string(), status: z.string(), url: z.string() }),
+  outputSchema: z.object({
+    id: z.number(),
+    subject: z.string(),
+    project: z.string(),
+    tracker: z.string(),
+    status: z.string(),
+    warnings: z.array(z.string()),
+    url: z.string(),
+  }),
   annotations: creates,
   handler: async (input, ctx) => {
     await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
     // A parent in another project would tie this issue to it and change the parent's derived fields.
     if (input.parent_issue_id !== undefined) await ctx.client.assertIssueInScope(ctx.scope, input.parent_issue_id, ctx.signal);
-    const payload = { project_id: input.project, ...(await issuePayload(input, input.project, [], ctx)), watcher_user_ids: input.watcher_user_ids };
-    const { issue } = await ctx.client.post<{ issue: RedmineIssue }>('/issues.json', { issue: payload }, ctx.signal);
+    const { status_id: wantedStatus, ...fields } = await issuePayload(input, input.project, [], ctx);
+    const payload = { project_id: input.project, ...fields, status_id: wantedStatus, watcher_user_ids: input.watcher_user_ids };
+    let issue: RedmineIssue;
+    try {
+      ({ issue } = await ctx.client.post<{ issue: RedmineIssue }>('/issues.json', { issue: payload }, ctx.signal));
+    } catch (error) {
+      // An unknown project reads "Project cannot be blank" in Redmine's words: name it instead.
+      if (error instanceof UpstreamError && error.status === 422) throw (await ctx.client.unknownProject(input.project, ctx.signal)) ?? error;
+      throw error;
+    }
+    const warnings: string[] = [];
+    if (typeof wantedStatus === 'number' && wantedStatus !== issue.status.id) {
+      // Redmine gives a new issue its tracker's default status unless the workflow allows the one asked for on
+      // creation, without saying so: the status is then set by an update, as a person would do next.
+      const path = `/issues/${pathSegment(issue.id)}.json`;
+      const refusal = await ctx.client.put(path, { issue: { status_id: wantedStatus } }, ctx.signal).then(
+        () => undefined,
+        (error: unknown) => (error instanceof UpstreamError ? error.message : String(error)),
+      );
+      const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'allowed_statuses' }, ctx.signal);
+      issue = { ...issue, status: after.status };
+      if (after.status.id !== wantedStatus) {
+        const wanted = await statusName(ctx, wantedStatus);
+        const allowed = after.allowed_statuses?.map((st) => st.name).join(', ') || 'none';
+        warnings.push(
+          `The status was NOT set to ${wanted}: the issue was created as ${after.status.name}, and the workflow does not allow ${wanted} for this user` +
+            `${refusal ? ` (${refusal})` : ''}. Allowed now: ${allowed}.`,
+        );
+      }
+    }
     return {
       id: issue.id,
       subject: issue.subject,
       project: issue.project.name,
       tracker: issue.tracker.name,
       status: issue.status.name,
+      warnings,
       url: ctx.client.webUrl(`/issues/${issue.id}`),
     };
   },
-  render: (out) => done(`Created issue #${out.id} "${out.subject}" in ${out.project} (${out.tracker}, ${out.status})`, out.url),
+  render: (out) =>
+    [done(`Created issue #${out.id} "${out.subject}" in ${out.project} (${out.tracker}, ${out.status})`, out.url), ...out.warnings.map((w) => `Warning: ${w}`)].join('\n'),
 });
+
+/** A status's name for messages, "#id" when the list does not have it. */
+async function statusName(ctx: RedmineContext, id: number): Promise<string> {
+  const statuses = await ctx.client.lookup('issue_statuses', ctx.signal);
+  return statuses.find((st) => st.id === id)?.name ?? `#${id}`;
+}
 
 /** Where to look when a change to an issue may or may not have been applied. */
 const historyCheck = (id: number): string => `look at the history of issue #${id} with redmine_get_issue and journals: true`;
@@ -598,7 +664,10 @@ export const updateIssue = redmineTool({
   }),
   outputSchema: z.object({
     id: z.number(),
-    changed: z.array(z.string()),
+    changed: z.array(z.string()).describe('The fields asked to change'),
+    fields: z
+      .array(z.object({ field: z.string(), now: z.string(), applied: z.boolean() }))
+      .describe('Each field asked to change, as Redmine has it after the update, and whether it took the new value'),
     note_added: z.boolean(),
     warnings: z.array(z.string()),
     url: z.string(),
@@ -635,24 +704,79 @@ export const updateIssue = redmineTool({
       howToCheck: historyCheck(issue_id),
     });
 
+    // Redmine ignores a change the workflow or the tracker does not allow, without an error: read the issue back
+    // and say what each field asked for is now.
+    const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'allowed_statuses' }, ctx.signal);
+    const names = new Names(ctx, after.project.id);
+    names.add('user', after.assigned_to);
+    names.add('version', after.fixed_version);
+    names.add('category', after.category);
+    // A move is checked against the target's id (the input may be an identifier).
+    const target = project === undefined ? undefined : (await ctx.client.get<{ project: NamedRef }>(`/projects/${pathSegment(project)}.json`, undefined, ctx.signal)).project.id;
+    const outcome = await fieldOutcomes(input, fieldPayload, target, after, names);
     const warnings: string[] = [];
-    const wantedStatus = fieldPayload.status_id as number | undefined;
-    if (wantedStatus !== undefined && wantedStatus !== before.status.id) {
-      // Redmine ignores a status change the workflow does not allow, without an error: read back to tell the user.
-      const { issue: after } = await ctx.client.get<{ issue: RedmineIssue }>(path, { include: 'allowed_statuses' }, ctx.signal);
-      if (after.status.id !== wantedStatus) {
-        const allowed = after.allowed_statuses?.map((s) => s.name).join(', ') || 'none';
+    for (const field of outcome.filter((f) => !f.applied)) {
+      if (field.field === 'status') {
+        const allowed = after.allowed_statuses?.map((st) => st.name).join(', ') || 'none';
         warnings.push(`The status was NOT changed (still ${after.status.name}): the workflow does not allow it for this user. Allowed: ${allowed}.`);
+      } else {
+        warnings.push(`${field.field} was NOT changed (it is ${field.now}): Redmine did not apply it (the field may be disabled for the tracker or read-only for this user in the workflow).`);
       }
     }
-    return { id: issue_id, changed, note_added: Boolean(notes), warnings, url: ctx.client.webUrl(`/issues/${issue_id}`) };
+    return { id: issue_id, changed, fields: outcome, note_added: Boolean(notes), warnings, url: ctx.client.webUrl(`/issues/${issue_id}`) };
   },
-  render: (out) =>
-    [
-      done(`Updated issue #${out.id}${out.changed.length ? `: ${out.changed.join(', ')}` : ''}${out.note_added ? `${out.changed.length ? '; ' : ': '}note added` : ''}`, out.url),
-      ...out.warnings.map((w) => `Warning: ${w}`),
-    ].join('\n'),
+  render: (out) => {
+    const applied = out.fields.filter((f) => f.applied).map((f) => `${f.field} ${f.now}`);
+    const summary = [applied.length ? applied.join(', ') : '', out.note_added ? 'note added' : ''].filter(Boolean).join('; ');
+    return [done(`Updated issue #${out.id}${summary ? `: ${summary}` : ': nothing changed'}`, out.url), ...out.warnings.map((w) => `Warning: ${w}`)].join('\n');
+  },
 });
+
+/** What an id-valued field is now, by name. */
+async function named(names: Names, kind: NamedKind, ref: NamedRef | undefined): Promise<string> {
+  return ref ? (ref.name || (await names.name(kind, ref.id))) : '(none)';
+}
+
+/**
+ * Each field the update asked to change: its value in the issue read back, and whether Redmine took the value
+ * asked for (compared by id for references, by value otherwise).
+ */
+async function fieldOutcomes(
+  input: EditableInput & { project?: string; unassign?: boolean },
+  payload: Record<string, unknown>,
+  targetProject: number | undefined,
+  after: RedmineIssue,
+  names: Names,
+): Promise<Array<{ field: string; now: string; applied: boolean }>> {
+  const out: Array<{ field: string; now: string; applied: boolean }> = [];
+  const push = (field: string, now: string, applied: boolean) => out.push({ field, now: clip(now, 200, 'see redmine_get_issue'), applied });
+  const text = (value: string | null | undefined) => (value ?? '').replace(/\r\n/g, '\n');
+  if (input.subject !== undefined) push('subject', after.subject, after.subject === input.subject);
+  if (input.description !== undefined) push('description', `${text(after.description).length} chars`, text(after.description) === text(input.description));
+  if (input.tracker !== undefined) push('tracker', after.tracker.name, after.tracker.id === payload.tracker_id);
+  if (input.status !== undefined) push('status', after.status.name, after.status.id === payload.status_id);
+  if (input.priority !== undefined) push('priority', after.priority.name, after.priority.id === payload.priority_id);
+  if (input.assigned_to_id !== undefined) push('assignee', await named(names, 'user', after.assigned_to), after.assigned_to?.id === input.assigned_to_id);
+  if (input.unassign) push('assignee', await named(names, 'user', after.assigned_to), !after.assigned_to);
+  if (input.category_id !== undefined) push('category', await named(names, 'category', after.category), after.category?.id === input.category_id);
+  if (input.fixed_version_id !== undefined) push('version', await named(names, 'version', after.fixed_version), after.fixed_version?.id === input.fixed_version_id);
+  if (input.parent_issue_id !== undefined) push('parent', after.parent ? `#${after.parent.id}` : '(none)', after.parent?.id === input.parent_issue_id);
+  if (input.start_date !== undefined) push('start_date', after.start_date ?? '(none)', after.start_date === input.start_date);
+  if (input.due_date !== undefined) push('due_date', after.due_date ?? '(none)', after.due_date === input.due_date);
+  if (input.estimated_hours !== undefined) push('estimated_hours', after.estimated_hours == null ? '(none)' : `${after.estimated_hours} h`, after.estimated_hours === input.estimated_hours);
+  if (input.done_ratio !== undefined) push('done_ratio', `${after.done_ratio ?? 0}%`, after.done_ratio === input.done_ratio);
+  if (input.is_private !== undefined) push('is_private', String(after.is_private === true), (after.is_private === true) === input.is_private);
+  for (const cf of (payload.custom_fields as Array<{ id: number; value: string | string[] }> | undefined) ?? []) {
+    const now = after.custom_fields?.find((field) => field.id === cf.id);
+    const value = now?.value ?? '';
+    const shown = Array.isArray(value) ? value.join(', ') : value;
+    const same = JSON.stringify([value].flat().sort()) === JSON.stringify([cf.value].flat().sort());
+    push(now?.name ?? `custom field #${cf.id}`, shown || '(none)', same);
+  }
+  if (input.uploads?.length) push('attachments', `${input.uploads.map((u) => u.filename).join(', ')} added`, true);
+  if (targetProject !== undefined) push('project', after.project.name, after.project.id === targetProject);
+  return out;
+}
 
 export const addNote = redmineTool({
   name: 'redmine_add_note',

@@ -168,7 +168,8 @@ export const getProject = redmineTool({
     include: z
       .array(z.enum(PROJECT_INCLUDES))
       .max(PROJECT_INCLUDES.length)
-      .default([...DEFAULT_INCLUDES]),
+      .optional()
+      .describe(`Added to the sections always shown (${DEFAULT_INCLUDES.join(', ')})`),
     max_chars: maxCharsSchema(2000),
   }),
   outputSchema: z.object({
@@ -195,7 +196,8 @@ export const getProject = redmineTool({
   annotations: readOnly,
   handler: async (input, ctx) => {
     await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
-    const include = new Set(input.include);
+    // Asking for one more section must not take the others away.
+    const include = new Set([...DEFAULT_INCLUDES, ...(input.include ?? [])]);
     const projectPath = `/projects/${pathSegment(input.project)}`;
     const projectIncludes = [...include].filter((name) => name !== 'memberships');
     const [{ project }, members, definitions] = await Promise.all([

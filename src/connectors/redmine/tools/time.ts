@@ -1,7 +1,8 @@
 // Time tracking: reading, logging, correcting and removing spent time.
 import { z } from 'zod';
-import { InputError } from '../../../core/errors.js';
+import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
+import { parseHours } from '../../../core/time.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef } from '../client.js';
 import {
@@ -34,7 +35,9 @@ interface RedmineTimeEntry {
   spent_on: string;
 }
 
-const hoursSchema = z.number().gt(0).max(24).multipleOf(0.01).describe('Decimal, e.g. 1.5 = 1 h 30 min');
+const hoursSchema = z.number().gt(0).max(24).multipleOf(0.01).describe('Decimal, e.g. 1.5 = 1 h 30 min; "1h30", "1:30" and "90m" are read too');
+/** Hours as models write them ("1h30", "1:30", "90m", "1.5"), for ToolDefinition.coerce. */
+const hoursCoercion = { hours: (value: unknown) => (typeof value === 'string' ? parseHours(value) ?? value : value) };
 const commentsSchema = z.string().max(1024);
 const activitySchema = nameOrIdSchema('Development');
 
@@ -232,6 +235,7 @@ export const logTime = redmineTool({
     comments: commentsSchema.optional(),
   }),
   outputSchema: writtenEntryOutput,
+  coerce: hoursCoercion,
   annotations: creates,
   handler: async (input, ctx) => {
     if ((input.issue_id === undefined) === (input.project === undefined)) {
@@ -248,21 +252,39 @@ export const logTime = redmineTool({
       // Redmine's time_entry.project_id takes only the numeric id ("Project is invalid" for an identifier).
       projectId = activityProject.id;
     }
-    const activity = input.activity === undefined ? undefined : await resolveActivity(ctx, input.activity, activityProject);
-    const { time_entry } = await ctx.client.post<{ time_entry: RedmineTimeEntry }>(
-      '/time_entries.json',
-      {
-        time_entry: {
-          issue_id: input.issue_id,
-          project_id: projectId,
-          hours: input.hours,
-          spent_on: input.spent_on,
-          activity_id: activity?.id,
-          comments: input.comments,
+    let activity = input.activity === undefined ? undefined : await resolveActivity(ctx, input.activity, activityProject);
+    let activities: ProjectActivities | undefined;
+    if (!activity) {
+      // Without an activity Redmine uses its default one; where there is none, the only activity is the answer.
+      activities = typeof activityProject === 'object' ? activityProject : await projectActivities(ctx, activityProject);
+      if (activities.time_entry_activities?.length === 1) activity = activities.time_entry_activities[0];
+    }
+    let time_entry: RedmineTimeEntry;
+    try {
+      ({ time_entry } = await ctx.client.post<{ time_entry: RedmineTimeEntry }>(
+        '/time_entries.json',
+        {
+          time_entry: {
+            issue_id: input.issue_id,
+            project_id: projectId,
+            hours: input.hours,
+            spent_on: input.spent_on,
+            activity_id: activity?.id,
+            comments: input.comments,
+          },
         },
-      },
-      ctx.signal,
-    );
+        ctx.signal,
+      ));
+    } catch (error) {
+      // No default activity: say which ones the project has, so that the next call names one.
+      if (activities && error instanceof UpstreamError && error.details.some((detail) => /^Activity /.test(detail))) {
+        throw new InputError(
+          `activity: project ${activities.name} has no default activity, so one must be given. Choose one of: ` +
+            `${(activities.time_entry_activities ?? []).map((a) => a.name).join(', ') || 'none (an administrator must enable one)'}.`,
+        );
+      }
+      throw error;
+    }
     return {
       id: time_entry.id,
       hours: time_entry.hours,
@@ -304,6 +326,7 @@ export const updateTimeEntry = redmineTool({
     changes: z.array(z.object({ field: z.string(), from: z.string().optional(), to: z.string() })),
     url: z.string(),
   }),
+  coerce: hoursCoercion,
   annotations: updates,
   handler: async (input, ctx) => {
     const given = ENTRY_UPDATE_FIELDS.filter((field) => input[field] !== undefined);
