@@ -103,6 +103,8 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_MAX_BODY: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   BASTION_HTTP_SESSION_IDLE: z.coerce.number().int().min(1).max(86_400).default(1800),
   BASTION_HTTP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  BASTION_HTTP_REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(30),
+  BASTION_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(500),
   BASTION_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   BASTION_HTTP_FORCE: booleanSetting.default(false),
   REDIS_URL: z.string().min(1).optional(),

@@ -48,6 +48,8 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     metricsPort: g.BASTION_METRICS_PORT,
     sessionIdleSeconds: g.BASTION_HTTP_SESSION_IDLE,
     maxSessions: g.BASTION_HTTP_MAX_SESSIONS,
+    requestTimeoutSeconds: g.BASTION_HTTP_REQUEST_TIMEOUT,
+    maxConnections: g.BASTION_HTTP_MAX_CONNECTIONS,
   });
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {

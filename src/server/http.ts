@@ -40,6 +40,10 @@ export interface HttpServeOptions {
   sessionIdleSeconds?: number;
   /** Most 2025-era sessions one instance holds (default 1000). */
   maxSessions?: number;
+  /** Longest time to receive one whole request, headers and body (default 30 s). */
+  requestTimeoutSeconds?: number;
+  /** Most connections open at once; more are closed on arrival (default 500). */
+  maxConnections?: number;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -126,77 +130,131 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   let inFlight = 0;
   let draining = false;
-  const fetchHandler = async (request: Request): Promise<Response> => {
-    const url = new URL(request.url);
-    if (url.pathname === '/healthz') return json(200, { status: 'ok' });
-    if (url.pathname === '/readyz') return ready();
-    if (url.pathname === '/.well-known/oauth-protected-resource/mcp' || url.pathname === '/.well-known/oauth-protected-resource') {
-      return json(200, {
-        resource: `${publicUrl}/mcp`,
-        ...(options.authenticator && 'issuer' in options.authenticator ? { authorization_servers: [(options.authenticator as { issuer: string }).issuer] } : {}),
-        bearer_methods_supported: ['header'],
-        scopes_supported: [SCOPES.read, SCOPES.write],
-        resource_name: 'Bastion MCP server',
-      });
-    }
-    if (url.pathname !== '/mcp' && url.pathname !== '/metrics') return json(404, { error: 'not_found' });
 
+  /**
+   * Everything that can be decided from the request line and headers, before a byte of the body is read: Host,
+   * Origin, draining, Content-Length, the token and the caller's rate limit. A refusal is answered at once and the
+   * connection closed, so a client that stalls its body holds nothing.
+   */
+  const gate = async (req: IncomingMessage, url: URL): Promise<{ refusal: Response } | { caller: Caller | undefined }> => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+    }
     // DNS-rebinding protection: only the expected Host names and browser Origins.
-    const rejected = hostHeaderValidationResponse(request, options.allowedHosts) ?? originValidationResponse(request, options.allowedOrigins);
-    if (rejected) return rejected;
-    if (draining) return json(503, { error: 'shutting_down' }, { 'retry-after': '5', connection: 'close' });
+    const probe = new Request(`http://localhost${url.pathname}`, { headers });
+    const rejected = hostHeaderValidationResponse(probe, options.allowedHosts) ?? originValidationResponse(probe, options.allowedOrigins);
+    if (rejected) return { refusal: rejected };
+    if (draining) return { refusal: json(503, { error: 'shutting_down' }, { 'retry-after': '5' }) };
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > options.maxBodyBytes) {
+      return { refusal: json(413, { error: 'too_large', error_description: `the request body must not exceed ${options.maxBodyBytes} bytes (BASTION_HTTP_MAX_BODY)` }) };
+    }
 
     let caller: Caller | undefined;
     if (options.authenticator) {
-      const header = request.headers.get('authorization') ?? '';
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) return challenge(401, undefined, 'a bearer token is required');
+      const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!match) return { refusal: challenge(401, undefined, 'a bearer token is required') };
       try {
         caller = await options.authenticator.authenticate(match[1]!);
       } catch (error) {
         if (error instanceof AuthenticationError) {
           logger.info({ reason: error.message }, 'HTTP request refused');
-          return challenge(error.code === 'insufficient_scope' ? 403 : 401, error.code, error.message);
+          return { refusal: challenge(error.code === 'insufficient_scope' ? 403 : 401, error.code, error.message) };
         }
         throw error;
       }
     }
+    if (url.pathname === '/mcp') {
+      const callerName = caller?.name ?? 'anonymous';
+      const allowance = await options.rateLimiter.take(callerName);
+      if (!allowance.allowed) {
+        metrics.rateLimited(callerName);
+        const refusal = json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
+        return { refusal };
+      }
+    }
+    return { caller };
+  };
+
+  // Reached only through the gate, which put the verified caller on the request.
+  const fetchHandler = async (request: Request, context?: { authInfo?: AuthInfo }): Promise<Response> => {
+    const authInfo = context?.authInfo;
+    const url = new URL(request.url);
     if (url.pathname === '/metrics') {
-      if (options.metricsPort !== undefined) return json(404, { error: 'not_found' });
       const rendered = await metrics.render();
       return new Response(rendered.body, { status: 200, headers: { 'content-type': rendered.contentType } });
     }
-
-    const callerName = caller?.name ?? 'anonymous';
-    const allowance = await options.rateLimiter.take(callerName);
-    if (!allowance.allowed) {
-      metrics.rateLimited(callerName);
-      return json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
-    }
     // One HTTP request is one call: batches would spend one token on many calls (the body was capped on arrival).
     if (await isBatch(request, options.maxBodyBytes)) return batchRefusal();
-    // The caller's token is used here only; it is never passed to any upstream system.
-    const authInfo: AuthInfo | undefined = caller
-      ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
-      : undefined;
-    return mcp.fetch(request, caller, authInfo);
+    return mcp.fetch(request, authInfo?.extra?.caller as Caller | undefined, authInfo);
+  };
+
+  /** Answers without reading the body; a refusal also closes the connection once sent. */
+  const answer = async (res: ServerResponse, response: Response, close: boolean): Promise<void> => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of response.headers) headers[name] = value;
+    const body = Buffer.from(await response.arrayBuffer());
+    headers['content-length'] = String(body.length);
+    if (close) {
+      headers.connection = 'close';
+      // The unread body stays unread: the socket goes as soon as the answer is out.
+      const socket = res.socket;
+      res.once('finish', () => socket?.destroySoon());
+    }
+    res.writeHead(response.status, headers).end(body);
   };
 
   const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return answer(res, json(200, { status: 'ok' }), false);
+    if (url.pathname === '/readyz') return answer(res, await ready(), false);
+    if (url.pathname === '/.well-known/oauth-protected-resource/mcp' || url.pathname === '/.well-known/oauth-protected-resource') {
+      const metadata = {
+        resource: `${publicUrl}/mcp`,
+        ...(options.authenticator && 'issuer' in options.authenticator ? { authorization_servers: [(options.authenticator as { issuer: string }).issuer] } : {}),
+        bearer_methods_supported: ['header'],
+        scopes_supported: [SCOPES.read, SCOPES.write],
+        resource_name: 'Bastion MCP server',
+      };
+      return answer(res, json(200, metadata), false);
+    }
+    if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) return answer(res, json(404, { error: 'not_found' }), true);
+    const decision = await gate(req, url);
+    if ('refusal' in decision) return answer(res, decision.refusal, true);
+    const caller = decision.caller;
+    // The caller's token is used here only; it is never passed to any upstream system.
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = caller
+      ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
+      : undefined;
+    await nodeHandler(req, res);
+  };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // A call is in flight until its response is fully sent (answers may stream), which is what shutdown waits for.
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
     });
-    void Promise.resolve(nodeHandler(req, res)).catch((error: unknown) => {
+    handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"internal_error"}');
     });
   };
+  // Node's defaults hold a stalled request for 5 minutes; these cut it (with 408) once its time is up.
+  const requestTimeout = (options.requestTimeoutSeconds ?? 30) * 1000;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(10_000, requestTimeout),
+    keepAliveTimeout: 5_000,
+    // How often Node looks for requests past those limits (its default, 30 s, would outlast a short limit).
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
   const server: Server = options.tls
-    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), minVersion: 'TLSv1.2' }, listener)
-    : createHttpServer(listener);
+    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), minVersion: 'TLSv1.2', ...timeouts }, listener)
+    : createHttpServer(timeouts, listener);
+  // Beyond this many open connections, new ones are closed as they arrive.
+  server.maxConnections = options.maxConnections ?? 500;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

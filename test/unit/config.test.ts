@@ -197,6 +197,8 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_MAX_BODY: 1048576,
       BASTION_HTTP_SESSION_IDLE: 1800,
       BASTION_HTTP_MAX_SESSIONS: 1000,
+      BASTION_HTTP_REQUEST_TIMEOUT: 30,
+      BASTION_HTTP_MAX_CONNECTIONS: 500,
       BASTION_HTTP_FORCE: false,
     });
   });

@@ -1,0 +1,122 @@
+// The HTTP front under hostile or faulty clients, against the built CLI over raw sockets: refusals are answered from
+// the headers alone and the connection closed, stalled bodies are cut, connections are bounded, refusals are limited
+// and counted, and a draining instance closes its keep-alive connections.
+import { mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redmineEnv } from '../helpers/bastion.js';
+import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bastion-http-front-'));
+const TOKEN = 'canary-http-front-token-62k';
+const tokensFile = writeTokensFile(join(dir, 'tokens.json'), [{ name: 'writer', token: TOKEN, scopes: ['bastion:write'] }]);
+
+const running: HttpBastion[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((server) => server.stop(2_000)));
+});
+
+async function serve(extra: Record<string, string> = {}): Promise<HttpBastion> {
+  const server = await startHttpBastion({
+    env: redmineEnv({ BASTION_KEYRING: 'false', BASTION_HTTP_TOKENS_FILE: tokensFile, BASTION_RATE_LIMIT: '10000/min', BASTION_AUDIT_LOG: join(dir, `audit-${running.length}.jsonl`), ...extra }),
+  });
+  running.push(server);
+  return server;
+}
+
+/** A raw connection: what the server sent, and whether (and how) it closed the connection. */
+interface Raw {
+  socket: Socket;
+  data(): string;
+  closed: Promise<string>;
+}
+
+async function open(server: HttpBastion): Promise<Raw> {
+  const { hostname, port } = new URL(server.baseUrl);
+  const socket = connect(Number(port), hostname);
+  let data = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (data += chunk));
+  socket.on('error', () => undefined);
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(data)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, data: () => data, closed };
+}
+
+/** The request line and headers of a POST /mcp whose body of `length` bytes is still to come. */
+function head(server: HttpBastion, length: number, headers: Record<string, string> = {}): string {
+  const host = new URL(server.baseUrl).host;
+  const lines = Object.entries({ host, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': String(length), ...headers });
+  return `POST /mcp HTTP/1.1\r\n${lines.map(([name, value]) => `${name}: ${value}`).join('\r\n')}\r\n\r\n`;
+}
+
+/** Sends a GET on an open keep-alive connection and resolves with the whole response once it has arrived. */
+async function getOn(raw: Raw, server: HttpBastion, path: string): Promise<string> {
+  const before = raw.data().length;
+  raw.socket.write(`GET ${path} HTTP/1.1\r\nhost: ${new URL(server.baseUrl).host}\r\n\r\n`);
+  for (;;) {
+    const text = raw.data().slice(before);
+    const length = /content-length: (\d+)/i.exec(text);
+    const end = text.indexOf('\r\n\r\n');
+    if (length && end >= 0 && text.length >= end + 4 + Number(length[1])) return text;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('refusals from the headers alone', () => {
+  let server: HttpBastion;
+  beforeAll(async () => {
+    server = await serve({ BASTION_HTTP_REQUEST_TIMEOUT: '2' });
+  });
+
+  it('answers many unauthenticated requests with stalled 1 MB bodies at once, and closes each connection before any body byte is sent', async () => {
+    const clients = await Promise.all(Array.from({ length: 50 }, () => open(server)));
+    for (const [index, client] of clients.entries()) client.socket.write(head(server, 1_000_000, index % 2 ? { authorization: 'Bearer wrong-token' } : {}));
+    const answers = await Promise.all(clients.map((client) => client.closed));
+    for (const answer of answers) {
+      expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+      expect(answer.toLowerCase()).toContain('connection: close');
+    }
+  });
+
+  it('refuses a declared body over BASTION_HTTP_MAX_BODY with 413 before reading it, even with a valid token', async () => {
+    const client = await open(server);
+    client.socket.write(head(server, 50 * 1024 * 1024, { authorization: `Bearer ${TOKEN}` }));
+    const answer = await client.closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain('BASTION_HTTP_MAX_BODY');
+  });
+
+  it('refuses a wrong Host before reading the body', async () => {
+    const client = await open(server);
+    client.socket.write(head(server, 1_000_000, { host: 'evil.example', authorization: `Bearer ${TOKEN}` }));
+    expect(await client.closed).toMatch(/^HTTP\/1\.1 403 /);
+  });
+
+  it('cuts an authenticated request whose body stalls with 408 once BASTION_HTTP_REQUEST_TIMEOUT has passed', async () => {
+    const client = await open(server);
+    client.socket.write(head(server, 1000, { authorization: `Bearer ${TOKEN}` }));
+    client.socket.write('{"jsonrpc":"2.0",');
+    const answer = await client.closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
+
+describe('the connection bound', () => {
+  it('closes the connection beyond BASTION_HTTP_MAX_CONNECTIONS unanswered, while the others keep working', async () => {
+    const server = await serve({ BASTION_HTTP_MAX_CONNECTIONS: '3' });
+    const held = await Promise.all([open(server), open(server), open(server)]);
+    // Each answered once: the server has accepted all three and holds them open (keep-alive).
+    for (const client of held) expect(await getOn(client, server, '/healthz')).toMatch(/^HTTP\/1\.1 200 /);
+    const extra = await open(server);
+    extra.socket.write(`GET /healthz HTTP/1.1\r\nhost: ${new URL(server.baseUrl).host}\r\n\r\n`);
+    expect(await extra.closed).toBe('');
+    expect(await getOn(held[0]!, server, '/healthz')).toMatch(/^HTTP\/1\.1 200 /);
+    for (const client of held) client.socket.destroy();
+  });
+});
