@@ -105,6 +105,8 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
   BASTION_HTTP_REQUEST_TIMEOUT: z.coerce.number().int().min(1).max(3600).default(30),
   BASTION_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  BASTION_HTTP_REFUSAL_LIMIT: z.string().default('30/min'),
+  BASTION_HTTP_TRUSTED_PROXIES: listSetting.default([]),
   BASTION_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   BASTION_HTTP_FORCE: booleanSetting.default(false),
   REDIS_URL: z.string().min(1).optional(),

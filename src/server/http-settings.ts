@@ -50,6 +50,8 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     maxSessions: g.BASTION_HTTP_MAX_SESSIONS,
     requestTimeoutSeconds: g.BASTION_HTTP_REQUEST_TIMEOUT,
     maxConnections: g.BASTION_HTTP_MAX_CONNECTIONS,
+    refusalLimit: parseRateLimit(g.BASTION_HTTP_REFUSAL_LIMIT, 'BASTION_HTTP_REFUSAL_LIMIT'),
+    trustedProxies: g.BASTION_HTTP_TRUSTED_PROXIES,
   });
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {

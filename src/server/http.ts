@@ -12,13 +12,14 @@ import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { Metrics } from '../core/metrics.js';
-import { RateLimiter } from '../core/ratelimit.js';
+import { RateLimiter, type RateLimit } from '../core/ratelimit.js';
 import { MemoryRelay, RedisRelay } from '../core/relay.js';
 import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
 import { createServerFactory } from './build.js';
 import { createMcpRouting } from './http-sessions.js';
 import { batchRefusal, isBatch } from './batch.js';
 import { readinessProbe } from './readiness.js';
+import { Refusals, type RefusalReason } from './http-refusals.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpServeOptions {
@@ -44,6 +45,10 @@ export interface HttpServeOptions {
   requestTimeoutSeconds?: number;
   /** Most connections open at once; more are closed on arrival (default 500). */
   maxConnections?: number;
+  /** Refused requests one client address may collect before its requests are refused unread (default 30/min). */
+  refusalLimit?: RateLimit;
+  /** Proxies whose X-Forwarded-For names the client, for that limit. */
+  trustedProxies?: string[];
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -130,37 +135,45 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   let inFlight = 0;
   let draining = false;
+  const refusals = new Refusals({ limit: options.refusalLimit ?? { capacity: 30, refillPerSecond: 0.5 }, logger, metrics, trustedProxies: options.trustedProxies });
 
   /**
    * Everything that can be decided from the request line and headers, before a byte of the body is read: Host,
    * Origin, draining, Content-Length, the token and the caller's rate limit. A refusal is answered at once and the
    * connection closed, so a client that stalls its body holds nothing.
    */
-  const gate = async (req: IncomingMessage, url: URL): Promise<{ refusal: Response } | { caller: Caller | undefined }> => {
+  const gate = async (req: IncomingMessage, url: URL, address: string): Promise<{ refusal: Response; reason: RefusalReason } | { caller: Caller | undefined }> => {
+    // An address that keeps being refused is refused at once, before anything else is looked at.
+    const wait = refusals.exhausted(address);
+    if (wait !== undefined) {
+      return { refusal: json(429, { error: 'too_many_refusals', error_description: `too many refused requests from this address; retry after ${wait} s` }, { 'retry-after': String(wait) }), reason: 'too_many_refusals' };
+    }
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
     }
     // DNS-rebinding protection: only the expected Host names and browser Origins.
     const probe = new Request(`http://localhost${url.pathname}`, { headers });
-    const rejected = hostHeaderValidationResponse(probe, options.allowedHosts) ?? originValidationResponse(probe, options.allowedOrigins);
-    if (rejected) return { refusal: rejected };
-    if (draining) return { refusal: json(503, { error: 'shutting_down' }, { 'retry-after': '5' }) };
+    const badHost = hostHeaderValidationResponse(probe, options.allowedHosts);
+    if (badHost) return { refusal: badHost, reason: 'bad_host' };
+    const badOrigin = originValidationResponse(probe, options.allowedOrigins);
+    if (badOrigin) return { refusal: badOrigin, reason: 'bad_origin' };
+    if (draining) return { refusal: json(503, { error: 'shutting_down' }, { 'retry-after': '5' }), reason: 'shutting_down' };
     const length = Number(req.headers['content-length'] ?? 0);
     if (length > options.maxBodyBytes) {
-      return { refusal: json(413, { error: 'too_large', error_description: `the request body must not exceed ${options.maxBodyBytes} bytes (BASTION_HTTP_MAX_BODY)` }) };
+      return { refusal: json(413, { error: 'too_large', error_description: `the request body must not exceed ${options.maxBodyBytes} bytes (BASTION_HTTP_MAX_BODY)` }), reason: 'too_large' };
     }
 
     let caller: Caller | undefined;
     if (options.authenticator) {
       const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      if (!match) return { refusal: challenge(401, undefined, 'a bearer token is required') };
+      if (!match) return { refusal: challenge(401, undefined, 'a bearer token is required'), reason: 'no_token' };
       try {
         caller = await options.authenticator.authenticate(match[1]!);
       } catch (error) {
         if (error instanceof AuthenticationError) {
-          logger.info({ reason: error.message }, 'HTTP request refused');
-          return { refusal: challenge(error.code === 'insufficient_scope' ? 403 : 401, error.code, error.message) };
+          const scope = error.code === 'insufficient_scope';
+          return { refusal: challenge(scope ? 403 : 401, error.code, error.message), reason: scope ? 'insufficient_scope' : 'bad_token' };
         }
         throw error;
       }
@@ -171,7 +184,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       if (!allowance.allowed) {
         metrics.rateLimited(callerName);
         const refusal = json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
-        return { refusal };
+        return { refusal, reason: 'rate_limited' };
       }
     }
     return { caller };
@@ -220,9 +233,16 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       };
       return answer(res, json(200, metadata), false);
     }
-    if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) return answer(res, json(404, { error: 'not_found' }), true);
-    const decision = await gate(req, url);
-    if ('refusal' in decision) return answer(res, decision.refusal, true);
+    const address = refusals.clientAddress(req);
+    if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) {
+      refusals.record(address, 'not_found');
+      return answer(res, json(404, { error: 'not_found' }), true);
+    }
+    const decision = await gate(req, url, address);
+    if ('refusal' in decision) {
+      refusals.record(address, decision.reason);
+      return answer(res, decision.refusal, true);
+    }
     const caller = decision.caller;
     // The caller's token is used here only; it is never passed to any upstream system.
     (req as IncomingMessage & { auth?: AuthInfo }).auth = caller
@@ -255,6 +275,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     : createHttpServer(timeouts, listener);
   // Beyond this many open connections, new ones are closed as they arrive.
   server.maxConnections = options.maxConnections ?? 500;
+  server.on('drop', () => metrics.refused('too_many_connections'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -282,6 +303,7 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
     while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     server.closeAllConnections();
+    refusals.flush();
     metricsServer?.close();
     await mcp.close();
     await relay.close();

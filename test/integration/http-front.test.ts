@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/redis.js';
 import { redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 
@@ -71,7 +72,7 @@ async function getOn(raw: Raw, server: HttpBastion, path: string): Promise<strin
 describe('refusals from the headers alone', () => {
   let server: HttpBastion;
   beforeAll(async () => {
-    server = await serve({ BASTION_HTTP_REQUEST_TIMEOUT: '2' });
+    server = await serve({ BASTION_HTTP_REQUEST_TIMEOUT: '2', BASTION_HTTP_REFUSAL_LIMIT: '10000/min' });
   });
 
   it('answers many unauthenticated requests with stalled 1 MB bodies at once, and closes each connection before any body byte is sent', async () => {
@@ -118,5 +119,41 @@ describe('the connection bound', () => {
     expect(await extra.closed).toBe('');
     expect(await getOn(held[0]!, server, '/healthz')).toMatch(/^HTTP\/1\.1 200 /);
     for (const client of held) client.socket.destroy();
+  });
+});
+
+describe('refused requests', () => {
+  it('limits refusals per address, counts every one in /metrics by reason, and logs them in aggregate', async () => {
+    const metricsPort = await freePort();
+    const server = await serve({ BASTION_HTTP_REFUSAL_LIMIT: '20/hour', BASTION_METRICS_PORT: String(metricsPort), BASTION_LOG_LEVEL: 'info' });
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => fetch(server.url, { method: 'POST', headers: { authorization: 'Bearer wrong-token', 'content-type': 'application/json' }, body: '{}' })),
+      );
+      for (const answer of answers) {
+        statuses.push(answer.status);
+        await answer.arrayBuffer();
+      }
+    }
+    // The first 20 are judged (401); the address has then used up its refusals and the rest are refused unread.
+    expect(statuses.filter((status) => status === 401)).toHaveLength(20);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(480);
+    const last = await fetch(server.url, { method: 'POST', headers: { authorization: 'Bearer wrong-token' }, body: '{}' });
+    expect(last.status).toBe(429);
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await last.json()).toMatchObject({ error: 'too_many_refusals' });
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^bastion_http_refused_total\{reason="bad_token"\} 20$/m);
+    expect(metrics).toMatch(/^bastion_http_refused_total\{reason="too_many_refusals"\} 481$/m);
+    expect(metrics).not.toContain('wrong-token');
+
+    await server.stop();
+    const lines = server.stderr().split('\n').filter((line) => line.includes('refused'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(3);
+    expect(lines.join('\n')).toContain('"bad_token":20');
+    expect(server.stderr()).not.toContain('wrong-token');
   });
 });

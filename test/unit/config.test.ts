@@ -199,6 +199,8 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_MAX_SESSIONS: 1000,
       BASTION_HTTP_REQUEST_TIMEOUT: 30,
       BASTION_HTTP_MAX_CONNECTIONS: 500,
+      BASTION_HTTP_REFUSAL_LIMIT: '30/min',
+      BASTION_HTTP_TRUSTED_PROXIES: [],
       BASTION_HTTP_FORCE: false,
     });
   });
