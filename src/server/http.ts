@@ -250,12 +250,22 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       : undefined;
     await nodeHandler(req, res);
   };
+  const responses = new Set<ServerResponse>();
+  /** While draining, a connection ends with its current answer: a balancer then sends the next request elsewhere. */
+  const closeAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    const socket = res.socket;
+    res.once('finish', () => socket?.destroySoon());
+  };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // A call is in flight until its response is fully sent (answers may stream), which is what shutdown waits for.
     inFlight += 1;
+    responses.add(res);
     res.once('close', () => {
       inFlight -= 1;
+      responses.delete(res);
     });
+    if (draining) closeAfter(res);
     handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"internal_error"}');
@@ -297,9 +307,11 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   const close = async (): Promise<void> => {
     draining = true;
-    // Stop accepting connections, let in-flight calls finish (bounded), then close everything.
+    // Stop accepting connections, close idle keep-alive ones and end busy ones after their answer (so no reused
+    // connection meets a 503), let in-flight calls finish (bounded), then close everything.
     server.close();
     server.closeIdleConnections();
+    for (const res of responses) closeAfter(res);
     const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
     while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     server.closeAllConnections();

@@ -2,11 +2,13 @@
 // the headers alone and the connection closed, stalled bodies are cut, connections are bounded, refusals are limited
 // and counted, and a draining instance closes its keep-alive connections.
 import { mkdtempSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/redis.js';
+import { ensureMosquitto } from '../helpers/mosquitto.js';
 import { redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 
@@ -155,5 +157,70 @@ describe('refused requests', () => {
     expect(lines.length).toBeLessThanOrEqual(3);
     expect(lines.join('\n')).toContain('"bad_token":20');
     expect(server.stderr()).not.toContain('wrong-token');
+  });
+});
+
+describe('draining on SIGTERM', () => {
+  interface Answer {
+    status: number;
+    connection: string | undefined;
+    body: string;
+    /** The socket had carried an earlier request. */
+    reused: boolean;
+    session: string | undefined;
+  }
+
+  /** One JSON-RPC POST through a keep-alive agent, as a balancer's pooled connection sends it. */
+  function postVia(agent: Agent, server: HttpBastion, body: object, session?: string): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const target = new URL(server.url);
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: '/mcp',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${TOKEN}`, ...(session ? { 'mcp-session-id': session } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text, reused: req.reusedSocket, session: res.headers['mcp-session-id'] as string | undefined }));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  }
+
+  it('ends a keep-alive connection with its answer while draining, so the next request is never a 503 on a reused connection', async () => {
+    const mosquitto = await ensureMosquitto();
+    const server = await serve({ MQTT_BROKER: mosquitto.host, MQTT_PORT: String(mosquitto.port), MQTT_USER: mosquitto.user, MQTT_PASSWORD: mosquitto.password });
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    try {
+      const init = await postVia(agent, server, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+      expect(init.status).toBe(200);
+      const session = init.session;
+      await postVia(agent, server, { jsonrpc: '2.0', method: 'notifications/initialized' }, session);
+      // Two reads that wait for messages that never come, on two pooled connections: both are in flight when the
+      // signal arrives; the shorter one ends first while the other keeps the instance draining.
+      const read = (id: number, seconds: number) =>
+        postVia(agent, server, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'mqtt_read_topic', arguments: { topic: 'bastion/drain/none', timeout_seconds: seconds } } }, session);
+      const short = read(1, 1);
+      const long = read(2, 4);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGTERM');
+      expect((await short).status).toBe(200);
+      // The agent's free connection is the one that carried the short read: the next request goes there if it is open.
+      const next = await postVia(agent, server, { jsonrpc: '2.0', id: 3, method: 'ping' }, session).catch((error: Error) => error);
+      if (!(next instanceof Error)) expect({ status: next.status, reused: next.reused }).not.toEqual({ status: 503, reused: true });
+      expect((await long).status).toBe(200);
+      expect(await exited).toBe(0);
+    } finally {
+      agent.destroy();
+    }
   });
 });
