@@ -177,6 +177,11 @@ export interface RedisSettings {
   logger?: Logger;
   /** Longest wait for one Redis command before falling back to memory. */
   commandTimeoutMs?: number;
+  /**
+   * How many instances share this Redis. While it is unreachable each instance runs every token bucket in memory at
+   * 1/instances of its burst and rate, so together they admit no more than the shared bucket would (default 1).
+   */
+  instances?: number;
   /** The resolver behind the egress check (tests give a stand-in; the system resolver otherwise). */
   resolve?: Resolver;
 }
@@ -239,6 +244,7 @@ export class RedisCache implements CacheStore {
   private lastError = 'not connected yet';
   private readonly logger: Logger;
   private readonly timeoutMs: number;
+  private readonly instances: number;
   private readonly safeUrl: string;
 
   private constructor(
@@ -247,6 +253,7 @@ export class RedisCache implements CacheStore {
   ) {
     this.logger = settings.logger ?? silentLogger;
     this.timeoutMs = settings.commandTimeoutMs ?? 500;
+    this.instances = settings.instances ?? 1;
     const url = new URL(settings.url);
     this.safeUrl = `${url.protocol}//${url.host}`;
     client.on('ready', () => {
@@ -357,7 +364,8 @@ export class RedisCache implements CacheStore {
     );
     const taken = reply === FAILED ? undefined : parseTokenReply(reply);
     if (taken) this.clockOffsetMs = taken.redisNow - Date.now();
-    if (!taken) return this.fallback.takeToken(key, capacity, refillPerSecond, cost);
+    // This instance's share of the bucket (at least one call's worth), not a fresh full bucket per instance.
+    if (!taken) return this.fallback.takeToken(key, Math.max(cost, capacity / this.instances), refillPerSecond / this.instances, cost);
     return { allowed: taken.allowed, remaining: taken.remaining, retryAfterMs: taken.retryAfterMs };
   }
 

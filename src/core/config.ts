@@ -100,6 +100,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_ALLOWED_ORIGINS: listSetting.optional(),
   BASTION_PUBLIC_URL: z.string().url().optional(),
   BASTION_RATE_LIMIT: z.string().default('120/min'),
+  BASTION_RATE_LIMIT_INSTANCES: z.coerce.number().int().min(1).max(1000).default(1),
   BASTION_HTTP_MAX_BODY: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   BASTION_HTTP_SESSION_IDLE: z.coerce.number().int().min(1).max(86_400).default(1800),
   BASTION_HTTP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(1000),

@@ -78,3 +78,25 @@ describe('a frozen Redis (SIGSTOP)', () => {
     }
   });
 });
+
+describe('rate limits while Redis is down', () => {
+  it('gives each of N instances 1/N of the limit, so together they admit the configured limit, not N times it', async () => {
+    const down = await startRedis('canary-redis-password-dn8W');
+    await down.stop();
+    const connectInstance = () => RedisCache.connect({ url: down.url, password: new Secret('canary-redis-password-dn8W', 'env', 'REDIS_PASSWORD'), instances: 2 });
+    const instances = await Promise.all([connectInstance(), connectInstance()]);
+    try {
+      const admitted: number[] = [];
+      for (const cache of instances) {
+        const limiter = new RateLimiter(cache, { capacity: 10, refillPerSecond: 10 / 3600 });
+        let allowed = 0;
+        for (let i = 0; i < 15; i += 1) if ((await limiter.take('alice')).allowed) allowed += 1;
+        admitted.push(allowed);
+        expect(cache.status().healthy).toBe(false);
+      }
+      expect(admitted).toEqual([5, 5]);
+    } finally {
+      await Promise.all(instances.map((cache) => cache.close()));
+    }
+  });
+});

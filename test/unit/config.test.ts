@@ -194,6 +194,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_PORT: 3000,
       BASTION_HTTP_AUTH: true,
       BASTION_RATE_LIMIT: '120/min',
+      BASTION_RATE_LIMIT_INSTANCES: 1,
       BASTION_HTTP_MAX_BODY: 1048576,
       BASTION_HTTP_SESSION_IDLE: 1800,
       BASTION_HTTP_MAX_SESSIONS: 1000,
