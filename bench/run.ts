@@ -2,7 +2,7 @@
 // Needs the built CLI (npm run build), the local Redmine (scripts/redmine.sh up, which also installs redis-server for
 // measurement 7) and Mosquitto (scripts/mosquitto.sh up).
 // Timings are reported, never asserted; nothing here runs in the test suite.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { benchColdStart } from './cold-start.js';
@@ -64,7 +64,10 @@ async function main(): Promise<void> {
   ];
   const table = printTable(sections);
   process.stdout.write(`${table}\n`);
-  if (!only.size) writeFileSync(OUT, `${markdown(sections, header)}\n## Table\n\n\`\`\`\n${table}\n\`\`\`\n`);
+  // The load-and-fault section is written by bench/load-faults.ts (it needs nginx): kept as it is.
+  const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+  const loadFaults = /<!-- load-faults:start -->[\s\S]*<!-- load-faults:end -->/.exec(previous)?.[0];
+  if (!only.size) writeFileSync(OUT, `${markdown(sections, header)}\n## Table\n\n\`\`\`\n${table}\n\`\`\`\n${loadFaults ? `\n${loadFaults}\n` : ''}`);
   else writeFileSync(OUT.replace(/\.md$/, '.partial.md'), markdown(sections, header));
 }
 

@@ -177,6 +177,11 @@ export interface RedisSettings {
   logger?: Logger;
   /** Longest wait for one Redis command before falling back to memory. */
   commandTimeoutMs?: number;
+  /**
+   * How many instances share this Redis. While it is unreachable each instance runs every token bucket in memory at
+   * 1/instances of its burst and rate, so together they admit no more than the shared bucket would (default 1).
+   */
+  instances?: number;
   /** The resolver behind the egress check (tests give a stand-in; the system resolver otherwise). */
   resolve?: Resolver;
 }
@@ -187,6 +192,7 @@ interface RedisClient {
   set(key: string, value: string, options: { condition?: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<string | null>;
   del(key: string): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  ping(): Promise<string>;
   on(event: 'ready', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   connect(): Promise<unknown>;
@@ -225,13 +231,20 @@ export async function createRedisClient(settings: RedisSettings): Promise<unknow
   });
 }
 
+/** Commands in a row without an answer in time after which Redis counts as unreachable (frozen, overloaded). */
+const TIMEOUTS_BEFORE_UNHEALTHY = 3;
+
 /** Redis, with memory as the fallback while Redis is unreachable. */
 export class RedisCache implements CacheStore {
   private readonly fallback = new MemoryCache();
   private healthy = false;
+  private timeoutsInARow = 0;
+  /** Redis's clock minus ours, from the last bucket answer: lets a take carry a deadline in Redis's own time. */
+  private clockOffsetMs: number | undefined;
   private lastError = 'not connected yet';
   private readonly logger: Logger;
   private readonly timeoutMs: number;
+  private readonly instances: number;
   private readonly safeUrl: string;
 
   private constructor(
@@ -240,17 +253,41 @@ export class RedisCache implements CacheStore {
   ) {
     this.logger = settings.logger ?? silentLogger;
     this.timeoutMs = settings.commandTimeoutMs ?? 500;
+    this.instances = settings.instances ?? 1;
     const url = new URL(settings.url);
     this.safeUrl = `${url.protocol}//${url.host}`;
     client.on('ready', () => {
       if (!this.healthy) this.logger.info({ redis: this.safeUrl }, 'Redis is reachable: shared cache in use');
       this.healthy = true;
     });
-    client.on('error', (error: Error) => {
-      if (this.healthy) this.logger.warn({ redis: this.safeUrl, reason: error.message }, 'Redis is unreachable: serving from memory until it is back');
-      this.healthy = false;
-      this.lastError = error.message;
-    });
+    client.on('error', (error: Error) => this.unhealthy(error.message));
+  }
+
+  private unhealthy(reason: string): void {
+    if (this.healthy) this.logger.warn({ redis: this.safeUrl, reason }, 'Redis is unreachable: serving from memory until it is back');
+    this.healthy = false;
+    this.lastError = reason;
+  }
+
+  /**
+   * A connected Redis that stops answering (paused, swapping, a stalled link) raises no error: after a few commands
+   * in a row without an answer in time it counts as unreachable, and one PING waits in the background for it to
+   * answer again. Meanwhile nothing more is sent to it, so little is queued for when it wakes.
+   */
+  private timedOut(): void {
+    this.timeoutsInARow += 1;
+    if (this.timeoutsInARow < TIMEOUTS_BEFORE_UNHEALTHY || !this.healthy) return;
+    this.unhealthy(`no answer within ${this.timeoutMs} ms, ${this.timeoutsInARow} times in a row`);
+    this.client.ping().then(
+      () => {
+        this.timeoutsInARow = 0;
+        if (this.healthy) return;
+        this.healthy = true;
+        this.logger.info({ redis: this.safeUrl }, 'Redis is reachable: shared cache in use');
+      },
+      // A lost connection: the client reconnects on its own and 'ready' marks Redis healthy again.
+      () => undefined,
+    );
   }
 
   static async connect(settings: RedisSettings): Promise<RedisCache> {
@@ -267,12 +304,18 @@ export class RedisCache implements CacheStore {
     if (!this.healthy) return FAILED;
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
+      const result = await Promise.race([
         operation(),
-        new Promise<typeof FAILED>((resolve) => {
-          timer = setTimeout(() => resolve(FAILED), this.timeoutMs);
+        new Promise<typeof TIMED_OUT>((resolve) => {
+          timer = setTimeout(() => resolve(TIMED_OUT), this.timeoutMs);
         }),
       ]);
+      if (result === TIMED_OUT) {
+        this.timedOut();
+        return FAILED;
+      }
+      this.timeoutsInARow = 0;
+      return result;
     } catch (error) {
       this.lastError = (error as Error).message;
       return FAILED;
@@ -312,13 +355,18 @@ export class RedisCache implements CacheStore {
 
   async takeToken(key: string, capacity: number, refillPerSecond: number, cost = 1): Promise<TokenTake> {
     checkBucket(capacity, refillPerSecond, cost);
+    // A take that Redis runs after we stopped waiting (it was paused) would charge the bucket a second time, on top
+    // of the fallback: it carries a deadline in Redis's clock, past which the script does nothing.
+    const deadline = this.clockOffsetMs === undefined ? '' : String(Date.now() + this.clockOffsetMs + this.timeoutMs);
     // Own key space: a hash at a key that get/set also use would fail with WRONGTYPE.
     const reply = await this.attempt(() =>
-      this.client.eval(TAKE_TOKEN_SCRIPT, { keys: [`bucket:${key}`], arguments: [String(capacity), String(refillPerSecond), String(cost)] }),
+      this.client.eval(TAKE_TOKEN_SCRIPT, { keys: [`bucket:${key}`], arguments: [String(capacity), String(refillPerSecond), String(cost), deadline] }),
     );
     const taken = reply === FAILED ? undefined : parseTokenReply(reply);
-    if (!taken) return this.fallback.takeToken(key, capacity, refillPerSecond, cost);
-    return taken;
+    if (taken) this.clockOffsetMs = taken.redisNow - Date.now();
+    // This instance's share of the bucket (at least one call's worth), not a fresh full bucket per instance.
+    if (!taken) return this.fallback.takeToken(key, Math.max(cost, capacity / this.instances), refillPerSecond / this.instances, cost);
+    return { allowed: taken.allowed, remaining: taken.remaining, retryAfterMs: taken.retryAfterMs };
   }
 
   async ready(timeoutMs: number): Promise<void> {
@@ -341,6 +389,7 @@ export class RedisCache implements CacheStore {
 }
 
 const FAILED = Symbol('redis-failed');
+const TIMED_OUT = Symbol('redis-timed-out');
 
 // One script, so that read, refill, take and write are atomic across all instances.
 // The clock is Redis's own (TIME): instances' clocks may disagree, the bucket must not.
@@ -349,8 +398,12 @@ const TAKE_TOKEN_SCRIPT = `
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local deadline = tonumber(ARGV[4])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if deadline ~= nil and now > deadline then
+  return { -1, 0, 0, now }
+end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1])
 local ts = tonumber(state[2])
@@ -374,11 +427,13 @@ else
   redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
   redis.call('PEXPIRE', KEYS[1], untilFull)
 end
-return { allowed, math.floor(tokens + ${TOKEN_EPSILON}), retry }
+return { allowed, math.floor(tokens + ${TOKEN_EPSILON}), retry, now }
 `;
 
-function parseTokenReply(reply: unknown): TokenTake | undefined {
-  if (!Array.isArray(reply) || reply.length !== 3 || !reply.every((item) => typeof item === 'number')) return undefined;
-  const [allowed, remaining, retryAfterMs] = reply as [number, number, number];
-  return { allowed: allowed === 1, remaining, retryAfterMs };
+/** A bucket answer, with Redis's clock when it ran; undefined for anything else (a take past its deadline included). */
+function parseTokenReply(reply: unknown): (TokenTake & { redisNow: number }) | undefined {
+  if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((item) => typeof item === 'number')) return undefined;
+  const [allowed, remaining, retryAfterMs, redisNow] = reply as [number, number, number, number];
+  if (allowed !== 0 && allowed !== 1) return undefined;
+  return { allowed: allowed === 1, remaining, retryAfterMs, redisNow };
 }

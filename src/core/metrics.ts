@@ -16,6 +16,7 @@ export class Metrics {
   private readonly upstreamRequests: Counter<'service' | 'method' | 'status'>;
   private readonly upstreamDuration: Histogram<'service'>;
   private readonly rateLimitedCalls: Counter<'caller'>;
+  private readonly refusedRequests: Counter<'reason'>;
 
   constructor() {
     const registers = [this.registry];
@@ -52,6 +53,12 @@ export class Metrics {
       labelNames: ['caller'],
       registers,
     });
+    this.refusedRequests = new Counter({
+      name: 'bastion_http_refused_total',
+      help: 'HTTP requests refused before reaching a tool, by reason (bad_token, bad_host, bad_origin, too_large, rate_limited, too_many_refusals, ...).',
+      labelNames: ['reason'],
+      registers,
+    });
     // Bound, so the methods can be handed on as callbacks (e.g. HttpClient.observer = metrics.upstream).
     this.toolCall = this.toolCall.bind(this);
     this.upstream = this.upstream.bind(this);
@@ -72,6 +79,10 @@ export class Metrics {
 
   rateLimited(caller: string): void {
     this.rateLimitedCalls.inc({ caller });
+  }
+
+  refused(reason: string): void {
+    this.refusedRequests.inc({ reason });
   }
 
   /** The exposition text and its content type, for the metrics endpoint. */

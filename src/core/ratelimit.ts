@@ -66,16 +66,16 @@ const PERIOD_SECONDS = new Map<string, number>([
  * Reads a rate-limit setting such as "60/min", "10/s" or "1000/hour": the count is both the burst
  * capacity and what is given back over one period.
  */
-export function parseRateLimit(text: string): RateLimit {
+export function parseRateLimit(text: string, setting = 'BASTION_RATE_LIMIT'): RateLimit {
   const match = /^\s*(\d+)\s*\/\s*([a-z]+)\s*$/i.exec(text);
   const count = match ? Number(match[1]) : NaN;
   const seconds = match ? PERIOD_SECONDS.get(match[2]!.toLowerCase()) : undefined;
   const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
   if (!match || seconds === undefined || !Number.isSafeInteger(count)) {
     throw new ConfigError(
-      `BASTION_RATE_LIMIT "${shown}" is not a rate limit: expected <calls>/<period>, e.g. 60/min, 10/s or 1000/hour (periods: s, min, hour, day).`,
+      `${setting} "${shown}" is not a rate limit: expected <calls>/<period>, e.g. 60/min, 10/s or 1000/hour (periods: s, min, hour, day).`,
     );
   }
-  if (count < 1) throw new ConfigError(`BASTION_RATE_LIMIT "${shown}" allows no calls at all: use at least 1 per period.`);
+  if (count < 1) throw new ConfigError(`${setting} "${shown}" allows no calls at all: use at least 1 per period.`);
   return { capacity: count, refillPerSecond: count / seconds };
 }

@@ -48,6 +48,10 @@ export async function serveHttpFromSettings(runtime: Runtime): Promise<void> {
     metricsPort: g.BASTION_METRICS_PORT,
     sessionIdleSeconds: g.BASTION_HTTP_SESSION_IDLE,
     maxSessions: g.BASTION_HTTP_MAX_SESSIONS,
+    requestTimeoutSeconds: g.BASTION_HTTP_REQUEST_TIMEOUT,
+    maxConnections: g.BASTION_HTTP_MAX_CONNECTIONS,
+    refusalLimit: parseRateLimit(g.BASTION_HTTP_REFUSAL_LIMIT, 'BASTION_HTTP_REFUSAL_LIMIT'),
+    trustedProxies: g.BASTION_HTTP_TRUSTED_PROXIES,
   });
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {

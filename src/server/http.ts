@@ -12,13 +12,14 @@ import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { HttpClient } from '../core/http.js';
 import { Metrics } from '../core/metrics.js';
-import { RateLimiter } from '../core/ratelimit.js';
+import { RateLimiter, type RateLimit } from '../core/ratelimit.js';
 import { MemoryRelay, RedisRelay } from '../core/relay.js';
 import { AuthenticationError, callerRefusal, SCOPES, type Authenticator, type Caller } from './http-auth.js';
 import { createServerFactory } from './build.js';
 import { createMcpRouting } from './http-sessions.js';
 import { batchRefusal, isBatch } from './batch.js';
 import { readinessProbe } from './readiness.js';
+import { Refusals, type RefusalReason } from './http-refusals.js';
 import type { Runtime } from './runtime.js';
 
 export interface HttpServeOptions {
@@ -40,6 +41,14 @@ export interface HttpServeOptions {
   sessionIdleSeconds?: number;
   /** Most 2025-era sessions one instance holds (default 1000). */
   maxSessions?: number;
+  /** Longest time to receive one whole request, headers and body (default 30 s). */
+  requestTimeoutSeconds?: number;
+  /** Most connections open at once; more are closed on arrival (default 500). */
+  maxConnections?: number;
+  /** Refused requests one client address may collect before its requests are refused unread (default 30/min). */
+  refusalLimit?: RateLimit;
+  /** Proxies whose X-Forwarded-For names the client, for that limit. */
+  trustedProxies?: string[];
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -126,77 +135,157 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   let inFlight = 0;
   let draining = false;
-  const fetchHandler = async (request: Request): Promise<Response> => {
+  const refusals = new Refusals({ limit: options.refusalLimit ?? { capacity: 30, refillPerSecond: 0.5 }, logger, metrics, trustedProxies: options.trustedProxies });
+
+  /**
+   * Everything that can be decided from the request line and headers, before a byte of the body is read: Host,
+   * Origin, draining, Content-Length, the token and the caller's rate limit. A refusal is answered at once and the
+   * connection closed, so a client that stalls its body holds nothing.
+   */
+  const gate = async (req: IncomingMessage, url: URL, address: string): Promise<{ refusal: Response; reason: RefusalReason } | { caller: Caller | undefined }> => {
+    // An address that keeps being refused is refused at once, before anything else is looked at.
+    const wait = refusals.exhausted(address);
+    if (wait !== undefined) {
+      return { refusal: json(429, { error: 'too_many_refusals', error_description: `too many refused requests from this address; retry after ${wait} s` }, { 'retry-after': String(wait) }), reason: 'too_many_refusals' };
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+    }
+    // DNS-rebinding protection: only the expected Host names and browser Origins.
+    const probe = new Request(`http://localhost${url.pathname}`, { headers });
+    const badHost = hostHeaderValidationResponse(probe, options.allowedHosts);
+    if (badHost) return { refusal: badHost, reason: 'bad_host' };
+    const badOrigin = originValidationResponse(probe, options.allowedOrigins);
+    if (badOrigin) return { refusal: badOrigin, reason: 'bad_origin' };
+    if (draining) return { refusal: json(503, { error: 'shutting_down' }, { 'retry-after': '5' }), reason: 'shutting_down' };
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > options.maxBodyBytes) {
+      return { refusal: json(413, { error: 'too_large', error_description: `the request body must not exceed ${options.maxBodyBytes} bytes (BASTION_HTTP_MAX_BODY)` }), reason: 'too_large' };
+    }
+
+    let caller: Caller | undefined;
+    if (options.authenticator) {
+      const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!match) return { refusal: challenge(401, undefined, 'a bearer token is required'), reason: 'no_token' };
+      try {
+        caller = await options.authenticator.authenticate(match[1]!);
+      } catch (error) {
+        if (error instanceof AuthenticationError) {
+          const scope = error.code === 'insufficient_scope';
+          return { refusal: challenge(scope ? 403 : 401, error.code, error.message), reason: scope ? 'insufficient_scope' : 'bad_token' };
+        }
+        throw error;
+      }
+    }
+    if (url.pathname === '/mcp') {
+      const callerName = caller?.name ?? 'anonymous';
+      const allowance = await options.rateLimiter.take(callerName);
+      if (!allowance.allowed) {
+        metrics.rateLimited(callerName);
+        const refusal = json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
+        return { refusal, reason: 'rate_limited' };
+      }
+    }
+    return { caller };
+  };
+
+  // Reached only through the gate, which put the verified caller on the request.
+  const fetchHandler = async (request: Request, context?: { authInfo?: AuthInfo }): Promise<Response> => {
+    const authInfo = context?.authInfo;
     const url = new URL(request.url);
-    if (url.pathname === '/healthz') return json(200, { status: 'ok' });
-    if (url.pathname === '/readyz') return ready();
+    if (url.pathname === '/metrics') {
+      const rendered = await metrics.render();
+      return new Response(rendered.body, { status: 200, headers: { 'content-type': rendered.contentType } });
+    }
+    // One HTTP request is one call: batches would spend one token on many calls (the body was capped on arrival).
+    if (await isBatch(request, options.maxBodyBytes)) return batchRefusal();
+    return mcp.fetch(request, authInfo?.extra?.caller as Caller | undefined, authInfo);
+  };
+
+  /** Answers without reading the body; a refusal also closes the connection once sent. */
+  const answer = async (res: ServerResponse, response: Response, close: boolean): Promise<void> => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of response.headers) headers[name] = value;
+    const body = Buffer.from(await response.arrayBuffer());
+    headers['content-length'] = String(body.length);
+    if (close) {
+      headers.connection = 'close';
+      // The unread body stays unread: the socket goes as soon as the answer is out.
+      const socket = res.socket;
+      res.once('finish', () => socket?.destroySoon());
+    }
+    res.writeHead(response.status, headers).end(body);
+  };
+
+  const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return answer(res, json(200, { status: 'ok' }), false);
+    if (url.pathname === '/readyz') return answer(res, await ready(), false);
     if (url.pathname === '/.well-known/oauth-protected-resource/mcp' || url.pathname === '/.well-known/oauth-protected-resource') {
-      return json(200, {
+      const metadata = {
         resource: `${publicUrl}/mcp`,
         ...(options.authenticator && 'issuer' in options.authenticator ? { authorization_servers: [(options.authenticator as { issuer: string }).issuer] } : {}),
         bearer_methods_supported: ['header'],
         scopes_supported: [SCOPES.read, SCOPES.write],
         resource_name: 'Bastion MCP server',
-      });
+      };
+      return answer(res, json(200, metadata), false);
     }
-    if (url.pathname !== '/mcp' && url.pathname !== '/metrics') return json(404, { error: 'not_found' });
-
-    // DNS-rebinding protection: only the expected Host names and browser Origins.
-    const rejected = hostHeaderValidationResponse(request, options.allowedHosts) ?? originValidationResponse(request, options.allowedOrigins);
-    if (rejected) return rejected;
-    if (draining) return json(503, { error: 'shutting_down' }, { 'retry-after': '5', connection: 'close' });
-
-    let caller: Caller | undefined;
-    if (options.authenticator) {
-      const header = request.headers.get('authorization') ?? '';
-      const match = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!match) return challenge(401, undefined, 'a bearer token is required');
-      try {
-        caller = await options.authenticator.authenticate(match[1]!);
-      } catch (error) {
-        if (error instanceof AuthenticationError) {
-          logger.info({ reason: error.message }, 'HTTP request refused');
-          return challenge(error.code === 'insufficient_scope' ? 403 : 401, error.code, error.message);
-        }
-        throw error;
-      }
+    const address = refusals.clientAddress(req);
+    if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) {
+      refusals.record(address, 'not_found');
+      return answer(res, json(404, { error: 'not_found' }), true);
     }
-    if (url.pathname === '/metrics') {
-      if (options.metricsPort !== undefined) return json(404, { error: 'not_found' });
-      const rendered = await metrics.render();
-      return new Response(rendered.body, { status: 200, headers: { 'content-type': rendered.contentType } });
+    const decision = await gate(req, url, address);
+    if ('refusal' in decision) {
+      refusals.record(address, decision.reason);
+      return answer(res, decision.refusal, true);
     }
-
-    const callerName = caller?.name ?? 'anonymous';
-    const allowance = await options.rateLimiter.take(callerName);
-    if (!allowance.allowed) {
-      metrics.rateLimited(callerName);
-      return json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });
-    }
-    // One HTTP request is one call: batches would spend one token on many calls (the body was capped on arrival).
-    if (await isBatch(request, options.maxBodyBytes)) return batchRefusal();
+    const caller = decision.caller;
     // The caller's token is used here only; it is never passed to any upstream system.
-    const authInfo: AuthInfo | undefined = caller
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = caller
       ? { token: '[verified]', clientId: caller.name, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
       : undefined;
-    return mcp.fetch(request, caller, authInfo);
+    await nodeHandler(req, res);
   };
-
-  const nodeHandler = toNodeHandler({ fetch: fetchHandler }, { maxRequestBodySize: options.maxBodyBytes });
+  const responses = new Set<ServerResponse>();
+  /** While draining, a connection ends with its current answer: a balancer then sends the next request elsewhere. */
+  const closeAfter = (res: ServerResponse): void => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    const socket = res.socket;
+    res.once('finish', () => socket?.destroySoon());
+  };
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     // A call is in flight until its response is fully sent (answers may stream), which is what shutdown waits for.
     inFlight += 1;
+    responses.add(res);
     res.once('close', () => {
       inFlight -= 1;
+      responses.delete(res);
     });
-    void Promise.resolve(nodeHandler(req, res)).catch((error: unknown) => {
+    if (draining) closeAfter(res);
+    handle(req, res).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal_error"}');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end('{"error":"internal_error"}');
     });
   };
+  // Node's defaults hold a stalled request for 5 minutes; these cut it (with 408) once its time is up.
+  const requestTimeout = (options.requestTimeoutSeconds ?? 30) * 1000;
+  const timeouts = {
+    requestTimeout,
+    headersTimeout: Math.min(10_000, requestTimeout),
+    keepAliveTimeout: 5_000,
+    // How often Node looks for requests past those limits (its default, 30 s, would outlast a short limit).
+    connectionsCheckingInterval: Math.min(1_000, requestTimeout),
+  };
   const server: Server = options.tls
-    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), minVersion: 'TLSv1.2' }, listener)
-    : createHttpServer(listener);
+    ? createHttpsServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), minVersion: 'TLSv1.2', ...timeouts }, listener)
+    : createHttpServer(timeouts, listener);
+  // Beyond this many open connections, new ones are closed as they arrive.
+  server.maxConnections = options.maxConnections ?? 500;
+  server.on('drop', () => metrics.refused('too_many_connections'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -218,12 +307,15 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   const close = async (): Promise<void> => {
     draining = true;
-    // Stop accepting connections, let in-flight calls finish (bounded), then close everything.
+    // Stop accepting connections, close idle keep-alive ones and end busy ones after their answer (so no reused
+    // connection meets a 503), let in-flight calls finish (bounded), then close everything.
     server.close();
     server.closeIdleConnections();
+    for (const res of responses) closeAfter(res);
     const deadline = Date.now() + (options.shutdownGraceMs ?? 10_000);
     while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     server.closeAllConnections();
+    refusals.flush();
     metricsServer?.close();
     await mcp.close();
     await relay.close();

@@ -70,7 +70,7 @@ async function createCache(
     { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
     { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
   );
-  const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
+  const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger, instances: global.BASTION_RATE_LIMIT_INSTANCES });
   return { cache, redis: { url: global.REDIS_URL, password } };
 }
 

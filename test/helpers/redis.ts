@@ -11,6 +11,8 @@ export interface TestRedis {
   password: string;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** The running redis-server's process id (to pause it with SIGSTOP). */
+  pid(): number | undefined;
 }
 
 /** A loopback port no one listens on right now. */
@@ -51,5 +53,5 @@ export async function startRedis(password: string): Promise<TestRedis> {
   };
 
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, password, stop, start };
+  return { url: `redis://127.0.0.1:${port}`, port, password, stop, start, pid: () => child?.pid };
 }
