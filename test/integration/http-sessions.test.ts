@@ -3,7 +3,7 @@
 // eras, over stdio and HTTP, and across instances; so does the answer to a confirmation question.
 import { Client, StreamableHTTPClientTransport, type Transport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,8 @@ describe('cancellation reaches the upstream request', () => {
   let proxy: FaultProxy;
   let http: HttpBastion;
   const audit = join(dir, 'audit-cancel.jsonl');
+  const auditRecords = () =>
+    existsSync(audit) ? readFileSync(audit, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { tool: string; outcome: string; error?: string }) : [];
   beforeAll(async () => {
     proxy = await startFaultProxy(REDMINE_URL);
     http = await startHttpBastion({ env: redmineEnv({ REDMINE_URL: proxy.url, REDMINE_TIMEOUT: '600', BASTION_KEYRING: 'false', BASTION_HTTP_TOKENS_FILE: tokens, BASTION_AUDIT_LOG: audit }) });
@@ -128,6 +130,8 @@ describe('cancellation reaches the upstream request', () => {
     ['http', 'legacy'],
     ['http', 'modern'],
   ] as const)('over %s, %s protocol era', async (transport, era) => {
+    const cancelledCalls = () => auditRecords().filter((record) => record.tool === 'redmine_get_current_user');
+    const recordsBefore = transport === 'http' ? cancelledCalls().length : 0;
     const client = new Client({ name: 'bastion-tests', version: '1.0.0' }, era === 'modern' ? { versionNegotiation: { mode: { pin: '2026-07-28' as const } } } : {});
     await client.connect(transports[transport]!());
     try {
@@ -144,8 +148,9 @@ describe('cancellation reaches the upstream request', () => {
       await client.close();
     }
     if (transport === 'http') {
-      const records = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { tool: string; outcome: string; error?: string });
-      expect(records.filter((record) => record.tool === 'redmine_get_current_user').at(-1)).toMatchObject({ outcome: 'error', error: expect.stringMatching(/cancelled/) });
+      // The record is written when the call unwinds, which may be just after the upstream socket closed.
+      await expect.poll(() => cancelledCalls().length, { timeout: 15_000 }).toBe(recordsBefore + 1);
+      expect(cancelledCalls().at(-1)).toMatchObject({ outcome: 'error', error: expect.stringMatching(/cancelled/) });
     }
   });
 });
