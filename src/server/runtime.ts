@@ -32,7 +32,7 @@ export interface RuntimeOptions {
   logDestination?: NodeJS.WritableStream | number;
   /**
    * Doctor's mode: a connector (or Redis) that cannot be set up is reported here and left out, instead of stopping
-   * everything. `part` is the connector's name, or "redis".
+   * everything. `part` is the connector's name, "redis" or "audit".
    */
   onSetupError?: (part: string, error: unknown) => void;
 }
@@ -90,7 +90,14 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   for (const weakening of weakeningsFromFiles(settings)) logger.warn(`${weakening.message}. Fix: ${weakening.fix}.`);
   const auditSetting = global.BASTION_AUDIT_LOG ? 'BASTION_AUDIT_LOG' : 'YOUTRACK_SECURITY_AUDIT_LOG';
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
-  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting, logger }) : noAudit;
+  let audit: AuditSink = noAudit;
+  try {
+    if (auditPath) audit = new AuditLog(auditPath, { setting: auditSetting, logger });
+  } catch (error) {
+    // Doctor reports the very error serve would stop with.
+    if (!options.onSetupError) throw error;
+    options.onSetupError('audit', error);
+  }
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;

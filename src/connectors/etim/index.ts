@@ -4,7 +4,7 @@ import { NamespacedCache } from '../../core/cache.js';
 import { booleanSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix } from '../../core/doctor.js';
+import { credentialFileChecks, describeSource, fail, requestFailure } from '../../core/doctor.js';
 import { HttpClient } from '../../core/http.js';
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
@@ -101,7 +101,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const tlsNames = { verify: 'ETIM_VERIFY_SSL', ca: 'ETIM_CA_CERT' };
     const checks: DoctorCheck[] = [
       { name: 'urls', status: 'ok', detail: `token service ${tokenHttp.baseUrl.origin}, API ${client.http.baseUrl.toString()}` },
-      { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${secret.origin} (${secret.source}), fingerprint ${secret.fingerprint}` },
+      { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${describeSource(secret)}, fingerprint ${secret.fingerprint}` },
       ...credentialFileChecks('ETIM_CLIENT_SECRET', secret),
       { name: 'tls', ...client.http.describeTransport({ url: 'ETIM_API_URL', ...tlsNames }) },
       { name: 'token service tls', ...tokenHttp.describeTransport({ url: 'ETIM_AUTH_URL', ...tlsNames }) },
@@ -112,7 +112,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       await tokens.accessToken();
       checks.push({ name: 'token service', status: 'ok', detail: `issued an access token to client ${settings.ETIM_CLIENT_ID} (scope ${settings.ETIM_SCOPE})` });
     } catch (error) {
-      checks.push(fail('token service', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' })));
+      checks.push(requestFailure('token service', error, { service: 'The ETIM token service', url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' }));
       return checks;
     }
     try {
@@ -125,7 +125,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
           : fail('default language', `${settings.ETIM_DEFAULT_LANGUAGE} is not allowed for this account`, `set ETIM_DEFAULT_LANGUAGE to one of ${codes.join(', ')}`),
       );
     } catch (error) {
-      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_API_URL', credential: 'ETIM_CLIENT_ID' })));
+      checks.push(requestFailure('reachability', error, { service: 'The ETIM API', url: 'ETIM_API_URL', credential: 'ETIM_CLIENT_ID' }));
     }
     return checks;
   };

@@ -5,7 +5,7 @@ import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, 
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
+import { credentialCheck, credentialFileChecks, fail, requestFailure, warn } from '../../core/doctor.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
 
@@ -62,7 +62,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
-      { name: 'credential', status: 'ok', detail: `REDMINE_API_KEY from ${apiKey.origin} (${apiKey.source}), fingerprint ${apiKey.fingerprint}` },
+      credentialCheck('REDMINE_API_KEY', apiKey),
       ...credentialFileChecks('REDMINE_API_KEY', apiKey),
       { name: 'tls', ...client.http.describeTransport({ url: 'REDMINE_URL', verify: 'REDMINE_VERIFY_SSL', ca: 'REDMINE_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
@@ -93,8 +93,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      checks.push(fail('reachability', detail, requestFix(error, { url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' })));
+      checks.push(requestFailure('reachability', error, { service: 'Redmine', url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' }));
     }
     return checks;
   };

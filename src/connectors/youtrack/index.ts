@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
+import { credentialFileChecks, describeSource, fail, requestFailure, warn } from '../../core/doctor.js';
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
@@ -70,7 +70,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
-      { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${token.origin} (${token.source}), fingerprint ${token.fingerprint}` },
+      { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${describeSource(token)}, fingerprint ${token.fingerprint}` },
       ...credentialFileChecks('YOUTRACK_API_TOKEN', token),
       { name: 'tls', ...client.http.describeTransport({ url: 'YOUTRACK_URL', verify: 'YOUTRACK_VERIFY_SSL', ca: 'YOUTRACK_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the token can see' },
@@ -92,7 +92,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' })));
+      checks.push(requestFailure('reachability', error, { service: 'YouTrack', url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' }));
     }
     return checks;
   };
