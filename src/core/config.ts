@@ -105,6 +105,10 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(1000),
   BASTION_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   BASTION_HTTP_FORCE: booleanSetting.default(false),
+  // Upstream HTTP through a proxy (src/core/proxy.ts reads them, lower-case spellings first).
+  HTTPS_PROXY: z.string().optional(),
+  HTTP_PROXY: z.string().optional(),
+  NO_PROXY: z.string().optional(),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_CA_CERT: z.string().min(1).optional(),
 });

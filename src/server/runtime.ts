@@ -3,6 +3,7 @@ import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
 import { MemoryCache, RedisCache, type CacheStore } from '../core/cache.js';
 import { resolveCredential } from '../core/credentials.js';
 import { configureEgress } from '../core/egress.js';
+import { configureProxy } from '../core/proxy.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -84,6 +85,8 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   const global = parseSettings(GlobalSettingsSchema, settings.values);
   // Before any connector builds a client: their URLs are checked as they are built.
   configureEgress({ allowLinkLocal: global.BASTION_ALLOW_LINK_LOCAL });
+  // After the egress rule: the proxy's own address is checked against it.
+  configureProxy(settings.values);
   const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
   const ignored = settings.files?.ignoredDotenv;
   if (ignored) logger.info(`${ignored} was not read: Bastion reads a .env only when named. To use it: --env-file .env (or BASTION_ENV_FILE).`);

@@ -5,6 +5,7 @@ import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, 
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
+import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { credentialCheck, credentialFileChecks, fail, requestFailure, warn } from '../../core/doctor.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
@@ -19,6 +20,7 @@ export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_CLIENT_KEY', description: 'PEM private key of the client certificate' },
   { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool and result is limited to (subprojects only if listed)' },
   { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
+  { name: 'REDMINE_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of Redmine: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization, Host and X-Redmine-API-Key cannot be set here. Or REDMINE_EXTRA_HEADERS_FILE', secret: true },
 ];
 
 export const REDMINE_CREDENTIAL: CredentialSpec = {
@@ -52,6 +54,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const client = new RedmineClient({
     url: settings.REDMINE_URL,
     apiKey,
+    extraHeaders: extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles }),
     tls,
     timeoutMs: settings.REDMINE_TIMEOUT * 1000,
     logger: context.logger,
