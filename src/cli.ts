@@ -49,7 +49,9 @@ function toFlagSettings(options: Record<string, unknown>): FlagSettings {
 
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`bastion: ${redact(message)}\n`);
+  // The remedy on its own line, as doctor shows it.
+  const fix = error instanceof ConfigError && error.fix ? `\n  Fix: ${error.fix}` : '';
+  process.stderr.write(`bastion: ${redact(message + fix)}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);
 }
 
@@ -151,20 +153,38 @@ secret
 const audit = program.command('audit').description('work with the audit log');
 audit
   .command('verify')
-  .description('check the audit log\'s hash chain; reports the first broken record')
+  .description(
+    'check the audit log\'s hash chain and print its head hash and record count; with --expect-head, also detect records removed from the end since that head was noted',
+  )
   .argument('<file>', 'the audit log (JSON lines)')
-  .action((file: string) => {
+  .option('--expect-head <hash>', 'a head hash printed by an earlier verify (kept elsewhere): its record must still be in the log')
+  .action((file: string, options: { expectHead?: string }) => {
+    const expectHead = options.expectHead;
+    if (expectHead !== undefined && !/^[0-9a-f]{64}$/i.test(expectHead.trim())) {
+      fail(new ConfigError(`--expect-head must be the 64-hex-digit head hash that audit verify printed, got "${expectHead}".`));
+    }
+    let result: ReturnType<typeof verifyAuditLog>;
     try {
-      const result = verifyAuditLog(file);
-      if (result.ok) {
-        process.stdout.write(`${file}: ${result.records} records, chain intact.\n`);
-      } else {
-        process.stdout.write(`${file}: chain BROKEN at line ${result.brokenLine}: ${result.reason}. ${result.records} records before it are intact.\n`);
-        process.exitCode = 1;
-      }
+      result = verifyAuditLog(file, { expectHead });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       fail(new ConfigError(code ? `Cannot read ${file} (${code}).` : String(error)));
+    }
+    if (!result.ok) {
+      process.stdout.write(`${file}: chain BROKEN at line ${result.brokenLine}: ${result.reason}. ${result.records} records before it are intact.\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`${file}: ${result.records} records, chain intact.\nhead ${result.head}\n`);
+    if (expectHead === undefined) return;
+    if (result.expectedHeadLine === undefined) {
+      process.stdout.write(
+        `${file}: the expected head ${expectHead.trim()} is not in the log: records were removed from its end (or the file was replaced) since that head was noted.\n`,
+      );
+      process.exitCode = 1;
+    } else {
+      const added = result.records - result.expectedHeadLine;
+      process.stdout.write(`expected head found at line ${result.expectedHeadLine}; ${added} record${added === 1 ? '' : 's'} added since.\n`);
     }
   });
 

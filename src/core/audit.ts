@@ -1,7 +1,8 @@
 // Append-only JSON-lines audit log. Each record carries the hash of the one before it,
 // so an edited, removed or reordered line breaks the chain and `bastion audit verify` finds it.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError } from './errors.js';
 import { FileLock } from './file-lock.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -254,6 +255,21 @@ function openAuditFile(path: string, setting: string): number {
       `set ${setting} to a new file (e.g. ~/.local/state/bastion/audit.jsonl) or to an existing Bastion audit log`,
     );
   };
+  // A log in a folder that does not exist yet (~/.local/state/bastion on a fresh machine) gets the folder, private
+  // to this user like the log itself. An existing folder keeps its mode.
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    // mkdir says EEXIST when a file stands where the folder should be.
+    const cause = code === 'EEXIST' ? 'a file of that name is in the way' : code;
+    throw new ConfigError(
+      `${setting}: cannot create the folder ${dirname(path)} for the audit log ${path} (${cause}).`,
+      code === 'EEXIST'
+        ? `set ${setting} to a file in a folder this user may write`
+        : `set ${setting} to a file in a folder this user may write, or create ${dirname(path)} (mkdir -p -m 700 ${dirname(path)})`,
+    );
+  }
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
@@ -261,7 +277,7 @@ function openAuditFile(path: string, setting: string): number {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') refuse('a symbolic link');
     if (code === 'EISDIR') refuse('a directory');
-    throw new ConfigError(`${setting}: cannot open ${path} (${code ?? 'error'}).`, `check that the directory of ${setting} exists and this user may write there`);
+    throw new ConfigError(`${setting}: cannot open ${path} (${code ?? 'error'}).`, `check that this user may write ${path} and its folder, or set ${setting} to another file`);
   }
   try {
     const stat = fstatSync(fd);
@@ -309,35 +325,49 @@ function readLastRecord(fd: number, path: string, size: number): Record<string, 
 export interface VerifyResult {
   ok: boolean;
   records: number;
+  /** The hash of the last intact record (GENESIS_HASH for an empty log): the value to keep elsewhere. */
+  head: string;
   /** 1-based line number of the first broken record. */
   brokenLine?: number;
   reason?: string;
+  /**
+   * With `expectHead`: the line of the record carrying that hash (0 for GENESIS_HASH), or undefined when no record
+   * does, which means records were removed from the end (or the file was replaced) since the head was noted.
+   */
+  expectedHeadLine?: number;
 }
 
-/** Checks the whole chain: every line parses, its hash matches its body, and it points at the previous hash. */
-export function verifyAuditLog(path: string): VerifyResult {
+/**
+ * Checks the whole chain: every line parses, its hash matches its body, and it points at the previous hash.
+ * A chain cannot show that records were cut off its end; a head hash noted earlier (`expectHead`) can: the record
+ * carrying it must still be there.
+ */
+export function verifyAuditLog(path: string, options: { expectHead?: string } = {}): VerifyResult {
   const lines = readFileSync(path, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
+  const expected = options.expectHead?.trim().toLowerCase();
+  let expectedHeadLine = expected === GENESIS_HASH ? 0 : undefined;
   let prev = GENESIS_HASH;
+  const broken = (index: number, reason: string): VerifyResult => ({ ok: false, records: index, head: prev, brokenLine: index + 1, reason, expectedHeadLine });
   for (const [index, line] of lines.entries()) {
-    const lineNo = index + 1;
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
-      return { ok: false, records: index, brokenLine: lineNo, reason: 'not valid JSON' };
+      return broken(index, 'not valid JSON');
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      return { ok: false, records: index, brokenLine: lineNo, reason: 'not an audit record (valid JSON, but not an object)' };
+      return broken(index, 'not an audit record (valid JSON, but not an object)');
     }
     const record = parsed as Record<string, unknown>;
     if (record.prev !== prev) {
-      return { ok: false, records: index, brokenLine: lineNo, reason: 'does not follow the previous record (a line was removed, inserted or reordered)' };
+      return broken(index, 'does not follow the previous record (a line was removed, inserted or reordered)');
     }
     if (hashOf(recordBody(record)) !== record.hash) {
-      return { ok: false, records: index, brokenLine: lineNo, reason: 'its content was changed after it was written' };
+      return broken(index, 'its content was changed after it was written');
     }
     prev = record.hash as string;
+    if (prev === expected) expectedHeadLine = index + 1;
   }
-  return { ok: true, records: lines.length };
+  return { ok: true, records: lines.length, head: prev, expectedHeadLine };
 }

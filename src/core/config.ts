@@ -110,6 +110,10 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_TRUSTED_PROXIES: listSetting.default([]),
   BASTION_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   BASTION_HTTP_FORCE: booleanSetting.default(false),
+  // Upstream HTTP through a proxy (src/core/proxy.ts reads them, lower-case spellings first).
+  HTTPS_PROXY: z.string().optional(),
+  HTTP_PROXY: z.string().optional(),
+  NO_PROXY: z.string().optional(),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_CA_CERT: z.string().min(1).optional(),
 });
@@ -136,6 +140,27 @@ function readConfigFile(path: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Settings that hold a file path. Their values may start with `~` or `~/` (as README and doctor's fixes write them):
+ * a shell expands that, but a .env, a --config file or an MCP client's `env` block does not, so Bastion does.
+ */
+export function isPathSetting(name: string): boolean {
+  return /(_FILE|_CERT|_CLIENT_KEY|_TLS_KEY|_AUDIT_LOG)$/.test(name) || name === 'BASTION_CONFIG';
+}
+
+/** `~` and `~/...` at the start of a path become the home directory; `~user` and a `~` elsewhere stay as written. */
+export function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return join(home, path.slice(2));
+  return path;
+}
+
+function expandPaths(layer: Record<string, string | undefined>, home: string): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(layer)) out[name] = value !== undefined && isPathSetting(name) ? expandHome(value, home) : value;
+  return out;
+}
+
 /** The .env read when none is named: $XDG_CONFIG_HOME/bastion/.env, by default ~/.config/bastion/.env. */
 export function defaultEnvFile(processEnv: Record<string, string | undefined> = process.env): string {
   // A relative XDG_CONFIG_HOME is invalid by the XDG spec and ignored.
@@ -145,17 +170,19 @@ export function defaultEnvFile(processEnv: Record<string, string | undefined> = 
 }
 
 export function loadSettings(options: LoadOptions = {}): Settings {
-  const processEnv = options.processEnv ?? process.env;
-  const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, value]) => value !== undefined));
+  const rawEnv = options.processEnv ?? process.env;
+  const home = rawEnv.HOME || homedir();
+  const processEnv = expandPaths(rawEnv, home);
+  const flags = expandPaths(Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, value]) => value !== undefined)), home);
   const cwd = options.cwd ?? process.cwd();
   const pick = (name: string): string | undefined => flags[name] ?? processEnv[name];
 
   const configPath = pick('BASTION_CONFIG');
   const configFile = configPath ? resolve(cwd, configPath) : undefined;
-  const config = configFile ? readConfigFile(configFile) : {};
+  const config = configFile ? expandPaths(readConfigFile(configFile), home) : {};
 
   const envFile = pick('BASTION_ENV_FILE');
-  let dotenv: Record<string, string> = {};
+  let dotenv: Record<string, string | undefined> = {};
   let dotenvFile: string | undefined;
   if (envFile) {
     dotenvFile = resolve(cwd, envFile);
@@ -163,7 +190,7 @@ export function loadSettings(options: LoadOptions = {}): Settings {
   } else if (existsSync(defaultEnvFile(processEnv))) {
     dotenvFile = defaultEnvFile(processEnv);
   }
-  if (dotenvFile) dotenv = parseEnv(readFileSync(dotenvFile, 'utf8')) as Record<string, string>;
+  if (dotenvFile) dotenv = expandPaths(parseEnv(readFileSync(dotenvFile, 'utf8')), home) as Record<string, string>;
   const localDotenv = resolve(cwd, '.env');
   const ignoredDotenv = localDotenv !== dotenvFile && existsSync(localDotenv) ? localDotenv : undefined;
 

@@ -33,6 +33,45 @@ export function credentialFileChecks(variable: string, secret: Secret | undefine
   return [fileModeCheck(name, secret.file, `${variable} is read from a file`)];
 }
 
+/**
+ * Where a credential came from, in words: "the environment", "the file ~/key (REDMINE_API_KEY_FILE)",
+ * "the .env file /path", "the config file /path", "the OS keyring (bastion/redmine:default)".
+ */
+export function describeSource(secret: Secret): string {
+  const [variable, path] = secret.origin.split(/=(.*)/s);
+  if (path !== undefined) return `the file ${path} (${variable})`;
+  switch (secret.source) {
+    case 'keyring':
+      return `the OS keyring (${secret.origin.replace(/^keyring /, '')})`;
+    case 'dotenv':
+      return secret.file ? `the .env file ${secret.file}` : 'the .env file';
+    case 'config':
+      return secret.file ? `the config file ${secret.file}` : 'the config file';
+    default:
+      return 'the environment';
+  }
+}
+
+/** Doctor's line about a credential: where it came from and its fingerprint, never the value. */
+export function credentialCheck(variable: string, secret: Secret, name = 'credential'): DoctorCheck {
+  return { name, status: 'ok', detail: `${variable} from ${describeSource(secret)}, fingerprint ${secret.fingerprint}` };
+}
+
+/**
+ * A failed reachability request as a check. A 401 or 403 means the server answered: the problem is the credential
+ * (or its rights), not the network, and the check says so.
+ */
+export function requestFailure(name: string, error: unknown, hints: { service: string; url: string; credential: string }): DoctorCheck {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (error instanceof UpstreamError && error.status === 401) {
+    return fail(name, `${hints.service} is reachable, but the credential was refused (401): check ${hints.credential}`, requestFix(error, hints));
+  }
+  if (error instanceof UpstreamError && error.status === 403) {
+    return fail(name, `${hints.service} is reachable, but refused the request (403): ${detail}`, requestFix(error, hints));
+  }
+  return fail(name, detail, requestFix(error, hints));
+}
+
 /** What to do about a failed reachability or identity request, by the kind of failure. */
 export function requestFix(error: unknown, hints: { url: string; credential: string }): string {
   if (error instanceof UpstreamError) {

@@ -158,3 +158,19 @@ export function guardedLookup(resolve: Resolver = dnsLookup as Resolver): Lookup
     });
   };
 }
+
+/**
+ * Through a proxy, the proxy resolves the target's name, so the lookup guard never sees it. This checks the name
+ * where this machine can resolve it and refuses it when it leads to link-local or cloud metadata; a name only the
+ * proxy can resolve (common behind corporate proxies) is left to it, having passed the start-up name check.
+ */
+export async function assertProxiedTarget(hostname: string, resolve: Resolver = dnsLookup as Resolver): Promise<void> {
+  if (allowLinkLocal) return;
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  const nameReason = forbiddenHost(canonicalHost(bare));
+  if (nameReason) throw new EgressRefusedError(`${bare} is ${nameReason}; Bastion does not connect there unless ${ALLOW_LINK_LOCAL_SETTING}=true.`);
+  if (isIP(bare)) return;
+  const addresses = await new Promise<LookupAddress[]>((done) => resolve(bare, { all: true }, (error, found) => done(error ? [] : found)));
+  const bad = addresses.find((entry) => forbiddenAddress(entry.address));
+  if (bad) throw new EgressRefusedError(`${bare} resolves to ${bad.address}, ${forbiddenAddress(bad.address)}; Bastion does not connect there unless ${ALLOW_LINK_LOCAL_SETTING}=true.`);
+}

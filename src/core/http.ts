@@ -2,10 +2,12 @@
 // base-URL pinning, TLS settings, timeouts, cancellation, size caps, safe retries and readable errors.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, ProxyAgent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import { assertEgressUrl, EgressRefusedError, guardedLookup, isLoopbackHost, registerUpstreamOrigin, type Resolver } from './egress.js';
+import { assertEgressUrl, assertProxiedTarget, EgressRefusedError, guardedLookup, isLoopbackHost, registerUpstreamOrigin, type Resolver } from './egress.js';
+import type { ExtraHeaders } from './extra-headers.js';
+import { proxyFor, type ProxyChoice } from './proxy.js';
 import { ConfigError, UpstreamError } from './errors.js';
 import { redact } from './redact.js';
 import { head } from './untrusted.js';
@@ -34,6 +36,8 @@ export interface HttpClientOptions {
   /** Credential headers, computed per request (never logged). */
   authHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
   headers?: Record<string, string>;
+  /** The connector's <NAME>_EXTRA_HEADERS (a gateway key, say): sent with every request, values never logged. */
+  extraHeaders?: ExtraHeaders;
   /** Extracts upstream's own error messages from an error body (e.g. Redmine's `errors` array). */
   errorDetails?: (status: number, body: unknown) => string[];
   /** Called when upstream refuses the credential (401), e.g. to audit it. */
@@ -119,7 +123,9 @@ export class HttpClient {
 
   readonly baseUrl: URL;
   private readonly basePath: string;
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
+  /** The proxy requests go through (HTTPS_PROXY and friends), when one applies to this upstream. */
+  readonly proxy?: ProxyChoice;
   private readonly options: Required<Pick<HttpClientOptions, 'timeoutMs' | 'maxResponseBytes' | 'maxRetries' | 'retryBaseMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>> & HttpClientOptions;
   private readonly logger: Logger;
 
@@ -142,20 +148,22 @@ export class HttpClient {
     if (!tls.verify && this.baseUrl.protocol === 'https:') {
       this.logger.warn({ service: options.service }, `TLS certificate verification is OFF for ${options.service}: connections can be intercepted. Use a CA file instead.`);
     }
-    this.agent = new Agent({
-      connect: {
-        rejectUnauthorized: tls.verify,
-        minVersion: tls.minVersion ?? 'TLSv1.2',
-        ca: tls.caFile ? readTlsFile(tls.caFile, 'CA certificate') : undefined,
-        cert: tls.certFile ? readTlsFile(tls.certFile, 'client certificate') : undefined,
-        key: tls.keyFile ? readTlsFile(tls.keyFile, 'client key') : undefined,
-        // Every connection's addresses are checked after DNS, not just the configured name at start.
-        lookup: guardedLookup(options.resolve),
-      },
-      keepAliveTimeout: 4_000,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-    });
+    const upstreamTls = {
+      rejectUnauthorized: tls.verify,
+      minVersion: tls.minVersion ?? 'TLSv1.2',
+      ca: tls.caFile ? readTlsFile(tls.caFile, 'CA certificate') : undefined,
+      cert: tls.certFile ? readTlsFile(tls.certFile, 'client certificate') : undefined,
+      key: tls.keyFile ? readTlsFile(tls.keyFile, 'client key') : undefined,
+    } as const;
+    // Every connection's addresses are checked after DNS, not just the configured name at start.
+    const lookup = guardedLookup(options.resolve);
+    const timeouts = { keepAliveTimeout: 4_000, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs };
+    this.proxy = proxyFor(this.baseUrl);
+    this.agent = this.proxy
+      ? // A CONNECT tunnel through the proxy: the upstream's TLS settings apply inside it, end to end; the connection
+        // to the proxy itself goes through the lookup guard.
+        new ProxyAgent({ uri: this.proxy.url.href, requestTls: upstreamTls, proxyTls: { minVersion: 'TLSv1.2', lookup }, ...timeouts })
+      : new Agent({ connect: { ...upstreamTls, lookup }, ...timeouts });
   }
 
   async close(): Promise<void> {
@@ -174,6 +182,9 @@ export class HttpClient {
     const { hostname, protocol } = this.baseUrl;
     const tls = this.options.tls ?? { verify: true };
     if (protocol === 'http:') {
+      if (this.proxy) {
+        return { status: 'warn', detail: `plain http through the proxy ${this.proxyShown()}: the proxy sees the credentials`, fix: `set ${settings.url} to an https:// URL, or list the host in NO_PROXY` };
+      }
       return isLoopbackHost(hostname)
         ? { status: 'ok', detail: 'plain http on loopback' }
         : { status: 'warn', detail: `plain http to ${hostname}: credentials travel unencrypted; use https`, fix: `set ${settings.url} to an https:// URL` };
@@ -186,7 +197,20 @@ export class HttpClient {
       };
     }
     const extras = [tls.caFile ? `CA ${tls.caFile}` : 'system CAs', tls.certFile && 'client certificate', `minimum ${tls.minVersion ?? 'TLSv1.2'}`].filter(Boolean);
-    return { status: 'ok', detail: `certificate verification on (${extras.join(', ')})` };
+    return { status: 'ok', detail: `certificate verification on (${extras.join(', ')})${this.viaProxy()}` };
+  }
+
+  /** The proxy's URL without user name and password. */
+  private proxyShown(): string {
+    if (!this.proxy) return '';
+    const url = new URL(this.proxy.url.href);
+    url.username = '';
+    url.password = '';
+    return url.origin;
+  }
+
+  private viaProxy(): string {
+    return this.proxy ? `, through the proxy ${this.proxyShown()} (${this.proxy.variable}; a CONNECT tunnel, so TLS stays end to end)` : '';
   }
 
   /** Builds the full URL for a path, refusing anything that leaves the configured origin and base path. */
@@ -300,6 +324,7 @@ export class HttpClient {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'bastion-mcp',
+      ...this.options.extraHeaders?.reveal(),
       ...this.options.headers,
       ...options.headers,
       ...(await this.options.authHeaders?.()),
@@ -312,6 +337,8 @@ export class HttpClient {
       headers['content-type'] = options.contentType;
     }
     const started = performance.now();
+    // The proxy resolves the target's name, out of the lookup guard's sight: check it here.
+    if (this.proxy) await assertProxiedTarget(url.hostname, this.options.resolve);
     const response = await undiciRequest(url, { method: options.method, headers, body, signal, dispatcher: this.agent });
     // A destroyed body may still emit an error; without a listener it would stop the process.
     response.body.on('error', () => {});
@@ -420,7 +447,8 @@ export class HttpClient {
       );
     }
     if (NETWORK_CODES.has(code)) {
-      const unreachable = new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin} (${code}).`, 'network');
+      const via = this.proxy ? ` through the proxy ${this.proxyShown()} (${this.proxy.variable})` : '';
+      const unreachable = new UpstreamError(`Cannot reach ${service} at ${this.baseUrl.origin}${via} (${code}).`, 'network');
       unreachable.code = code;
       return unreachable;
     }

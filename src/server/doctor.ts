@@ -1,8 +1,9 @@
 // `bastion doctor`: checks everything a user would otherwise find out from a failing tool call, and says how to
 // fix each problem: credential sources and file modes, TLS, reachability, identity, privileges, Redis, the HTTP
 // listener's exposure and the keyring.
+import { AuditLog } from '../core/audit.js';
 import type { DoctorCheck } from '../core/connector.js';
-import { credentialFileChecks, fail, fileModeCheck, warn } from '../core/doctor.js';
+import { credentialCheck, credentialFileChecks, fail, fileModeCheck, warn } from '../core/doctor.js';
 import { isLoopbackHost } from '../core/egress.js';
 import { ConfigError } from '../core/errors.js';
 import { osKeyring } from '../core/keyring.js';
@@ -25,16 +26,25 @@ function setupFailure(name: string, error: unknown): DoctorCheck {
   return fail(name, message(error), fix);
 }
 
+/**
+ * The OS keyring. A machine without one (a server, a container) is fine as long as nothing is expected from it:
+ * its absence is a warning only when a *_KEYRING_USERNAME names an account there. (A connector that finds no
+ * credential at all fails with its own message naming what to set.)
+ */
 async function keyringCheck(runtime: Runtime): Promise<DoctorCheck> {
   if (!runtime.global.BASTION_KEYRING) return { name: 'keyring', status: 'ok', detail: 'not used (BASTION_KEYRING=false)' };
   const keyring = await osKeyring.describe();
-  return keyring.available
-    ? { name: 'keyring', status: 'ok', detail: keyring.detail }
-    : warn(
-        'keyring',
-        keyring.detail,
-        'run Bastion in a D-Bus session with a Secret Service (e.g. gnome-keyring) to keep credentials in the keyring, or set BASTION_KEYRING=false and keep them in mode-600 files',
-      );
+  if (keyring.available) return { name: 'keyring', status: 'ok', detail: keyring.detail };
+  const named = Object.keys(runtime.settings.values).filter((name) => name.endsWith('_KEYRING_USERNAME') && runtime.settings.values[name]);
+  if (!named.length) {
+    return { name: 'keyring', status: 'ok', detail: 'no OS keyring on this machine; not needed, no credential is expected from it' };
+  }
+  const why = `${named.join(', ')} ${named.length === 1 ? 'names an account' : 'name accounts'} in it`;
+  return warn(
+    'keyring',
+    `${keyring.detail.replace(/;.*$/s, '')}, but ${why}`,
+    'run Bastion in a D-Bus session with a Secret Service (e.g. gnome-keyring), or give the credential as a variable or a mode-600 *_FILE and set BASTION_KEYRING=false',
+  );
 }
 
 /** Which settings files were read, and every protection one of them gives up. */
@@ -63,7 +73,7 @@ async function cacheChecks(runtime: Runtime, setupError: unknown): Promise<Docto
   const { password } = runtime.redis;
   checks.push(
     password
-      ? { name: 'redis credential', status: 'ok', detail: `REDIS_PASSWORD from ${password.origin} (${password.source}), fingerprint ${password.fingerprint}` }
+      ? credentialCheck('REDIS_PASSWORD', password, 'redis credential')
       : warn(
           'redis credential',
           `Redis has no password set, so every client that reaches ${url.host} can read and change the shared tokens and cached answers`,
@@ -119,6 +129,13 @@ function httpChecks(runtime: Runtime): DoctorCheck[] {
   return [check, ...files];
 }
 
+/** The audit log as serve opens it (the same code, so the same folder creation and the same refusals). */
+function auditCheck(runtime: Runtime, setupError: unknown): DoctorCheck {
+  if (setupError !== undefined) return setupFailure('audit log', setupError);
+  if (runtime.audit instanceof AuditLog) return { name: 'audit log', status: 'ok', detail: `${runtime.audit.path} (writable)` };
+  return warn('audit log', 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)', 'set --audit-log or BASTION_AUDIT_LOG to a file, e.g. ~/.local/state/bastion/audit.jsonl');
+}
+
 /** How destructive tools are confirmed (BASTION_CONFIRM_DESTRUCTIVE). */
 function confirmationCheck(runtime: Runtime): DoctorCheck {
   switch (runtime.global.BASTION_CONFIRM_DESTRUCTIVE) {
@@ -137,26 +154,41 @@ function confirmationCheck(runtime: Runtime): DoctorCheck {
 
 /** A non-ok check's detail ends with its fix, so that the text output and `detail` in JSON both say what to do. */
 function withFix(check: DoctorCheck): DoctorCheck {
-  if (check.status === 'ok' || !check.fix) return check;
+  // A message that already gives its remedy (e.g. "Fix it with: chmod 600 ...") is not told it twice.
+  if (check.status === 'ok' || !check.fix || check.detail.includes(check.fix)) return check;
   return { ...check, detail: `${check.detail.replace(/[.\s]+$/, '')}. Fix: ${check.fix}` };
+}
+
+/** "1 warning", "2 warnings". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** How many tools serve would offer; a failure when none, since a client would get an empty list. */
+function policyCheck(runtime: Runtime, failedConnectors: string[]): DoctorCheck {
+  const tools = enabledTools(runtime).length;
+  const readOnly = runtime.global.BASTION_READ_ONLY ? ', read-only' : '';
+  const missing = failedConnectors.length ? `; ${failedConnectors.join(', ')} could not be set up (see below)` : '';
+  if (tools > 0) return { name: 'policy', status: 'ok', detail: `${count(tools, 'tool')} enabled${readOnly}${missing}` };
+  return fail(
+    'policy',
+    `no tool enabled${readOnly}${missing}`,
+    failedConnectors.length ? 'correct what the failed checks below name' : 'widen BASTION_TOOLS / BASTION_EXCLUDE_TOOLS or --read-only so that some tools remain',
+  );
 }
 
 /** Runs every check and prints them; returns the exit code (0 only when nothing failed or warned). */
 export async function runDoctor(flags: FlagSettings, options: { json: boolean }): Promise<number> {
   const setupErrors = new Map<string, unknown>();
-  // Doctor's own output goes to stdout; logs stay on stderr and only show warnings.
-  const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'warn', ...flags }, { onSetupError: (part, error) => setupErrors.set(part, error) });
+  // Doctor's own output goes to stdout, and every warning a log line would give is one of its checks: no log lines
+  // unless --log-level asks for them.
+  const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'silent', ...flags }, { onSetupError: (part, error) => setupErrors.set(part, error) });
+  const failedConnectors = [...setupErrors.keys()].filter((part) => part !== 'redis' && part !== 'audit');
   const sections: Array<{ connector: string; checks: DoctorCheck[] }> = [];
   const general: DoctorCheck[] = [
-    {
-      name: 'policy',
-      status: 'ok',
-      detail: `${enabledTools(runtime).length} tools enabled${runtime.global.BASTION_READ_ONLY ? ', read-only' : ''}`,
-    },
+    policyCheck(runtime, failedConnectors),
     confirmationCheck(runtime),
-    runtime.global.BASTION_AUDIT_LOG
-      ? { name: 'audit log', status: 'ok', detail: runtime.global.BASTION_AUDIT_LOG }
-      : warn('audit log', 'no audit log configured (--audit-log / BASTION_AUDIT_LOG)', 'set --audit-log or BASTION_AUDIT_LOG to a file, e.g. ~/.local/state/bastion/audit.jsonl'),
+    auditCheck(runtime, setupErrors.get('audit')),
     ...settingsFileChecks(runtime),
     await keyringCheck(runtime),
     ...(await cacheChecks(runtime, setupErrors.get('redis'))),
@@ -173,7 +205,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     }
     sections.push({ connector: connector.name, checks });
   }
-  for (const [part, error] of setupErrors) if (part !== 'redis') sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
+  for (const [part, error] of setupErrors) if (part !== 'redis' && part !== 'audit') sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
   await runtime.close();
 
   const shown = sections.map((section) => ({ connector: section.connector, checks: section.checks.map(withFix) }));
@@ -187,7 +219,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
       process.stdout.write(`${section.connector}\n`);
       for (const check of section.checks) process.stdout.write(redact(`  [${MARK[check.status]}] ${check.name}: ${check.detail}\n`));
     }
-    process.stdout.write(failed || warned ? `\n${failed} failed, ${warned} warnings.\n` : '\nAll checks passed.\n');
+    process.stdout.write(failed || warned ? `\n${failed} failed, ${count(warned, 'warning')}.\n` : '\nAll checks passed.\n');
   }
   return failed || warned ? 1 : 0;
 }

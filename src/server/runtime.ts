@@ -3,6 +3,7 @@ import { AuditLog, noAudit, type AuditSink } from '../core/audit.js';
 import { MemoryCache, RedisCache, type CacheStore } from '../core/cache.js';
 import { resolveCredential } from '../core/credentials.js';
 import { configureEgress } from '../core/egress.js';
+import { configureProxy } from '../core/proxy.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -32,7 +33,7 @@ export interface RuntimeOptions {
   logDestination?: NodeJS.WritableStream | number;
   /**
    * Doctor's mode: a connector (or Redis) that cannot be set up is reported here and left out, instead of stopping
-   * everything. `part` is the connector's name, or "redis".
+   * everything. `part` is the connector's name, "redis" or "audit".
    */
   onSetupError?: (part: string, error: unknown) => void;
 }
@@ -84,13 +85,22 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   const global = parseSettings(GlobalSettingsSchema, settings.values);
   // Before any connector builds a client: their URLs are checked as they are built.
   configureEgress({ allowLinkLocal: global.BASTION_ALLOW_LINK_LOCAL });
+  // After the egress rule: the proxy's own address is checked against it.
+  configureProxy(settings.values);
   const logger = createLogger(global.BASTION_LOG_LEVEL, options.logDestination);
   const ignored = settings.files?.ignoredDotenv;
   if (ignored) logger.info(`${ignored} was not read: Bastion reads a .env only when named. To use it: --env-file .env (or BASTION_ENV_FILE).`);
   for (const weakening of weakeningsFromFiles(settings)) logger.warn(`${weakening.message}. Fix: ${weakening.fix}.`);
   const auditSetting = global.BASTION_AUDIT_LOG ? 'BASTION_AUDIT_LOG' : 'YOUTRACK_SECURITY_AUDIT_LOG';
   const auditPath = global.BASTION_AUDIT_LOG ?? settings.values.YOUTRACK_SECURITY_AUDIT_LOG;
-  const audit = auditPath ? new AuditLog(auditPath, { setting: auditSetting, logger }) : noAudit;
+  let audit: AuditSink = noAudit;
+  try {
+    if (auditPath) audit = new AuditLog(auditPath, { setting: auditSetting, logger });
+  } catch (error) {
+    // Doctor reports the very error serve would stop with.
+    if (!options.onSetupError) throw error;
+    options.onSetupError('audit', error);
+  }
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;

@@ -146,8 +146,8 @@ describe('canary', () => {
   });
 
   it('names where the password and key came from, never what they are', () => {
-    expect(doctor.mosquitto).toMatch(/\[ok {2}\] broker: mqtt:\/\/127\.0\.0\.1:\d+ as bastion, password from MQTT_PASSWORD \(env\)/);
-    expect(doctor.coreflux).toMatch(/\[ok {2}\] copilot: http:\/\/127\.0\.0\.1:\d+, key from DO_AGENT_API_KEY/);
+    expect(doctor.mosquitto).toMatch(/\[ok {2}\] broker: mqtt:\/\/127\.0\.0\.1:\d+ as bastion, password from the environment/);
+    expect(doctor.coreflux).toMatch(/\[ok {2}\] copilot: http:\/\/127\.0\.0\.1:\d+, key from the environment/);
   });
 
   it('audits each call with its outcome and the credential fingerprint only', () => {

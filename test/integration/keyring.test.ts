@@ -67,7 +67,7 @@ describe('bastion secret and the keyring source', () => {
 
   it('shows the keyring as the source in doctor', () => {
     const doctor = cli(['doctor'], keyringOnlyEnv());
-    expect(doctor.stdout).toContain(`REDMINE_API_KEY from keyring bastion/redmine:${USERNAME} (keyring)`);
+    expect(doctor.stdout).toContain(`REDMINE_API_KEY from the OS keyring (bastion/redmine:${USERNAME})`);
     expect(doctor.stdout).toMatch(/\[ok {2}\] keyring: Secret Service/);
     expect(doctor.stdout).not.toContain(USER_KEY);
   });
@@ -85,7 +85,7 @@ describe('bastion secret and the keyring source', () => {
   it('falls through to the environment when no D-Bus session is reachable, without crashing', () => {
     const env = redmineEnv({ DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir, 'no-such-bus')}`, REDMINE_KEYRING_USERNAME: USERNAME });
     const doctor = cli(['doctor'], env);
-    expect(doctor.stdout).toContain('REDMINE_API_KEY from REDMINE_API_KEY (env)');
+    expect(doctor.stdout).toContain('REDMINE_API_KEY from the environment');
     expect(doctor.stdout).toMatch(/keyring: .*(kernel keyring|no OS keyring available)/);
   });
 

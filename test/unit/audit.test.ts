@@ -63,7 +63,7 @@ describe('AuditLog', () => {
     const records = readRecords(path);
     expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(records[2]!.prev).toBe(records[1]!.hash);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 3 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
   });
 
   it('cuts long argument strings instead of storing them whole', () => {
@@ -115,7 +115,7 @@ describe('AuditLog', () => {
     reopened.record(call(2));
     const records = readRecords(path);
     expect(records.map((r) => r.seq)).toEqual([1, 2]);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 2 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
   });
 
   it('refuses to continue a file whose last line is damaged', () => {
@@ -170,7 +170,7 @@ describe('AuditLog on a disk that refuses writes', () => {
     for (let i = 1; i <= 3; i += 1) log.record(call(i));
     expect(log.healthy).toBe(true);
     expect(readRecords(path).map((r) => r.seq)).toEqual([1, 2, 3]);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 3 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
   });
 
   it('never leaves a torn record: a write cut by a full disk is cut back to the last complete record', () => {
@@ -201,7 +201,7 @@ describe('AuditLog on a disk that refuses writes', () => {
     audit.record(call(5));
     expect(audit.healthy).toBe(true);
     expect(readRecords(path).map((r) => [r.seq, r.duration_ms])).toEqual([[1, 1], [2, 5]]);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 2 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
     const recovered = log.lines().filter((line) => line.includes('audit log can be written again'));
     expect(recovered).toHaveLength(1);
     expect(JSON.parse(recovered[0]!)).toMatchObject({ lost_records: 3 });
@@ -235,7 +235,7 @@ describe('AuditLog with several writers', () => {
     // Interleaved, not one after the other: the test really had two writers at once.
     const switches = records.filter((record, i) => i > 0 && record.caller !== records[i - 1]!.caller).length;
     expect(switches).toBeGreaterThan(10);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 600 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 600 });
     expect(readdirSync(dirname(path))).toEqual(['audit.jsonl']);
   });
 
@@ -248,7 +248,7 @@ describe('AuditLog with several writers', () => {
     one.record(call(3));
     two.record(call(4));
     expect(readRecords(path).map((record) => record.seq)).toEqual([1, 2, 3, 4]);
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 4 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 4 });
   });
 
   it('takes over the lock of a writer that died holding it', async () => {
@@ -258,7 +258,7 @@ describe('AuditLog with several writers', () => {
     writeFileSync(`${path}.lock`, JSON.stringify({ pid: gone.pid, host: hostname() }));
     const log = new AuditLog(path);
     log.record(call(1));
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 1 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 });
@@ -290,19 +290,38 @@ describe('AuditLog target', () => {
     const empty = logPath();
     writeFileSync(empty, '');
     new AuditLog(empty).record(call(1));
-    expect(verifyAuditLog(empty)).toEqual({ ok: true, records: 1 });
+    expect(verifyAuditLog(empty)).toMatchObject({ ok: true, records: 1 });
+  });
+});
+
+describe('AuditLog folder', () => {
+  it('creates the missing folders of a new log, private to this user (mode 700)', () => {
+    const base = makeTempDir('bastion-audit-');
+    const path = join(base, 'state', 'bastion', 'audit.jsonl');
+    new AuditLog(path).record(call(1));
+    expect(statSync(join(base, 'state')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(base, 'state', 'bastion')).mode & 0o777).toBe(0o700);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('names the setting, the folder and the cause when the folder cannot be made', () => {
+    const blocker = join(makeTempDir('bastion-audit-'), 'not-a-folder');
+    writeFileSync(blocker, '');
+    const error = configErrorOf(() => new AuditLog(join(blocker, 'audit.jsonl'), { setting: 'YOUTRACK_SECURITY_AUDIT_LOG' }));
+    expect(error.message).toBe(`YOUTRACK_SECURITY_AUDIT_LOG: cannot create the folder ${blocker} for the audit log ${join(blocker, 'audit.jsonl')} (a file of that name is in the way).`);
+    expect(error.fix).toContain('set YOUTRACK_SECURITY_AUDIT_LOG to a file in a folder this user may write');
   });
 });
 
 describe('verifyAuditLog', () => {
   it('accepts an intact log', () => {
-    expect(verifyAuditLog(writeRecords(4))).toEqual({ ok: true, records: 4 });
+    expect(verifyAuditLog(writeRecords(4))).toMatchObject({ ok: true, records: 4 });
   });
 
   it('accepts an empty log', () => {
     const path = logPath();
     writeFileSync(path, '');
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 0 });
+    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 0, head: GENESIS_HASH });
   });
 
   it('finds an edited field and reports its line', () => {
@@ -345,6 +364,25 @@ describe('verifyAuditLog', () => {
     expect(verifyAuditLog(path)).toMatchObject({ ok: false, brokenLine: 2 });
   });
 
+  it('gives the head hash: the hash of the last record, which the next record chains from', () => {
+    const path = writeRecords(4);
+    const records = readRecords(path);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 4, head: records[3]!.hash });
+  });
+
+  it('finds records removed from the end when given the head noted before, and accepts records added since', () => {
+    const path = writeRecords(4);
+    const noted = verifyAuditLog(path).head;
+    new AuditLog(path).record(call(5));
+    expect(verifyAuditLog(path, { expectHead: noted })).toMatchObject({ ok: true, records: 5, expectedHeadLine: 4 });
+    // Cutting the last two records leaves an intact chain: only the noted head shows the cut.
+    writeLines(path, readLines(path).slice(0, 3));
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
+    const cut = verifyAuditLog(path, { expectHead: noted });
+    expect(cut.ok).toBe(true);
+    expect(cut.expectedHeadLine).toBeUndefined();
+  });
+
   it('finds a line that is not JSON', () => {
     const path = writeRecords(3);
     const lines = readLines(path);
@@ -358,6 +396,6 @@ describe('verifyAuditLog', () => {
     const lines = readLines(path);
     lines.splice(1, 0, line);
     writeLines(path, lines);
-    expect(verifyAuditLog(path)).toEqual({ ok: false, records: 1, brokenLine: 2, reason: 'not an audit record (valid JSON, but not an object)' });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, records: 1, brokenLine: 2, reason: 'not an audit record (valid JSON, but not an object)' });
   });
 });

@@ -90,6 +90,34 @@ describe('loadSettings', () => {
     expect(loadSettings({ cwd, processEnv: { HOME: home, BASTION_ENV_FILE: '.env' } }).values.X).toBe('local');
   });
 
+  it('expands ~ at the start of every path setting, from the environment, a flag, the .env and the config file', () => {
+    const home = workspace({
+      'bastion.json': JSON.stringify({ BASTION_TLS_CERT: '~/tls/server.crt', REDMINE_CLIENT_KEY: '~/redmine.pem', REDMINE_URL: 'https://x/~/y' }),
+      'my.env': 'REDMINE_API_KEY_FILE=~/keys/redmine\nYOUTRACK_SECURITY_AUDIT_LOG=~/yt.jsonl\n',
+    });
+    const cwd = workspace({});
+    const settings = loadSettings({
+      cwd,
+      processEnv: { HOME: home, BASTION_CONFIG: '~/bastion.json', BASTION_ENV_FILE: '~/my.env', MQTT_CA_CERT: '~', REDMINE_CA_CERT: '~other/ca.pem' },
+      flags: { BASTION_AUDIT_LOG: '~/state/audit.jsonl' },
+    });
+    expect(settings.files?.config).toBe(join(home, 'bastion.json'));
+    expect(settings.files?.dotenv).toBe(join(home, 'my.env'));
+    expect(settings.values).toMatchObject({
+      BASTION_AUDIT_LOG: join(home, 'state/audit.jsonl'),
+      BASTION_TLS_CERT: join(home, 'tls/server.crt'),
+      REDMINE_CLIENT_KEY: join(home, 'redmine.pem'),
+      REDMINE_API_KEY_FILE: join(home, 'keys/redmine'),
+      YOUTRACK_SECURITY_AUDIT_LOG: join(home, 'yt.jsonl'),
+      MQTT_CA_CERT: home,
+      // Only `~` and `~/` at the start: another user's home and non-path settings stay as written.
+      REDMINE_CA_CERT: '~other/ca.pem',
+      REDMINE_URL: 'https://x/~/y',
+    });
+    // Credentials read *_FILE source by source: the expanded path is what they see.
+    expect(settings.valueIn('dotenv', 'REDMINE_API_KEY_FILE')).toBe(join(home, 'keys/redmine'));
+  });
+
   it('refuses an --env-file that does not exist, naming it', () => {
     const cwd = workspace({});
     const error = configErrorOf(() => loadSettings({ cwd, processEnv: {}, flags: { BASTION_ENV_FILE: 'nope.env' } }));

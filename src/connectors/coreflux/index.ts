@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { credentialEvents, resolveCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, warn } from '../../core/doctor.js';
+import { credentialFileChecks, describeSource, fail, warn } from '../../core/doctor.js';
 import { isLoopbackHost } from '../../core/egress.js';
 import { UpstreamError } from '../../core/errors.js';
 import { HttpClient } from '../../core/http.js';
@@ -127,7 +127,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const connected = status.state === 'connected';
     const loopback = isLoopbackHost(settings.MQTT_BROKER);
     return [
-      { name: 'broker', status: 'ok', detail: `${status.broker} as ${settings.MQTT_USER ?? '(no user)'}${password ? `, password from ${password.origin} (${password.source})` : ''}` },
+      { name: 'broker', status: 'ok', detail: `${status.broker} as ${settings.MQTT_USER ?? '(no user)'}${password ? `, password from ${describeSource(password)}` : ''}` },
       ...credentialFileChecks('MQTT_PASSWORD', password, 'password file'),
       settings.MQTT_USE_TLS
         ? { name: 'tls', status: 'ok', detail: `TLS with ${settings.MQTT_CA_CERT ? `CA ${settings.MQTT_CA_CERT}` : 'the system CAs'}${settings.MQTT_CLIENT_CERT ? ', client certificate set' : ''}` }
@@ -148,7 +148,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     if (!client.copilot) return [{ name: 'copilot', status: 'ok', detail: 'not configured (COREFLUX_COPILOT_URL)' }];
     return [
       copilotKey
-        ? { name: 'copilot', status: 'ok', detail: `${settings.COREFLUX_COPILOT_URL}, key from ${copilotKey.origin} (${copilotKey.source})` }
+        ? { name: 'copilot', status: 'ok', detail: `${settings.COREFLUX_COPILOT_URL}, key from ${describeSource(copilotKey)}` }
         : warn('copilot', `${settings.COREFLUX_COPILOT_URL}, no DO_AGENT_API_KEY`, 'set DO_AGENT_API_KEY (or DO_AGENT_API_KEY_FILE) to the Copilot\'s API key'),
       ...credentialFileChecks('DO_AGENT_API_KEY', copilotKey, 'copilot key file'),
       { name: 'copilot tls', ...client.copilot.http.describeTransport({ url: 'COREFLUX_COPILOT_URL' }) },

@@ -64,6 +64,7 @@ export class EtimClient {
   constructor(
     options: {
       apiUrl: string;
+      extraHeaders?: HttpClientOptions['extraHeaders'];
       tls: HttpClientOptions['tls'];
       timeoutMs?: number;
       logger?: HttpClientOptions['logger'];
@@ -77,6 +78,7 @@ export class EtimClient {
     this.http = new HttpClient({
       service: 'ETIM',
       baseUrl: options.apiUrl,
+      extraHeaders: options.extraHeaders,
       tls: options.tls,
       timeoutMs: options.timeoutMs,
       logger: options.logger,

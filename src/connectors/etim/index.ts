@@ -4,7 +4,8 @@ import { NamespacedCache } from '../../core/cache.js';
 import { booleanSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix } from '../../core/doctor.js';
+import { credentialFileChecks, describeSource, fail, requestFailure } from '../../core/doctor.js';
+import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { HttpClient } from '../../core/http.js';
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
@@ -13,6 +14,7 @@ import { etimResources } from './resources.js';
 import { etimTools } from './tools/index.js';
 
 export const ETIM_VARIABLES: VariableDoc[] = [
+  { name: 'ETIM_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of the ETIM API and its token service: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization and Host cannot be set here. Or ETIM_EXTRA_HEADERS_FILE', secret: true },
   { name: 'ETIM_CLIENT_ID', description: 'OAuth2 client id of your ETIM API account', required: true },
   { name: 'ETIM_CLIENT_SECRET', description: 'OAuth2 client secret; or ETIM_CLIENT_SECRET_FILE, or the keyring', required: true, secret: true },
   { name: 'ETIM_KEYRING_USERNAME', description: 'Keyring account user: the secret is looked up as bastion/etim:<this>', default: 'default' },
@@ -58,6 +60,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
   const { secret, events } = await requireCredential(ETIM_CREDENTIAL, context, 'ETIM_CLIENT_ID is set but no secret: set ETIM_CLIENT_SECRET or ETIM_CLIENT_SECRET_FILE, or store it with "bastion secret set etim".');
   const tls = { verify: settings.ETIM_VERIFY_SSL, caFile: settings.ETIM_CA_CERT };
+  const extraHeaders = extraHeadersFromSettings(context.settings, 'ETIM_EXTRA_HEADERS', [], { allowInsecureSecretFiles: context.allowInsecureSecretFiles });
   const timeoutMs = settings.ETIM_TIMEOUT * 1000;
   // Keys are namespaced per connector and per credential, so two ETIM accounts never share tokens or answers.
   const store = new NamespacedCache(context.cache, `etim:${secret.fingerprint}`);
@@ -65,6 +68,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const tokenHttp = new HttpClient({
     service: 'ETIM token service',
     baseUrl: settings.ETIM_AUTH_URL,
+    extraHeaders,
     tls,
     timeoutMs,
     logger: context.logger,
@@ -85,6 +89,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const client = new EtimClient(
     {
       apiUrl: settings.ETIM_API_URL,
+      extraHeaders,
       tls,
       timeoutMs,
       logger: context.logger,
@@ -101,7 +106,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     const tlsNames = { verify: 'ETIM_VERIFY_SSL', ca: 'ETIM_CA_CERT' };
     const checks: DoctorCheck[] = [
       { name: 'urls', status: 'ok', detail: `token service ${tokenHttp.baseUrl.origin}, API ${client.http.baseUrl.toString()}` },
-      { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${secret.origin} (${secret.source}), fingerprint ${secret.fingerprint}` },
+      { name: 'credential', status: 'ok', detail: `client ${settings.ETIM_CLIENT_ID}, ETIM_CLIENT_SECRET from ${describeSource(secret)}, fingerprint ${secret.fingerprint}` },
       ...credentialFileChecks('ETIM_CLIENT_SECRET', secret),
       { name: 'tls', ...client.http.describeTransport({ url: 'ETIM_API_URL', ...tlsNames }) },
       { name: 'token service tls', ...tokenHttp.describeTransport({ url: 'ETIM_AUTH_URL', ...tlsNames }) },
@@ -112,7 +117,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       await tokens.accessToken();
       checks.push({ name: 'token service', status: 'ok', detail: `issued an access token to client ${settings.ETIM_CLIENT_ID} (scope ${settings.ETIM_SCOPE})` });
     } catch (error) {
-      checks.push(fail('token service', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' })));
+      checks.push(requestFailure('token service', error, { service: 'The ETIM token service', url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' }));
       return checks;
     }
     try {
@@ -125,7 +130,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
           : fail('default language', `${settings.ETIM_DEFAULT_LANGUAGE} is not allowed for this account`, `set ETIM_DEFAULT_LANGUAGE to one of ${codes.join(', ')}`),
       );
     } catch (error) {
-      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'ETIM_API_URL', credential: 'ETIM_CLIENT_ID' })));
+      checks.push(requestFailure('reachability', error, { service: 'The ETIM API', url: 'ETIM_API_URL', credential: 'ETIM_CLIENT_ID' }));
     }
     return checks;
   };

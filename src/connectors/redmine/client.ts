@@ -72,6 +72,7 @@ export class RedmineClient {
   constructor(options: {
     url: string;
     apiKey: Secret;
+    extraHeaders?: HttpClientOptions['extraHeaders'];
     tls: HttpClientOptions['tls'];
     timeoutMs?: number;
     logger?: HttpClientOptions['logger'];
@@ -80,6 +81,7 @@ export class RedmineClient {
     this.http = new HttpClient({
       service: 'Redmine',
       baseUrl: options.url,
+      extraHeaders: options.extraHeaders,
       tls: options.tls,
       timeoutMs: options.timeoutMs,
       logger: options.logger,

@@ -5,7 +5,8 @@ import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, 
 import { ConfigError } from '../../core/errors.js';
 import { Scope } from '../../core/policy.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
+import { extraHeadersFromSettings } from '../../core/extra-headers.js';
+import { credentialCheck, credentialFileChecks, fail, requestFailure, warn } from '../../core/doctor.js';
 import { RedmineClient } from './client.js';
 import { redmineTools } from './tools/index.js';
 
@@ -19,6 +20,7 @@ export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_CLIENT_KEY', description: 'PEM private key of the client certificate' },
   { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool and result is limited to (subprojects only if listed)' },
   { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
+  { name: 'REDMINE_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of Redmine: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization, Host and X-Redmine-API-Key cannot be set here. Or REDMINE_EXTRA_HEADERS_FILE', secret: true },
 ];
 
 export const REDMINE_CREDENTIAL: CredentialSpec = {
@@ -52,6 +54,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const client = new RedmineClient({
     url: settings.REDMINE_URL,
     apiKey,
+    extraHeaders: extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles }),
     tls,
     timeoutMs: settings.REDMINE_TIMEOUT * 1000,
     logger: context.logger,
@@ -62,7 +65,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
-      { name: 'credential', status: 'ok', detail: `REDMINE_API_KEY from ${apiKey.origin} (${apiKey.source}), fingerprint ${apiKey.fingerprint}` },
+      credentialCheck('REDMINE_API_KEY', apiKey),
       ...credentialFileChecks('REDMINE_API_KEY', apiKey),
       { name: 'tls', ...client.http.describeTransport({ url: 'REDMINE_URL', verify: 'REDMINE_VERIFY_SSL', ca: 'REDMINE_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
@@ -93,8 +96,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      checks.push(fail('reachability', detail, requestFix(error, { url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' })));
+      checks.push(requestFailure('reachability', error, { service: 'Redmine', url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' }));
     }
     return checks;
   };

@@ -124,11 +124,12 @@ export class YouTrackClient {
   private zone: Promise<string> | undefined;
   private login: Promise<string> | undefined;
 
-  constructor(options: { url: string; token: Secret; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger']; onAuthFailure?: HttpClientOptions['onAuthFailure'] }) {
+  constructor(options: { url: string; token: Secret; extraHeaders?: HttpClientOptions['extraHeaders']; tls: HttpClientOptions['tls']; timeoutMs?: number; logger?: HttpClientOptions['logger']; onAuthFailure?: HttpClientOptions['onAuthFailure'] }) {
     this.http = new HttpClient({
       service: 'YouTrack',
       // Accept the URL with or without its /api suffix; paths below always start with /api.
       baseUrl: options.url.replace(/\/+$/, '').replace(/\/api$/, ''),
+      extraHeaders: options.extraHeaders,
       tls: options.tls,
       timeoutMs: options.timeoutMs,
       logger: options.logger,

@@ -3,14 +3,16 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
-import { credentialFileChecks, fail, requestFix, warn } from '../../core/doctor.js';
+import { credentialFileChecks, describeSource, fail, requestFailure, warn } from '../../core/doctor.js';
 import { ConfigError } from '../../core/errors.js';
+import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
 import { youtrackTokenProblem } from './token.js';
 import { youtrackTools } from './tools/index.js';
 
 export const YOUTRACK_VARIABLES: VariableDoc[] = [
+  { name: 'YOUTRACK_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of YouTrack: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization and Host cannot be set here. Or YOUTRACK_EXTRA_HEADERS_FILE', secret: true },
   { name: 'YOUTRACK_URL', description: 'YouTrack URL: https://<name>.youtrack.cloud, or a self-hosted URL with its path (with or without /api)', required: true },
   { name: 'YOUTRACK_API_TOKEN', description: 'Permanent token (perm:...); or YOUTRACK_API_TOKEN_FILE', required: true, secret: true },
   { name: 'YOUTRACK_TOKEN_FILE', description: 'File holding the token (mode 600), checked before the environment' },
@@ -59,6 +61,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const client = new YouTrackClient({
     url: settings.YOUTRACK_URL,
     token,
+    extraHeaders: extraHeadersFromSettings(context.settings, 'YOUTRACK_EXTRA_HEADERS', [], { allowInsecureSecretFiles: context.allowInsecureSecretFiles }),
     tls: { verify: settings.YOUTRACK_VERIFY_SSL, caFile: settings.YOUTRACK_CA_CERT, certFile: settings.YOUTRACK_CLIENT_CERT, keyFile: settings.YOUTRACK_CLIENT_KEY },
     timeoutMs: settings.YOUTRACK_TIMEOUT * 1000,
     logger: context.logger,
@@ -70,7 +73,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
       { name: 'url', status: 'ok', detail: client.http.baseUrl.toString() },
-      { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${token.origin} (${token.source}), fingerprint ${token.fingerprint}` },
+      { name: 'credential', status: 'ok', detail: `YOUTRACK_API_TOKEN ${token.masked} from ${describeSource(token)}, fingerprint ${token.fingerprint}` },
       ...credentialFileChecks('YOUTRACK_API_TOKEN', token),
       { name: 'tls', ...client.http.describeTransport({ url: 'YOUTRACK_URL', verify: 'YOUTRACK_VERIFY_SSL', ca: 'YOUTRACK_CA_CERT' }) },
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the token can see' },
@@ -92,7 +95,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      checks.push(fail('reachability', error instanceof Error ? error.message : String(error), requestFix(error, { url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' })));
+      checks.push(requestFailure('reachability', error, { service: 'YouTrack', url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' }));
     }
     return checks;
   };
