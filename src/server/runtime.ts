@@ -4,7 +4,9 @@ import { MemoryCache, RedisCache, type CacheStore } from '../core/cache.js';
 import { resolveCredential } from '../core/credentials.js';
 import { configureEgress } from '../core/egress.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
+import type { ConnectorRuntime } from '../core/connector.js';
 import { ConfigError } from '../core/errors.js';
+import { CredentialRefusedError } from '../core/identity.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
@@ -35,6 +37,12 @@ export interface RuntimeOptions {
    * everything. `part` is the connector's name, or "redis".
    */
   onSetupError?: (part: string, error: unknown) => void;
+  /**
+   * Serve's mode: ask each upstream who the connector's credential is before serving. A refused or anonymous
+   * credential stops the start like any other connector set-up error; an upstream that cannot be reached yet is
+   * logged, and tool calls check again.
+   */
+  checkIdentity?: boolean;
 }
 
 /** Flags of `serve` and `doctor`, named as their BASTION_* variables. */
@@ -72,6 +80,24 @@ async function createCache(
   );
   const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger });
   return { cache, redis: { url: global.REDIS_URL, password } };
+}
+
+/** Logs who a connector's credential is (never the credential); throws when it is refused or anonymous. */
+async function logIdentity(connector: ConnectorRuntime, logger: Logger): Promise<void> {
+  const { identity } = connector;
+  if (!identity) return;
+  try {
+    const who = await identity.verify(AbortSignal.timeout(20_000));
+    logger.info({ connector: connector.name, identity: identity.describe(who) }, `${identity.variable} belongs to ${identity.describe(who)}`);
+  } catch (error) {
+    if (error instanceof CredentialRefusedError) {
+      // The connector's client is open already; the start stops here.
+      await connector.close().catch(() => undefined);
+      throw error;
+    }
+    // Not reachable yet (starting in parallel, say): /readyz reports it, and every tool call checks again first.
+    logger.warn({ err: error, connector: connector.name }, `cannot check who ${identity.variable} belongs to yet; tool calls check it first`);
+  }
 }
 
 export async function createRuntime(flags: FlagSettings, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -116,6 +142,7 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
         cache,
       });
       connectors.push({ module, runtime });
+      if (options.checkIdentity) await logIdentity(runtime, logger);
     } catch (error) {
       if (!options.onSetupError) throw error;
       options.onSetupError(entry.name, error);
