@@ -26,7 +26,7 @@ async function startKeyStrippingProxy(): Promise<{ url: string; stripKey(): void
   const upstream = new URL(REDMINE_URL);
   let strip = false;
   const server: Server = createServer((req, res) => {
-    const headers = { ...req.headers, host: upstream.host };
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
     if (strip) delete headers['x-redmine-api-key'];
     const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
