@@ -8,6 +8,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redmineEnv } from '../helpers/bastion.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
+import { V1Client, V1StreamableHTTPClientTransport } from '../helpers/sdk-v1.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-http-refusal-'));
 const TOKEN = 'canary-http-static-token-6Rk';
@@ -67,6 +68,19 @@ describe('static bearer tokens: a missing or wrong token', () => {
     for (const token of [undefined, WRONG]) {
       const { provider, opened } = oauthProvider(token);
       const error = await connect(server.url, provider).then(
+        () => undefined,
+        (reason: unknown) => reason as Error,
+      );
+      expect(error?.message, String(token)).toContain(TOKEN_PROBLEM);
+      expect(opened).toEqual([]);
+    }
+  });
+
+  it('reads as a token problem in the v1 SDK client with an OAuth provider (what mcp-remote runs on)', async () => {
+    for (const token of [undefined, WRONG]) {
+      const { provider, opened } = oauthProvider(token);
+      const client = new V1Client({ name: 'bridge-v1', version: '1.0.0' });
+      const error = await client.connect(new V1StreamableHTTPClientTransport(new URL(server.url), { authProvider: provider as never })).then(
         () => undefined,
         (reason: unknown) => reason as Error,
       );
