@@ -82,19 +82,18 @@ async function createCache(
   return { cache, redis: { url: global.REDIS_URL, password } };
 }
 
+/** How long serve waits at start for an upstream to say who a credential is before it serves anyway. */
+const IDENTITY_START_TIMEOUT_MS = 5_000;
+
 /** Logs who a connector's credential is (never the credential); throws when it is refused or anonymous. */
 async function logIdentity(connector: ConnectorRuntime, logger: Logger): Promise<void> {
   const { identity } = connector;
   if (!identity) return;
   try {
-    const who = await identity.verify(AbortSignal.timeout(20_000));
+    const who = await identity.verify(AbortSignal.timeout(IDENTITY_START_TIMEOUT_MS));
     logger.info({ connector: connector.name, identity: identity.describe(who) }, `${identity.variable} belongs to ${identity.describe(who)}`);
   } catch (error) {
-    if (error instanceof CredentialRefusedError) {
-      // The connector's client is open already; the start stops here.
-      await connector.close().catch(() => undefined);
-      throw error;
-    }
+    if (error instanceof CredentialRefusedError) throw error;
     // Not reachable yet (starting in parallel, say): /readyz reports it, and every tool call checks again first.
     logger.warn({ err: error, connector: connector.name }, `cannot check who ${identity.variable} belongs to yet; tool calls check it first`);
   }
@@ -142,10 +141,18 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
         cache,
       });
       connectors.push({ module, runtime });
-      if (options.checkIdentity) await logIdentity(runtime, logger);
     } catch (error) {
       if (!options.onSetupError) throw error;
       options.onSetupError(entry.name, error);
+    }
+  }
+  if (options.checkIdentity) {
+    // All at once, each bounded: a client waits for the start, and an unreachable upstream only delays it.
+    const checks = await Promise.allSettled(connectors.map((connector) => logIdentity(connector.runtime, logger)));
+    const refused = checks.find((check): check is PromiseRejectedResult => check.status === 'rejected');
+    if (refused) {
+      await Promise.all(connectors.map((connector) => connector.runtime.close().catch(() => undefined)));
+      throw refused.reason;
     }
   }
   const policy = new ToolPolicy(
