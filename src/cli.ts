@@ -89,7 +89,7 @@ addSharedOptions(
 ).action(async (options: Record<string, unknown>) => {
   try {
     const { createRuntime } = await import('./server/runtime.js');
-    const runtime = await createRuntime(toFlagSettings(options));
+    const runtime = await createRuntime(toFlagSettings(options), { checkIdentity: true });
     if (runtime.global.BASTION_TRANSPORT === 'http') {
       const { serveHttpFromSettings } = await import('./server/http-settings.js');
       await serveHttpFromSettings(runtime);

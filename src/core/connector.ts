@@ -3,6 +3,7 @@ import type { AuditSink } from './audit.js';
 import type { CacheStore } from './cache.js';
 import type { Settings } from './config.js';
 import type { CredentialSpec } from './credentials.js';
+import type { CredentialIdentity } from './identity.js';
 import type { KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
@@ -44,6 +45,11 @@ export interface ConnectorRuntime {
   scope: Scope;
   /** The credential in use, for audit fingerprints and doctor (never printed). */
   credential?: Secret;
+  /**
+   * Who the credential is: checked at start (a refused or anonymous credential stops `serve`), by doctor, and before
+   * tool calls once the last confirmation is old or upstream refused the credential since.
+   */
+  identity?: CredentialIdentity<unknown>;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**

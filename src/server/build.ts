@@ -255,6 +255,8 @@ async function runTool(
       // The question goes out first; the call is audited once it has been answered.
       if (confirmation !== 'run') return confirmation;
     }
+    // A credential that stopped working (revoked, or served as anonymous) fails the call instead of answering as nobody.
+    await runtime.identity?.current(sdkContext.mcpReq.signal);
     if (!tool.annotations.readOnlyHint) {
       // A change is recorded before it runs, so that one cut short (the process killed) still leaves a trace.
       callId = randomBytes(8).toString('hex');

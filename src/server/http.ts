@@ -51,6 +51,21 @@ export interface HttpServeOptions {
   trustedProxies?: string[];
 }
 
+/** What a caller without a valid static token reads, whichever way its client reports the refusal. */
+const STATIC_TOKEN_REFUSAL =
+  // No double quotes: clients show it inside a JSON body, where they would come out escaped.
+  "bearer token missing or wrong: send the header 'Authorization: Bearer <token>' with a token from the operator's BASTION_HTTP_TOKENS_FILE (mcp-remote: --header 'Authorization: Bearer <token>')";
+/** Where an OAuth client looks for metadata, registers and signs in: absent when only static tokens are configured. */
+const OAUTH_ENDPOINTS = new Set([
+  '/.well-known/oauth-protected-resource',
+  '/.well-known/oauth-protected-resource/mcp',
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+  '/register',
+  '/authorize',
+  '/token',
+]);
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers } });
 }
@@ -115,14 +130,20 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
 
   let publicUrl = options.publicUrl;
   const resourceMetadataUrl = () => `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
-  const challenge = (status: 401 | 403, code: string | undefined, description: string): Response =>
-    json(
-      status,
-      { error: code ?? 'invalid_request', error_description: description },
-      {
-        'www-authenticate': `Bearer ${code ? `error="${code}", error_description="${description.replace(/"/g, "'")}", ` : ''}${status === 403 ? `scope="${SCOPES.read}", ` : ''}resource_metadata="${resourceMetadataUrl()}"`,
-      },
-    );
+  // With static tokens there is no OAuth to discover. Bridges such as mcp-remote and the SDK's client start OAuth
+  // discovery on any 401 and end in a failed client registration, so nothing points them at OAuth metadata and
+  // every answer on their way (the 401 body, /register) says what is wrong: the bearer token.
+  const oauth = options.authenticator !== undefined && 'issuer' in options.authenticator;
+  const challenge = (status: 401 | 403, code: string | undefined, description: string): Response => {
+    const params = [code && `error="${code}", error_description="${description.replace(/"/g, "'")}"`, status === 403 && `scope="${SCOPES.read}"`].filter(Boolean);
+    if (oauth) {
+      const header = `Bearer ${[...params, `resource_metadata="${resourceMetadataUrl()}"`].join(', ')}`;
+      return json(status, { error: code ?? 'invalid_request', error_description: description }, { 'www-authenticate': header });
+    }
+    const message = status === 401 ? `${STATIC_TOKEN_REFUSAL} (${description})` : description;
+    // A JSON-RPC error body: clients that show the answer's text show this.
+    return json(status, { jsonrpc: '2.0', id: null, error: { code: -32001, message } }, { 'www-authenticate': `Bearer ${params.length ? params.join(', ') : 'realm="bastion"'}` });
+  };
 
   const readiness = readinessProbe(runtime.connectors.map((connector) => connector.runtime), { logger });
   const ready = async (): Promise<Response> => {
@@ -223,6 +244,13 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return answer(res, json(200, { status: 'ok' }), false);
     if (url.pathname === '/readyz') return answer(res, await ready(), false);
+    const address = refusals.clientAddress(req);
+    if (!oauth && OAUTH_ENDPOINTS.has(url.pathname)) {
+      // An OAuth client's dynamic registration (or sign-in) lands here: its error is the one the bridge shows.
+      const status = url.pathname.startsWith('/.well-known/') ? 404 : 400;
+      refusals.record(address, 'not_found');
+      return answer(res, json(status, { error: 'invalid_client_metadata', error_description: `${STATIC_TOKEN_REFUSAL}; Bastion takes static bearer tokens, no OAuth sign-in` }), true);
+    }
     if (url.pathname === '/.well-known/oauth-protected-resource/mcp' || url.pathname === '/.well-known/oauth-protected-resource') {
       const metadata = {
         resource: `${publicUrl}/mcp`,
@@ -233,7 +261,6 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       };
       return answer(res, json(200, metadata), false);
     }
-    const address = refusals.clientAddress(req);
     if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) {
       refusals.record(address, 'not_found');
       return answer(res, json(404, { error: 'not_found' }), true);

@@ -5,7 +5,9 @@ import { resolveCredential } from '../core/credentials.js';
 import { configureEgress } from '../core/egress.js';
 import { configureProxy } from '../core/proxy.js';
 import { GlobalSettingsSchema, loadSettings, parseSettings, type GlobalSettings, type Settings } from '../core/config.js';
+import type { ConnectorRuntime } from '../core/connector.js';
 import { ConfigError } from '../core/errors.js';
+import { CredentialRefusedError } from '../core/identity.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
 import { ToolPolicy } from '../core/policy.js';
@@ -36,6 +38,12 @@ export interface RuntimeOptions {
    * everything. `part` is the connector's name, "redis" or "audit".
    */
   onSetupError?: (part: string, error: unknown) => void;
+  /**
+   * Serve's mode: ask each upstream who the connector's credential is before serving. A refused or anonymous
+   * credential stops the start like any other connector set-up error; an upstream that cannot be reached yet is
+   * logged, and tool calls check again.
+   */
+  checkIdentity?: boolean;
 }
 
 /** Flags of `serve` and `doctor`, named as their BASTION_* variables. */
@@ -73,6 +81,23 @@ async function createCache(
   );
   const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger, instances: global.BASTION_RATE_LIMIT_INSTANCES });
   return { cache, redis: { url: global.REDIS_URL, password } };
+}
+
+/** How long serve waits at start for an upstream to say who a credential is before it serves anyway. */
+const IDENTITY_START_TIMEOUT_MS = 5_000;
+
+/** Logs who a connector's credential is (never the credential); throws when it is refused or anonymous. */
+async function logIdentity(connector: ConnectorRuntime, logger: Logger): Promise<void> {
+  const { identity } = connector;
+  if (!identity) return;
+  try {
+    const who = await identity.verify(AbortSignal.timeout(IDENTITY_START_TIMEOUT_MS));
+    logger.info({ connector: connector.name, identity: identity.describe(who) }, `${identity.variable} belongs to ${identity.describe(who)}`);
+  } catch (error) {
+    if (error instanceof CredentialRefusedError) throw error;
+    // Not reachable yet (starting in parallel, say): /readyz reports it, and every tool call checks again first.
+    logger.warn({ err: error, connector: connector.name }, `cannot check who ${identity.variable} belongs to yet; tool calls check it first`);
+  }
 }
 
 export async function createRuntime(flags: FlagSettings, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -129,6 +154,15 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     } catch (error) {
       if (!options.onSetupError) throw error;
       options.onSetupError(entry.name, error);
+    }
+  }
+  if (options.checkIdentity) {
+    // All at once, each bounded: a client waits for the start, and an unreachable upstream only delays it.
+    const checks = await Promise.allSettled(connectors.map((connector) => logIdentity(connector.runtime, logger)));
+    const refused = checks.find((check): check is PromiseRejectedResult => check.status === 'rejected');
+    if (refused) {
+      await Promise.all(connectors.map((connector) => connector.runtime.close().catch(() => undefined)));
+      throw refused.reason;
     }
   }
   const policy = new ToolPolicy(

@@ -189,7 +189,7 @@ describe('doctor', () => {
   it('fails clearly on a wrong key and an unreachable server', () => {
     const wrong = run(['doctor'], redmineEnv({ REDMINE_API_KEY: 'canary-doctor-wrong-key-1234' }));
     expect(wrong.status).toBe(1);
-    expect(wrong.stdout).toMatch(/\[FAIL\] reachability: Redmine is reachable, but the credential was refused \(401\): check REDMINE_API_KEY/);
+    expect(wrong.stdout).toMatch(/\[FAIL\] identity: Redmine does not accept the credential in REDMINE_API_KEY: .*Redmine answered 401/);
     const down = run(['doctor'], redmineEnv({ REDMINE_URL: 'http://127.0.0.1:9' }));
     expect(down.status).toBe(1);
     expect(down.stdout).toMatch(/\[FAIL\] reachability: Cannot reach Redmine/);

@@ -60,10 +60,10 @@ describe('compact tool schemas (the default)', () => {
     expect(fullTools.every((t) => t.outputSchema?.type === 'object')).toBe(true);
   });
 
-  it('lists an ISO date rule as format "date" and keeps bounds that matter', () => {
+  it('lists an ISO date rule in the description (Gemini knows no "date" format) and keeps bounds that matter', () => {
     const search = compactTools.find((t) => t.name === 'redmine_search_issues')!;
     const properties = search.inputSchema.properties as Record<string, Record<string, unknown>>;
-    expect(properties.created_from).toEqual({ type: 'string', format: 'date' });
+    expect(properties.created_from).toEqual({ type: 'string', description: 'date, YYYY-MM-DD' });
     expect(properties.limit).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 25 });
     expect(properties.sort?.enum).toContain('updated_on');
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startYouTrackDouble, type YouTrackDouble } from '../doubles/youtrack.js';
-import { CLI, call } from '../helpers/bastion.js';
+import { CLI, call, runCli } from '../helpers/bastion.js';
 import { startBastionOnYouTrack, startYouTrack, writes, youtrackEnv, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN } from '../helpers/youtrack.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-youtrack-'));
@@ -111,19 +111,14 @@ describe('credential audit events and canary', () => {
   const outputs: string[] = [];
 
   beforeAll(async () => {
-    // Jane's token is well-formed but this double accepts only the admin token: every call gets 401.
+    // Jane's token is well-formed but this double accepts only the admin token: serve stops at its identity check.
     const strict = await startYouTrackDouble({ tokens: [YOUTRACK_TEST_TOKEN] });
     try {
-      const bastion = await startBastionOnYouTrack(strict, { YOUTRACK_API_TOKEN: YOUTRACK_USER_TOKEN, YOUTRACK_SECURITY_AUDIT_LOG: auditPath });
-      try {
-        const result = await call(bastion, 'youtrack_get_current_user');
-        outputs.push(JSON.stringify(result));
-        expect(result.isError).toBe(true);
-        expect(result.text).toContain('401');
-      } finally {
-        await bastion.close();
-        outputs.push(bastion.stderr());
-      }
+      const refused = await runCli(['serve'], youtrackEnv(strict, { YOUTRACK_API_TOKEN: YOUTRACK_USER_TOKEN, YOUTRACK_SECURITY_AUDIT_LOG: auditPath }));
+      outputs.push(refused.stdout, refused.stderr);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain('401');
+      expect(refused.stderr).toContain('YOUTRACK_API_TOKEN');
     } finally {
       await strict.close();
     }

@@ -338,31 +338,71 @@ async function corefluxSweep(): Promise<void> {
   });
 }
 
-/** Every connector with a wrong canary credential (and a wrong Redis password): 401 and refused logins. */
+/**
+ * Every connector with a wrong canary credential (and a wrong Redis password): 401 and refused logins. A Redmine key
+ * or YouTrack token the system does not accept stops serve at start (its refusal and doctor are swept); their 401s
+ * during a run come from upstreams that stop accepting the credential after the start.
+ */
 async function wrongCredentialsSweep(): Promise<void> {
+  await Promise.all([refusedStartSweep(), revokedCredentialsSweep()]);
+}
+
+/** A wrong Redmine key and YouTrack token: serve refuses to start, doctor fails; both outputs are swept. */
+async function refusedStartSweep(): Promise<void> {
+  // Its own double: the other sweep's faults on /api/users/me must not meet this one's.
+  const double = await startYouTrack();
+  try {
+    // A 401 whose body echoes the refused token.
+    double.failNext({ method: 'GET', pathPrefix: '/api/users/me', count: 1, status: 401, body: { error: 'Unauthorized', error_description: `token ${WRONG_YOUTRACK_TOKEN} is not valid` } });
+    const refusedEnv = {
+      ...redmineEnv({ REDMINE_API_KEY: WRONG_REDMINE_KEY }),
+      ...youtrackEnv(double, { YOUTRACK_API_TOKEN: WRONG_YOUTRACK_TOKEN }),
+      BASTION_KEYRING: 'false',
+      BASTION_LOG_LEVEL: 'debug',
+      BASTION_AUDIT_LOG: join(dir, 'wrong-credentials-refused.jsonl'),
+    };
+    const refused = await runCli(['serve'], refusedEnv);
+    expect(refused.status, refused.stderr).toBe(2);
+    capture('wrong-credentials refused start: stdout', refused.stdout);
+    capture('wrong-credentials refused start: stderr', refused.stderr);
+    await doctor('wrong-credentials-refused', refusedEnv);
+  } finally {
+    await double.close();
+  }
+}
+
+/** Wrong ETIM, MQTT, Copilot and Redis credentials, and a Redmine key and YouTrack token revoked during the run. */
+async function revokedCredentialsSweep(): Promise<void> {
+  // Its own proxy: the Redmine sweep's faults run at the same time on the shared one.
+  const revoking = await startFaultProxy(REDMINE_URL);
   const env = {
-    ...redmineEnv({ REDMINE_API_KEY: WRONG_REDMINE_KEY }),
-    ...youtrackEnv(youtrack, { YOUTRACK_API_TOKEN: WRONG_YOUTRACK_TOKEN }),
+    ...redmineEnv({ REDMINE_URL: revoking.url }),
+    ...youtrackEnv(youtrack),
     ...etimEnv(etim, { ETIM_CLIENT_SECRET: WRONG_ETIM_SECRET, ETIM_AUTH_METHOD: 'basic' }),
     ...mosquittoEnv(mosquitto, { MQTT_PASSWORD: WRONG_MQTT_PASSWORD, COREFLUX_COPILOT_URL: copilot.url, DO_AGENT_API_KEY: WRONG_COPILOT_KEY }),
     REDIS_URL: redis.url,
     REDIS_PASSWORD: WRONG_REDIS_PASSWORD,
     BASTION_TOOL_SCHEMAS: 'compact',
   };
-  await sweep('wrong-credentials', env, async (b) => {
-    const c = 'wrong-credentials';
-    await tool(c, b, 'redmine_get_current_user', {}, '401');
-    await tool(c, b, 'redmine_list_users', {}, 'error');
-    // A 401 whose body echoes the refused token, then the double's own 401.
-    youtrack.failNext({ method: 'GET', pathPrefix: '/api/users/me', count: 1, status: 401, body: { error: 'Unauthorized', error_description: `token ${WRONG_YOUTRACK_TOKEN} is not valid` } });
-    await tool(c, b, 'youtrack_get_current_user', {}, '401');
-    await tool(c, b, 'youtrack_search_issues', { query: 'project: DEMO' }, '401');
-    await tool(c, b, 'etim_get_feature', { code: 'EF990001' }, '401');
-    await tool(c, b, 'coreflux_generate_lot', { query: 'Blink a lamp' }, '401');
-    await waitBroker(b, /not authorized/);
-    await tool(c, b, 'mqtt_publish', { topic: `canary/${RUN}/wrong`, payload: 'x' }, '401');
-    await tool(c, b, 'mqtt_broker_status');
-  });
+  try {
+    await sweep('wrong-credentials', env, async (b) => {
+      const c = 'wrong-credentials';
+      // The key stops working: the call's own 401, then the identity check before the next call.
+      revoking.failNext({ method: 'GET', pathPrefix: '/users', count: 2, status: 401 });
+      await tool(c, b, 'redmine_get_current_user', {}, '401');
+      await tool(c, b, 'redmine_list_users', {}, 'error');
+      youtrack.failNext({ method: 'GET', pathPrefix: '/api/users/me', count: 2, status: 401, body: { error: 'Unauthorized', error_description: `token ${YOUTRACK_TEST_TOKEN} is not valid` } });
+      await tool(c, b, 'youtrack_get_current_user', {}, '401');
+      await tool(c, b, 'youtrack_search_issues', { query: 'project: DEMO' }, '401');
+      await tool(c, b, 'etim_get_feature', { code: 'EF990001' }, '401');
+      await tool(c, b, 'coreflux_generate_lot', { query: 'Blink a lamp' }, '401');
+      await waitBroker(b, /not authorized/);
+      await tool(c, b, 'mqtt_publish', { topic: `canary/${RUN}/wrong`, payload: 'x' }, '401');
+      await tool(c, b, 'mqtt_broker_status');
+    });
+  } finally {
+    await revoking.close();
+  }
 }
 
 /** Upstreams that never answer, with 1 s timeouts; MQTT over mutual TLS with a client certificate of another CA. */

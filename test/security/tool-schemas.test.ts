@@ -50,6 +50,36 @@ const CONNECTORS: Connector[] = [
   { name: 'coreflux', prefixes: ['coreflux_', 'mqtt_'], writes: true, start: (extra) => startBastionOnCoreflux(broker, extra), upstream: () => broker.commands.length },
 ];
 
+/**
+ * The common subset of the tool parameter schemas of OpenAI function calling, the Gemini API's `Schema` (also
+ * Vertex AI) and Anthropic: per position, the keywords all three accept. Gemini is the narrowest: no const,
+ * exclusiveMinimum, multipleOf, propertyNames or additionalProperties, enums of strings only, and no string format
+ * but date-time.
+ */
+const PARAMETERS_KEYWORDS = new Set(['type', 'properties', 'required']);
+const PROPERTY_KEYWORDS = new Set(['type', 'description', 'enum', 'default', 'format', 'items', 'properties', 'required', 'minimum', 'maximum', 'minItems', 'maxItems', 'anyOf', 'nullable', 'title']);
+const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'object']);
+
+/** What a provider would refuse in a listed schema, as "path: problem" lines (none for an acceptable schema). */
+function providerSchemaProblems(schema: Record<string, unknown>, path: string, root = false): string[] {
+  const problems: string[] = [];
+  const allowed = root ? PARAMETERS_KEYWORDS : PROPERTY_KEYWORDS;
+  for (const key of Object.keys(schema)) if (!allowed.has(key)) problems.push(`${path}: keyword ${key}`);
+  if (root && (schema.type !== 'object' || typeof schema.properties !== 'object')) problems.push(`${path}: not {"type":"object","properties":{...}}`);
+  if (schema.type !== undefined && !(typeof schema.type === 'string' && TYPES.has(schema.type))) problems.push(`${path}: type ${JSON.stringify(schema.type)}`);
+  if (schema.type === undefined && !Array.isArray(schema.anyOf)) problems.push(`${path}: no type`);
+  if (schema.enum !== undefined && !(schema.type === 'string' && Array.isArray(schema.enum) && schema.enum.every((value) => typeof value === 'string'))) {
+    problems.push(`${path}: enum of other than strings`);
+  }
+  if (schema.format !== undefined && schema.format !== 'date-time') problems.push(`${path}: format ${String(schema.format)}`);
+  const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, property] of Object.entries(properties)) problems.push(...providerSchemaProblems(property, `${path}.${name}`));
+  for (const required of (schema.required as string[] | undefined) ?? []) if (!(required in properties)) problems.push(`${path}: required ${required} is not a property`);
+  if (schema.items) problems.push(...providerSchemaProblems(schema.items as Record<string, unknown>, `${path}[]`));
+  for (const [index, entry] of ((schema.anyOf as Array<Record<string, unknown>> | undefined) ?? []).entries()) problems.push(...providerSchemaProblems(entry, `${path}|${index}`));
+  return problems;
+}
+
 const full = new Map<string, Tool[]>();
 const compact = new Map<string, Tool[]>();
 const readOnly = new Map<string, { bastion: Bastion; tools: Tool[] }>();
@@ -96,6 +126,12 @@ describe.each(CONNECTORS.map((connector) => [connector.name, connector] as const
     const tools = compact.get(name)!;
     expect(tools.map((tool) => tool.name)).toEqual(full.get(name)!.map((tool) => tool.name));
     await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot(`../__snapshots__/${name}.tools.compact.json`);
+  });
+
+  it('list compact schemas in keywords that OpenAI, Gemini and Anthropic tool schemas all accept', () => {
+    for (const tool of compact.get(name)!) {
+      expect(providerSchemaProblems(tool.inputSchema as Record<string, unknown>, 'parameters', true), tool.name).toEqual([]);
+    }
   });
 
   it('each set all four annotation hints as booleans, and a well-formed name of this connector', () => {

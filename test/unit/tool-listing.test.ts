@@ -24,15 +24,45 @@ describe('compactJsonSchema', () => {
       expect(text, keyword).not.toContain(keyword);
     }
     expect(properties.tags).toEqual({ type: 'array', items: { type: 'string' } });
-    expect(properties.who?.anyOf).toEqual([{ type: 'string', const: 'me' }, { type: 'integer' }]);
+    // Gemini knows no const: a fixed string is a one-value enum.
+    expect(properties.who?.anyOf).toEqual([{ type: 'string', enum: ['me'] }, { type: 'integer' }]);
   });
 
   it('keeps types, descriptions, enums, defaults, required fields and bounds that are not the id sentinel', () => {
     expect(properties.issue_id).toEqual({ type: 'integer', description: 'Issue id' });
     expect(properties.limit).toEqual({ type: 'integer', minimum: 1, maximum: 100, default: 25 });
     expect(properties.kind).toEqual({ type: 'string', enum: ['bug', 'feature'] });
-    expect(properties.due).toEqual({ type: 'string', format: 'date' });
+    // Gemini accepts no string format but date-time: a date says so in its description.
+    expect(properties.due).toEqual({ type: 'string', description: 'date, YYYY-MM-DD' });
     expect(json.required).toEqual(['issue_id', 'kind']);
+  });
+});
+
+describe('compactJsonSchema and the keywords every LLM provider accepts', () => {
+  const listed = (shape: z.ZodRawShape) => compactJsonSchema(z.toJSONSchema(z.object(shape).strict(), { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>);
+
+  it('lists a choice of numbers (an anyOf of consts) as an integer range, keeping the default', () => {
+    const json = listed({ qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1) });
+    expect(json.properties).toEqual({ qos: { default: 1, type: 'integer', minimum: 0, maximum: 2 } });
+    const sparse = listed({ size: z.union([z.literal(1), z.literal(4), z.literal(8)]) });
+    expect(sparse.properties).toEqual({ size: { type: 'integer', description: 'one of 1, 4, 8' } });
+  });
+
+  it('leaves out exclusiveMinimum, multipleOf and propertyNames (an exclusive integer bound becomes an inclusive one)', () => {
+    const json = listed({
+      hours: z.number().gt(0).max(24).multipleOf(0.01),
+      count: z.number().int().gt(0).max(9),
+      fields: z.record(z.string().min(1).max(100), z.string()).describe('By name'),
+    });
+    expect(json.properties).toEqual({
+      hours: { type: 'number', maximum: 24 },
+      count: { type: 'integer', minimum: 1, maximum: 9 },
+      fields: { type: 'object', description: 'By name' },
+    });
+  });
+
+  it('gives a tool without arguments the shape every provider accepts', () => {
+    expect(listed({})).toEqual({ type: 'object', properties: {} });
   });
 });
 

@@ -7,6 +7,7 @@ import { requireCredential, type CredentialSpec } from '../../core/credentials.j
 import { credentialFileChecks, describeSource, fail, requestFailure } from '../../core/doctor.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { HttpClient } from '../../core/http.js';
+import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
 import { EtimClient } from './client.js';
@@ -86,6 +87,21 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     logger: context.logger,
     onRefused: (detail) => events.authenticationFailed(detail),
   });
+  // The token service authenticates the client: an access token for it is who the credential is. It has no
+  // anonymous fallback (a wrong secret fails every call with invalid_client), so this is doctor's check only and
+  // the token is still fetched on first use, not at start.
+  const identity = new CredentialIdentity<string>({
+    service: 'The ETIM token service',
+    variable: 'ETIM_CLIENT_ID and ETIM_CLIENT_SECRET',
+    fix: 'set ETIM_CLIENT_ID and ETIM_CLIENT_SECRET to the client credentials of your ETIM API account (and ETIM_SCOPE to a scope it may use)',
+    whoami: async () => {
+      await tokens.accessToken();
+      return settings.ETIM_CLIENT_ID;
+    },
+    describe: (clientId) => `client ${clientId}`,
+    // OAuth2 token endpoints answer invalid_client with 400 or 401.
+    refusedStatuses: [400, 401],
+  });
   const client = new EtimClient(
     {
       apiUrl: settings.ETIM_API_URL,
@@ -114,10 +130,11 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       { name: 'cache', status: 'ok', detail: `${settings.ETIM_CACHE ? 'answers and tokens' : 'tokens only (ETIM_CACHE=off)'} in the ${cache.kind === 'redis' ? 'shared Redis' : 'in-memory'} store` },
     ];
     try {
-      await tokens.accessToken();
+      await identity.verify(signal);
       checks.push({ name: 'token service', status: 'ok', detail: `issued an access token to client ${settings.ETIM_CLIENT_ID} (scope ${settings.ETIM_SCOPE})` });
     } catch (error) {
-      checks.push(requestFailure('token service', error, { service: 'The ETIM token service', url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' }));
+      if (error instanceof CredentialRefusedError) checks.push(fail('identity', error.problem, error.fix ?? ''));
+      else checks.push(requestFailure('token service', error, { service: 'The ETIM token service', url: 'ETIM_AUTH_URL', credential: 'ETIM_CLIENT_ID, ETIM_CLIENT_SECRET and ETIM_SCOPE' }));
       return checks;
     }
     try {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { ConfigError } from '../../core/errors.js';
+import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
@@ -39,6 +40,12 @@ const SettingsSchema = z.object({
   REDMINE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
 });
 
+interface RedmineUser {
+  id: number;
+  login: string;
+  admin?: boolean;
+}
+
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
   const { secret: apiKey, events } = await requireCredential(REDMINE_CREDENTIAL, context, 'REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE, or store it with "bastion secret set redmine".');
@@ -58,7 +65,21 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     tls,
     timeoutMs: settings.REDMINE_TIMEOUT * 1000,
     logger: context.logger,
-    onAuthFailure: (request) => events.authenticationFailed(`Redmine answered 401 to ${request}`),
+    onAuthFailure: (request) => {
+      events.authenticationFailed(`Redmine answered 401 to ${request}`);
+      identity.invalidate();
+    },
+  });
+  // Redmine serves an unknown key as its anonymous user (public projects only); /users/current.json answers 401 then.
+  const identity = new CredentialIdentity<RedmineUser>({
+    service: 'Redmine',
+    variable: 'REDMINE_API_KEY',
+    fix: 'set REDMINE_API_KEY to the key shown in Redmine under My account > API access key',
+    whoami: async (signal) => {
+      const { user } = await client.get<{ user?: RedmineUser }>('/users/current.json', undefined, signal);
+      return user?.login ? user : undefined;
+    },
+    describe: (user) => `${user.login} (id ${user.id})`,
   });
   const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
 
@@ -71,7 +92,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the key can see' },
     ];
     try {
-      const { user } = await client.get<{ user: { id: number; login: string; admin?: boolean } }>('/users/current.json', undefined, signal);
+      const user = await identity.verify(signal);
       checks.push({ name: 'reachability', status: 'ok', detail: 'Redmine answered with the REST API enabled' });
       checks.push({ name: 'identity', status: 'ok', detail: `the key belongs to ${user.login} (id ${user.id})` });
       checks.push(
@@ -96,7 +117,8 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      checks.push(requestFailure('reachability', error, { service: 'Redmine', url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' }));
+      if (error instanceof CredentialRefusedError) checks.push(fail('identity', error.problem, error.fix ?? ''));
+      else checks.push(requestFailure('reachability', error, { service: 'Redmine', url: 'REDMINE_URL (and that the REST API is enabled: Administration > Settings > API)', credential: 'REDMINE_API_KEY' }));
     }
     return checks;
   };
@@ -107,7 +129,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.checkSettings(scope, signal);
   };
 
-  return { name: 'redmine', client, scope, credential: apiKey, doctor, ready, close: () => client.close() };
+  return { name: 'redmine', client, scope, credential: apiKey, identity, doctor, ready, close: () => client.close() };
 }
 
 export const redmineConnector: ConnectorModule = {

@@ -6,6 +6,7 @@ import { requireCredential, type CredentialSpec } from '../../core/credentials.j
 import { credentialFileChecks, describeSource, fail, requestFailure, warn } from '../../core/doctor.js';
 import { ConfigError } from '../../core/errors.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
+import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
 import { youtrackTokenProblem } from './token.js';
@@ -52,6 +53,13 @@ const SettingsSchema = z.object({
   YOUTRACK_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
 });
 
+interface YouTrackUser {
+  login: string;
+  fullName?: string;
+  guest?: boolean;
+  banned?: boolean;
+}
+
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
   const { secret: token, events } = await requireCredential(YOUTRACK_CREDENTIAL, context, 'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".');
@@ -65,7 +73,21 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     tls: { verify: settings.YOUTRACK_VERIFY_SSL, caFile: settings.YOUTRACK_CA_CERT, certFile: settings.YOUTRACK_CLIENT_CERT, keyFile: settings.YOUTRACK_CLIENT_KEY },
     timeoutMs: settings.YOUTRACK_TIMEOUT * 1000,
     logger: context.logger,
-    onAuthFailure: (request) => events.authenticationFailed(`YouTrack answered 401 to ${request}`),
+    onAuthFailure: (request) => {
+      events.authenticationFailed(`YouTrack answered 401 to ${request}`);
+      identity.invalidate();
+    },
+  });
+  // Without a valid token YouTrack answers 401, or (guest access on) serves the guest user: both are nobody.
+  const identity = new CredentialIdentity<YouTrackUser>({
+    service: 'YouTrack',
+    variable: 'YOUTRACK_API_TOKEN',
+    fix: 'set YOUTRACK_API_TOKEN to a permanent token of your user (Profile > Account Security > Tokens, with the YouTrack scope)',
+    whoami: async (signal) => {
+      const me = await client.get<YouTrackUser>('/users/me', 'login,fullName,guest,banned', undefined, signal);
+      return me?.login && !me.guest ? me : undefined;
+    },
+    describe: (me) => `${me.login}${me.fullName ? ` (${me.fullName})` : ''}`,
   });
   // Short names are matched regardless of case, as YouTrack itself does.
   const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS, true);
@@ -79,10 +101,10 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       { name: 'scope', status: 'ok', detail: scope.active ? `limited to projects ${scope.values.join(', ')}` : 'all projects the token can see' },
     ];
     try {
-      const me = await client.get<{ login: string; fullName?: string; guest?: boolean; banned?: boolean }>('/users/me', 'login,fullName,guest,banned', undefined, signal);
+      const me = await identity.verify(signal);
       checks.push({ name: 'reachability', status: 'ok', detail: 'YouTrack answered' });
-      const identity = `the token belongs to ${me.login}${me.fullName ? ` (${me.fullName})` : ''}${me.guest ? ', a guest' : ''}${me.banned ? ', banned' : ''}`;
-      checks.push(me.banned || me.guest ? warn('identity', identity, 'use a permanent token of an active, non-guest user') : { name: 'identity', status: 'ok', detail: identity });
+      const who = `the token belongs to ${identity.describe(me)}${me.banned ? ', banned' : ''}`;
+      checks.push(me.banned ? warn('identity', who, 'use a permanent token of an active user') : { name: 'identity', status: 'ok', detail: who });
       checks.push(await privilegesCheck(me.login, signal));
       for (const shortName of scope.values) {
         try {
@@ -95,7 +117,8 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
         }
       }
     } catch (error) {
-      checks.push(requestFailure('reachability', error, { service: 'YouTrack', url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' }));
+      if (error instanceof CredentialRefusedError) checks.push(fail('identity', error.problem, error.fix ?? ''));
+      else checks.push(requestFailure('reachability', error, { service: 'YouTrack', url: 'YOUTRACK_URL', credential: 'YOUTRACK_API_TOKEN' }));
     }
     return checks;
   };
@@ -120,7 +143,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.get('/users/me', 'login', undefined, signal);
   };
 
-  return { name: 'youtrack', client, scope, credential: token, doctor, ready, close: () => client.close() };
+  return { name: 'youtrack', client, scope, credential: token, identity, doctor, ready, close: () => client.close() };
 }
 
 export const youtrackConnector: ConnectorModule = {
