@@ -96,10 +96,10 @@ describe('doctor with README\'s minimal configuration on a machine without an OS
   it('says a refused key is a credential problem on a reachable server, with the fix once', () => {
     const dir = home();
     const doctor = run(['doctor', '--audit-log', join(dir, 'audit.jsonl')], minimalEnv(dir, { REDMINE_API_KEY: 'f'.repeat(40) }));
-    const line = doctor.stdout.split('\n').find((text) => text.includes('reachability'));
-    expect(line).toBe(
-      '  [FAIL] reachability: Redmine is reachable, but the credential was refused (401): check REDMINE_API_KEY. Fix: replace REDMINE_API_KEY with a valid, unexpired credential',
-    );
+    const line = doctor.stdout.split('\n').find((text) => text.includes('[FAIL]')) ?? '';
+    expect(line).toMatch(/^ {2}\[FAIL\] identity: Redmine does not accept the credential in REDMINE_API_KEY: .*Redmine answered 401.*\. Fix: set REDMINE_API_KEY to the key shown in Redmine/);
+    expect(line.match(/Fix:/g)).toHaveLength(1);
+    expect(doctor.stdout).not.toMatch(/\[FAIL\] reachability/);
     expect(doctor.status).toBe(1);
   });
 
