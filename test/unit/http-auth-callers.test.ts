@@ -122,6 +122,11 @@ describe('StaticTokens: named tokens from a file', () => {
     expect(() => new StaticTokens(tokensFile({ tokens: [{ name: 'a', sha256: sha('a'), scopes: ['bastion:read'] }] }, 0o400))).not.toThrow();
   });
 
+  it('lists every problem of the file, separated', () => {
+    const path = tokensFile({ tokens: [{ name: '', sha256: 'nope', scopes: ['bastion:read'] }] });
+    expect(configErrorOf(() => new StaticTokens(path)).message).toMatch(/: tokens\.0\.name: [^;]+; tokens\.0\.sha256: must be the hex SHA-256/);
+  });
+
   it('names the setting when the file does not exist', () => {
     const missing = join(makeTempDir(), 'absent.json');
     expect(configErrorOf(() => new StaticTokens(missing)).message).toBe(`The tokens file ${missing} (BASTION_HTTP_TOKENS_FILE) does not exist.`);
@@ -176,14 +181,13 @@ describe('JwtAuthenticator: tokens signed by the issuer', () => {
   interface Claims {
     [claim: string]: unknown;
   }
-  function sign(claims: Claims = { scope: 'bastion:read' }, options: { iss?: string; aud?: string; exp?: number | string; kid?: string; signer?: CryptoKey } = {}) {
+  function sign(claims: Claims = { scope: 'bastion:read' }, options: { iss?: string; aud?: string; exp?: number | string | null; kid?: string; signer?: CryptoKey } = {}) {
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? 'k1' })
       .setIssuer(options.iss ?? issuer)
       .setAudience(options.aud ?? audience)
       .setIssuedAt();
-    if (options.exp !== undefined) jwt.setExpirationTime(options.exp);
-    else jwt.setExpirationTime('5m');
+    if (options.exp !== null) jwt.setExpirationTime(options.exp ?? '5m');
     return jwt.sign(options.signer ?? key);
   }
   const auth = () => new JwtAuthenticator(issuer, audience, `${issuer}/jwks`);
@@ -254,6 +258,13 @@ describe('JwtAuthenticator: tokens signed by the issuer', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const authenticator = new JwtAuthenticator(issuer, audience, `http://127.0.0.1:${port}/jwks`);
     expect(await refusal(authenticator.authenticate(await sign()))).toEqual(['invalid_token', 'the token could not be verified']);
+  });
+
+  it('keeps a caller whose token has no expiry for five minutes', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const caller = await auth().authenticate(await sign(undefined, { exp: null }));
+    expect(caller.expiresAt).toBeGreaterThanOrEqual(before + 300);
+    expect(caller.expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 300);
   });
 
   it('says which issuer, audience and key URL it trusts', () => {
