@@ -8,6 +8,6 @@ export default defineConfig({
     ...unit.test,
     name: 'mutation',
     // Each listed module's own test files (redact.test.ts, redact-credentials.test.ts, ...), and the logger's.
-    include: ['test/unit/{redact,egress,policy,audit,untrusted,secrets,credentials,ratelimit,confirm,http-auth,logger}{,-*}.test.ts', 'test/unit/core-*.test.ts'],
+    include: ['test/unit/{redact,egress,policy,audit,untrusted,secrets,credentials,ratelimit,confirm,http-auth,logger}{,-*}.test.ts', 'test/unit/core-*.test.ts', 'test/unit/http-exposure.test.ts'],
   },
 });
