@@ -1,6 +1,6 @@
 // Edges of the security core a user relies on: an audit log cut off mid-line, tool-call markup in any spelling,
 // text cut between the halves of a character, a secret pasted into a *_FILE setting, and rate-limit spellings.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AuditLog, verifyAuditLog } from '../../src/core/audit.js';
@@ -67,6 +67,25 @@ describe('a secret pasted into a *_FILE setting', () => {
       'REDMINE_API_KEY_FILE does not name a readable file (ENOENT); it must hold the path of a file containing the secret, not the secret itself.',
     );
     expect(`${error.message} ${error.fix}`).not.toContain(value);
+  });
+
+  it('gives the fix on its own, and a generic name when the setting is not known', () => {
+    expect(configErrorOf(() => readSecretFile('/no/such/file', { variable: 'X_FILE' })).fix).toBe('set X_FILE to the path of a file that holds the secret (mode 600, owned by this user)');
+    expect(configErrorOf(() => readSecretFile('/no/such/file')).message).toMatch(/^The secret file setting does not name a readable file \(ENOENT\)/);
+  });
+
+  it('says a device is not a file', () => {
+    expect(configErrorOf(() => readSecretFile('/dev/null', { variable: 'X_FILE' })).message).toMatch(/^X_FILE does not name a readable file \(ENOTFILE\)/);
+  });
+
+  it('refuses a file others can read, with its mode and the chmod fix', () => {
+    const path = join(makeTempDir(), 'token');
+    writeFileSync(path, 'value-1234567890');
+    chmodSync(path, 0o644);
+    const error = configErrorOf(() => readSecretFile(path, { variable: 'X_FILE' }));
+    expect(error.message).toBe(`Secret file ${path} is readable by group or others (mode 644). Fix it with: chmod 600 ${path}  (or set BASTION_ALLOW_INSECURE_SECRET_FILES=true to accept it).`);
+    expect(error.fix).toBe(`chmod 600 ${path}`);
+    expect(readSecretFile(path, { allowInsecureMode: true })).toEqual({ value: 'value-1234567890', insecureMode: true });
   });
 
   it('says a folder is not a file, without naming it', () => {

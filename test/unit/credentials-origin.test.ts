@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/core/audit.js';
 import { loadSettings } from '../../src/core/config.js';
-import { credentialEvents, resolveCredential, type CredentialSpec } from '../../src/core/credentials.js';
+import { credentialEvents, requireCredential, resolveCredential, type CredentialSpec } from '../../src/core/credentials.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { clearRegisteredSecrets } from '../../src/core/redact.js';
 import { Secret } from '../../src/core/secrets.js';
 import { captureLogger } from './helpers/capture-logger.js';
@@ -83,5 +84,20 @@ describe('credential events in the audit log', () => {
       { ...base, event: 'authentication_failure', outcome: 'error' },
     ]);
     expect(JSON.stringify(events)).not.toContain(VALUE);
+  });
+});
+
+describe('requireCredential', () => {
+  it('says what to set when no source has the credential', async () => {
+    const error = await requireCredential(SPEC, setup({}).ctx, 'Set DEMO_TOKEN (or DEMO_TOKEN_FILE).').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe('Set DEMO_TOKEN (or DEMO_TOKEN_FILE).');
+  });
+
+  it('returns the credential and records that the client is being built', async () => {
+    const { ctx, events } = setup({ DEMO_TOKEN: VALUE });
+    const { secret } = await requireCredential(SPEC, ctx, 'unused');
+    expect(secret.reveal()).toBe(VALUE);
+    expect(events.map((event) => (event as { event?: string }).event)).toContain('client_initialization');
   });
 });
