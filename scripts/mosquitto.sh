@@ -27,10 +27,11 @@
 # `up` on a broker that is already running and up to date needs no root.
 #
 # Environment:
-#   MOSQUITTO_STATE_DIR         state directory (default /var/tmp/bastion-mosquitto)
-#   MQTT_TEST_PORT              plain listener (default 18830)
-#   MQTT_TEST_TLS_PORT          TLS listener (default 18831)
-#   MQTT_TEST_MTLS_PORT         mutual-TLS listener (default 18832)
+#   MOSQUITTO_STATE_DIR         state directory (default: mosquitto/ in this checkout's services folder,
+#                               /var/tmp/bastion-<hash of the checkout path>/, see scripts/lib/common.sh)
+#   MQTT_TEST_PORT              plain listener (default: free ports picked on the first `up`; when one is
+#   MQTT_TEST_TLS_PORT          TLS listener    later taken by another program while the broker is down,
+#   MQTT_TEST_MTLS_PORT         mutual-TLS listener  the next `up` picks new ones)
 #   MQTT_TEST_PASSWORD          password of `bastion` (default canary-mqtt-password-7Tz)
 #   MQTT_TEST_READER_PASSWORD   password of `reader` (default canary-mqtt-reader-4Qk)
 #   MOSQUITTO_START_TIMEOUT     seconds to wait for the broker to accept connections (default 15)
@@ -40,7 +41,10 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-STATE_DIR=${MOSQUITTO_STATE_DIR:-/var/tmp/bastion-mosquitto}
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
+
+STATE_DIR=${MOSQUITTO_STATE_DIR:-$(services_root)/mosquitto}
 HOST=127.0.0.1
 START_TIMEOUT=${MOSQUITTO_START_TIMEOUT:-15}
 RUN_USER=mosquitto
@@ -48,9 +52,6 @@ RUN_USER=mosquitto
 USER_MAIN=bastion
 USER_READER=reader
 CLIENT_CN=bastion-client
-DEFAULT_PORT=18830
-DEFAULT_TLS_PORT=18831
-DEFAULT_MTLS_PORT=18832
 DEFAULT_PASSWORD=canary-mqtt-password-7Tz
 DEFAULT_READER_PASSWORD=canary-mqtt-reader-4Qk
 
@@ -71,9 +72,6 @@ PACKAGES=(mosquitto openssl)
 
 # ---------------------------------------------------------------- helpers
 
-# shellcheck source=lib/common.sh
-source "$SCRIPT_DIR/lib/common.sh"
-
 require_root() {
   [[ $EUID -eq 0 ]] || die "'$1' must run as root (it may install packages, and the broker drops from root to $RUN_USER)"
 }
@@ -84,6 +82,7 @@ now() { date +%s; }
 # Serialise up/down/restart so parallel callers (test workers) do not race.
 take_lock() {
   mkdir -p "$(dirname "$STATE_DIR")"
+  [[ -n ${MOSQUITTO_STATE_DIR:-} ]] || ensure_services_root
   exec 9>"$LOCK_FILE"
   flock -w 120 9 || die "timed out waiting for $LOCK_FILE"
 }
@@ -106,9 +105,11 @@ load_settings() {
     rec_pw=$(settings_value PASSWORD)
     rec_reader=$(settings_value READER_PASSWORD)
   fi
-  PORT=${MQTT_TEST_PORT:-${rec_port:-$DEFAULT_PORT}}
-  TLS_PORT=${MQTT_TEST_TLS_PORT:-${rec_tls:-$DEFAULT_TLS_PORT}}
-  MTLS_PORT=${MQTT_TEST_MTLS_PORT:-${rec_mtls:-$DEFAULT_MTLS_PORT}}
+  local picked=()
+  [[ -n ${MQTT_TEST_PORT:-}${rec_port} && -n ${MQTT_TEST_TLS_PORT:-}${rec_tls} && -n ${MQTT_TEST_MTLS_PORT:-}${rec_mtls} ]] || read -r -a picked <<<"$(free_ports 3)"
+  PORT=${MQTT_TEST_PORT:-${rec_port:-${picked[0]:-}}}
+  TLS_PORT=${MQTT_TEST_TLS_PORT:-${rec_tls:-${picked[1]:-}}}
+  MTLS_PORT=${MQTT_TEST_MTLS_PORT:-${rec_mtls:-${picked[2]:-}}}
   PASSWORD=${MQTT_TEST_PASSWORD:-${rec_pw:-$DEFAULT_PASSWORD}}
   READER_PASSWORD=${MQTT_TEST_READER_PASSWORD:-${rec_reader:-$DEFAULT_READER_PASSWORD}}
 
@@ -400,7 +401,7 @@ is_our_broker() {
 broker_pid() {
   local pid
   for pid in $( ([[ -r $PID_FILE ]] && tr -dc '0-9\n' <"$PID_FILE") || true) \
-    $(ss -Hltnp "sport = :${PORT:-$DEFAULT_PORT}" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2) \
+    $(ss -Hltnp "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2) \
     $(pgrep -x -f "mosquitto -c $CONF_FILE -d" 2>/dev/null || true); do
     if is_our_broker "$pid"; then
       echo "$pid"
@@ -421,6 +422,16 @@ check_ports_free() {
       die "port $port on $HOST is already in use${owner:+ by $owner}; set MQTT_TEST_PORT/MQTT_TEST_TLS_PORT/MQTT_TEST_MTLS_PORT"
     fi
   done
+}
+
+# repick_ports_if_taken: ports chosen here (not set by MQTT_TEST_*) that another program took while the broker was
+# down are replaced by free ones, so one busy port does not stop the tests.
+repick_ports_if_taken() {
+  [[ -z ${MQTT_TEST_PORT:-}${MQTT_TEST_TLS_PORT:-}${MQTT_TEST_MTLS_PORT:-} ]] || return 0
+  broker_pid >/dev/null && return 0
+  port_in_use "$PORT" || port_in_use "$TLS_PORT" || port_in_use "$MTLS_PORT" || return 0
+  log "port $PORT, $TLS_PORT or $MTLS_PORT is taken by another program; picking others"
+  read -r PORT TLS_PORT MTLS_PORT <<<"$(free_ports 3)"
 }
 
 # show_logs: what mosquitto printed and logged since start_broker began.
@@ -549,6 +560,7 @@ do_up() {
     return 0
   fi
   ensure_packages "${PACKAGES[@]}"
+  repick_ports_if_taken
   ensure_pki
   write_config
   if ((CONFIG_CHANGED)) && broker_pid >/dev/null; then

@@ -10,55 +10,80 @@
 #   status  exit 0 when the server is running, 1 otherwise
 #   env     print REDMINE_URL / REDMINE_API_KEY (and the test keys) as KEY=VALUE
 #
-# The instance is a separate Debian Redmine instance (REDMINE_INSTANCE=bastion$PORT)
-# with its own SQLite database, so the package's `default` instance is never touched.
+# Each checkout has its own instances, in its own folder (/var/tmp/bastion-<hash of the checkout path>/, see
+# scripts/lib/common.sh), so two checkouts never share one: `test` (the default, for `npm test`) and `sandbox`
+# (for `npm run sandbox`, never written to by tests). A free port is picked on the first `up` and recorded
+# next to the instance; later calls reuse it. Each is a separate Debian Redmine instance with its own SQLite
+# database, so the package's `default` instance is never touched.
 # up/down/reset must run as root: the server and all Rails commands run as www-data.
 #
 # Environment:
-#   REDMINE_PORT           port to listen on (default 3100)
+#   REDMINE_PROFILE        test (default) or sandbox
+#   REDMINE_PORT           port to listen on (default: the recorded one, else 3100 for the sandbox when it is
+#                          free, else a free port)
 #   REDMINE_START_TIMEOUT  seconds to wait for the server to answer (default 60)
 
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-PORT=${REDMINE_PORT:-3100}
+PROFILE=${REDMINE_PROFILE:-test}
+[[ $PROFILE == test || $PROFILE == sandbox ]] || { echo "redmine.sh: REDMINE_PROFILE must be test or sandbox (got '$PROFILE')" >&2; exit 2; }
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
+
+ROOT=$(services_root)
 HOST=127.0.0.1
-URL="http://$HOST:$PORT"
-INSTANCE="bastion$PORT"
+INSTANCE="bastion_${ROOT##*-}_$PROFILE"
 START_TIMEOUT=${REDMINE_START_TIMEOUT:-60}
 
 REDMINE_HOME=/usr/share/redmine
 RUN_USER=www-data
 INSTANCE_DIR="/var/lib/redmine/$INSTANCE" # = $REDMINE_HOME/instances/$INSTANCE
-DATA_DIR="/var/tmp/bastion-redmine-$PORT"
+DATA_DIR="$ROOT/redmine-$PROFILE"
+PORT_FILE="$ROOT/redmine-$PROFILE.port"
 DB_FILE="$DATA_DIR/redmine.sqlite3"
 PID_FILE="$DATA_DIR/server.pid"
 SERVER_LOG="$DATA_DIR/server.log"
 SETUP_LOG="$DATA_DIR/setup.log"
 SEED_MARKER="$DATA_DIR/seeded"
 SEED_SUMMARY="$DATA_DIR/seed-summary.json"
-LOCK_FILE="/var/tmp/bastion-redmine-$PORT.lock"
+LOCK_FILE="$ROOT/redmine-$PROFILE.lock"
 
 KEYS_FILE="$SCRIPT_DIR/redmine/test-keys.env"
 SEED_SCRIPT="$SCRIPT_DIR/redmine/seed.rb"
 
-REDMINE_PACKAGES=(redmine redmine-sqlite ruby-webrick)
-# Not used by Redmine; installed here so that the other test suites find them (openssl makes test
-# certificates; dbus and gnome-keyring give the keyring tests a real Secret Service).
-EXTRA_PACKAGES=(redis-server mosquitto openssl dbus gnome-keyring libsecret-tools)
+REDMINE_PACKAGES=(redmine redmine-sqlite ruby-webrick curl)
 
 # ---------------------------------------------------------------- helpers
-
-# shellcheck source=lib/common.sh
-source "$SCRIPT_DIR/lib/common.sh"
 
 require_root() {
   [[ $EUID -eq 0 ]] || die "'$1' must run as root (it installs packages and runs Redmine as $RUN_USER)"
 }
 
-check_port() {
+# resolve_port: REDMINE_PORT, else the port recorded for this instance, else a new one (recorded): 3100 for the
+# sandbox when nothing listens there, a free port otherwise.
+resolve_port() {
+  if [[ -n ${REDMINE_PORT:-} ]]; then
+    PORT=$REDMINE_PORT
+  elif [[ -s $PORT_FILE ]]; then
+    PORT=$(tr -dc '0-9' <"$PORT_FILE")
+  else
+    if [[ $PROFILE == sandbox ]] && ! port_in_use 3100; then PORT=3100; else PORT=$(free_ports 1); fi
+    ensure_services_root
+    printf '%s\n' "$PORT" >"$PORT_FILE"
+  fi
   [[ $PORT =~ ^[0-9]+$ ]] && ((PORT > 0 && PORT < 65536)) || die "invalid REDMINE_PORT: $PORT"
+  URL="http://$HOST:$PORT"
+}
+
+# repick_port_if_taken: the recorded port was taken by another program while this server was down; take a new one.
+repick_port_if_taken() {
+  [[ -z ${REDMINE_PORT:-} ]] && port_in_use "$PORT" && ! server_pid >/dev/null || return 0
+  log "port $PORT is taken by another program; picking another"
+  PORT=$(free_ports 1)
+  printf '%s\n' "$PORT" >"$PORT_FILE"
+  URL="http://$HOST:$PORT"
 }
 
 now() { date +%s; }
@@ -66,6 +91,7 @@ now() { date +%s; }
 # Serialise up/down/reset for one port so parallel callers do not race.
 take_lock() {
   local deadline=$(($(now) + 600))
+  ensure_services_root
   exec 9>"$LOCK_FILE"
   until flock -w 2 9; do
     if lock_held_by_server; then
@@ -176,13 +202,14 @@ instance_is_seeded() {
 
 delete_instance() {
   # Both paths are fixed above; the checks guard against an edited variable.
-  [[ $INSTANCE_DIR == /var/lib/redmine/bastion[0-9]* ]] || die "refusing to delete $INSTANCE_DIR"
-  [[ $DATA_DIR == /var/tmp/bastion-redmine-[0-9]* ]] || die "refusing to delete $DATA_DIR"
+  [[ $INSTANCE_DIR == /var/lib/redmine/bastion_[0-9a-f]*_[a-z]* ]] || die "refusing to delete $INSTANCE_DIR"
+  [[ $DATA_DIR == /var/tmp/bastion-[0-9a-f]*/redmine-[a-z]* ]] || die "refusing to delete $DATA_DIR"
   rm -rf -- "$INSTANCE_DIR" "$DATA_DIR"
 }
 
 create_instance() {
   log "creating instance $INSTANCE (config $INSTANCE_DIR, data $DATA_DIR)"
+  ensure_services_root
   mkdir -p "$INSTANCE_DIR"/{config,log,tmp/cache,files,public/plugin_assets} "$DATA_DIR"
   printf 'production:\n  adapter: sqlite3\n  database: %s\n  encoding: utf8\n' "$DB_FILE" \
     >"$INSTANCE_DIR/config/database.yml"
@@ -278,6 +305,8 @@ stop_server() {
 
 print_env() {
   printf 'REDMINE_URL=%s\n' "$URL"
+  printf 'REDMINE_PORT=%s\n' "$PORT"
+  printf 'REDMINE_DATA_DIR=%s\n' "$DATA_DIR"
   printf 'REDMINE_API_KEY=%s\n' "$REDMINE_TEST_ADMIN_API_KEY"
   printf 'REDMINE_TEST_ADMIN_API_KEY=%s\n' "$REDMINE_TEST_ADMIN_API_KEY"
   printf 'REDMINE_TEST_USER_API_KEY=%s\n' "$REDMINE_TEST_USER_API_KEY"
@@ -302,8 +331,7 @@ cmd_up() {
   fi
 
   ensure_packages "${REDMINE_PACKAGES[@]}"
-  ensure_packages "${EXTRA_PACKAGES[@]}"
-  command -v curl >/dev/null || ensure_packages curl
+  repick_port_if_taken
 
   if server_pid >/dev/null; then
     # A server of this instance is alive but not answering yet (still booting).
@@ -353,7 +381,7 @@ cmd_env() {
 }
 
 main() {
-  check_port
+  resolve_port
   case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Start the local seeded Redmine (scripts/redmine.sh up) and print how to try
-# Bastion against it.
+# Start this checkout's sandbox Redmine (scripts/redmine.sh with REDMINE_PROFILE=sandbox: its own
+# instance, apart from the one the tests write to) and print how to try Bastion against it.
+# Installs only what the sandbox needs (Redmine); the test packages (keyring, Redis, Mosquitto) are
+# installed by the test set-up.
 #
-# Usage: scripts/sandbox.sh     (REDMINE_PORT overrides the port, default 3100)
+# Usage: scripts/sandbox.sh     (REDMINE_PORT overrides the port: default 3100 when free, else a free
+#                                one, recorded for later runs)
 
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
-PORT=${REDMINE_PORT:-3100}
+export REDMINE_PROFILE=sandbox
 
 run_redmine_up() {
   if [[ $EUID -eq 0 ]]; then
-    REDMINE_PORT=$PORT bash "$SCRIPT_DIR/redmine.sh" up
+    bash "$SCRIPT_DIR/redmine.sh" up
   elif command -v sudo >/dev/null; then
     echo "sandbox: scripts/redmine.sh needs root, using sudo" >&2
-    sudo env REDMINE_PORT="$PORT" bash "$SCRIPT_DIR/redmine.sh" up
+    sudo env REDMINE_PROFILE=sandbox ${REDMINE_PORT:+REDMINE_PORT="$REDMINE_PORT"} bash "$SCRIPT_DIR/redmine.sh" up
   else
     echo "sandbox: scripts/redmine.sh must run as root (no sudo found)" >&2
     exit 1
@@ -31,8 +34,6 @@ REDMINE_TEST_USER_API_KEY=$(sed -n 's/^REDMINE_TEST_USER_API_KEY=//p' <<<"$env_l
   exit 1
 }
 
-port_prefix=""
-[[ $PORT == 3100 ]] || port_prefix="REDMINE_PORT=$PORT "
 
 cli="$REPO_DIR/dist/cli.js"
 build_hint=""
@@ -74,7 +75,7 @@ Web login: admin / admin, dev / devpassword1.
 
 4. Stop Redmine when done (data is kept; "reset" deletes it):
 
-   ${port_prefix}bash scripts/redmine.sh down
-   ${port_prefix}bash scripts/redmine.sh reset
+   REDMINE_PROFILE=sandbox bash scripts/redmine.sh down
+   REDMINE_PROFILE=sandbox bash scripts/redmine.sh reset
 
 EOF

@@ -3,6 +3,14 @@
 # gnome-keyring, so the OS-keyring tests talk to a real Secret Service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/common.sh
+source scripts/lib/common.sh
+
+# What only the tests need (the sandbox installs Redmine alone): a Secret Service for the keyring tests (D-Bus,
+# gnome-keyring), Redis for the shared-state tests, openssl for test certificates. Mosquitto and Redmine are
+# installed by their scripts, which the test set-up runs.
+TEST_PACKAGES=(dbus gnome-keyring libsecret-tools redis-server openssl)
+if [ -z "${BASTION_TEST_DBUS:-}" ] && [ "$EUID" -eq 0 ]; then ensure_packages "${TEST_PACKAGES[@]}"; fi
 
 # The official MCP tools (conformance suite, Inspector) need Node 22; they live in their own package so that
 # their Node binary never shadows the project's Node on PATH.
@@ -12,7 +20,7 @@ fi
 
 if [ -z "${BASTION_TEST_DBUS:-}" ]; then
   for tool in dbus-run-session gnome-keyring-daemon; do
-    command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: run 'bash scripts/redmine.sh up' (as root) to install the test packages" >&2; exit 1; }
+    command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: run 'sudo bash scripts/test.sh' once to install the test packages (${TEST_PACKAGES[*]})" >&2; exit 1; }
   done
   # dbus-daemon complains that it cannot raise its file limit in containers; that is harmless.
   exec dbus-run-session -- env BASTION_TEST_DBUS=1 bash "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)

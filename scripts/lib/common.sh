@@ -25,3 +25,41 @@ ensure_packages() {
   apt-get update >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2
 }
+
+# ---------------------------------------------------------------- per-checkout services
+
+# services_root: the folder where this checkout keeps its own test services (data, ports, logs), so that two
+# checkouts on one machine never share a Redmine or a broker. Keyed by a hash of the checkout's path (not inside the
+# checkout: the services run as www-data and mosquitto, which may not enter a home directory).
+services_root() {
+  local repo
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+  printf '/var/tmp/bastion-%s\n' "$(printf '%s' "$repo" | sha256sum | cut -c1-12)"
+}
+
+# ensure_services_root: creates the folder (readable by the service users) and notes which checkout it belongs to.
+ensure_services_root() {
+  local root
+  root=$(services_root)
+  mkdir -p "$root"
+  chmod 755 "$root" 2>/dev/null || true
+  [[ -f $root/checkout ]] || (cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P) >"$root/checkout" 2>/dev/null || true
+}
+
+# port_in_use PORT: something listens on PORT (any address).
+port_in_use() {
+  ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# free_ports N: N distinct ports that nothing listens on, picked at random from 20000-52767.
+free_ports() {
+  local wanted=$1 tries=0 port picked=()
+  while ((${#picked[@]} < wanted)); do
+    ((tries++ < 500)) || die "found no $wanted free ports"
+    port=$((20000 + RANDOM % 32768))
+    port_in_use "$port" && continue
+    [[ " ${picked[*]} " == *" $port "* ]] && continue
+    picked+=("$port")
+  done
+  echo "${picked[@]}"
+}

@@ -44,17 +44,21 @@ function ipv6Groups(address: string): number[] | undefined {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const missing = 8 - left.length - right.length;
+  // Stryker disable next-line ConditionalExpression: equivalent; only addresses isIP() accepted as IPv6 get here, which always make eight groups.
   if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  // Stryker disable next-line ConditionalExpression: equivalent; without '::' nothing is missing, so the fill is empty either way.
   return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((group) => parseInt(group, 16));
 }
 
 /** Why an IP address is refused (link-local or cloud metadata), or undefined when it is allowed. */
 export function forbiddenAddress(address: string): string | undefined {
+  // Stryker disable next-line Regex: equivalent; a bracket can only wrap an IPv6 literal, anywhere else the host is invalid and never connected to.
   const bare = address.replace(/^\[|\]$/g, '');
   const family = isIP(bare);
   if (family === 4) return ipv4Reason(bare);
   if (family !== 6) return undefined;
   const groups = ipv6Groups(bare);
+  // Stryker disable next-line ConditionalExpression: equivalent; isIP() accepted the address, so its groups are always found.
   if (!groups) return undefined;
   const [g0 = 0, , , , , g5 = 0, g6 = 0, g7 = 0] = groups;
   const embedded = `${g6 >> 8}.${g6 & 0xff}.${g7 >> 8}.${g7 & 0xff}`;
@@ -86,6 +90,7 @@ export function clearUpstreamOrigins(): void {
 
 /** Whether a host name stays on this machine (traffic to it never crosses a network). */
 export function isLoopbackHost(host: string): boolean {
+  // Stryker disable next-line Regex: equivalent; a bracket can only wrap an IPv6 literal, anywhere else the host is invalid and never connected to.
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
@@ -105,6 +110,7 @@ export function forbiddenHost(host: string): string | undefined {
 export function canonicalHost(host: string): string {
   const bare = host.replace(/^\[|\]$/g, '');
   try {
+    // Stryker disable next-line Regex: equivalent; a bracket can only wrap an IPv6 literal, anywhere else the host is invalid and never connected to.
     return new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}/`).hostname.replace(/^\[|\]$/g, '');
   } catch {
     return bare;
@@ -117,6 +123,7 @@ export function assertEgressHost(setting: string, host: string): void {
   const canonical = canonicalHost(host);
   const reason = forbiddenHost(canonical);
   if (reason) {
+    // Stryker disable next-line Regex: equivalent; a bracket can only wrap an IPv6 literal, anywhere else the host is invalid and never connected to.
     const shown = canonical === host.replace(/^\[|\]$/g, '').toLowerCase() ? host : `${host} (${canonical})`;
     throw new ConfigError(
       `${setting} points at ${shown}, ${reason}: Bastion does not connect there, because such addresses hand out the machine's cloud credentials. ` +
@@ -128,6 +135,7 @@ export function assertEgressHost(setting: string, host: string): void {
 
 /** The check of `assertEgressHost` for a URL setting (its host name, brackets removed). */
 export function assertEgressUrl(setting: string, url: URL): void {
+  // Stryker disable next-line Regex: equivalent; a bracket can only wrap an IPv6 literal, anywhere else the host is invalid and never connected to.
   assertEgressHost(setting, url.hostname.replace(/^\[|\]$/g, ''));
 }
 

@@ -212,11 +212,16 @@ const hasCredentialUrl = (text: string) => text.includes('://') && text.includes
 const mentionsAuthScheme = (text: string) => /bearer|basic/i.test(text);
 const mentionsSecretName = (text: string) => MENTIONS_SECRET_NAME.test(text);
 
+// One Digest parameter: name=value, the value quoted, quoted with JSON-escaped quotes (inside a JSON string), or bare.
+const DIGEST_PARAM = String.raw`[\w-]{1,64}=(?:"[^"\r\n]{0,1024}"|\\"(?:[^"\\\r\n]|\\[^"]){0,1024}\\"|[^\s,]{0,1024})`;
+
 const PATTERNS: Array<[(text: string) => boolean, RegExp, string]> = [
   // Signed JWTs ("eyJ" is the base64 of '{"'), wherever they appear, so inbound tokens need not be registered one by one.
   [mentions('eyJ'), /\beyJ[A-Za-z0-9_-]{2,4096}\.eyJ[A-Za-z0-9_-]{2,8192}\.[A-Za-z0-9_-]{0,4096}/g, REDACTED],
   // PEM private keys: the whole block, or, when its end line is missing, the key material up to the first other character.
   [mentions('-----BEGIN'), /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])*)/g, REDACTED],
+  // Digest credentials are a list of parameters (username="…", response="…"): all of them go, not only the first.
+  [mentionsSecretName, new RegExp(`\\b(authorization["']?\\s{0,8}[:=]\\s{0,8})Digest\\s+${DIGEST_PARAM}(?:,?\\s{0,8}${DIGEST_PARAM}){0,31}`, 'gi'), `$1${REDACTED}`],
   // An Authorization header's whole value, whatever its scheme.
   [mentionsSecretName, /\b(authorization["']?\s{0,8}[:=]\s{0,8})(?:(?:Bearer|Basic|Token|Digest)\s+)?[^\s"',;}]{1,4096}/gi, `$1${REDACTED}`],
   // Bearer and Basic credentials: as written in headers ("Bearer xyz"), or, in any case, token-like values

@@ -1,6 +1,7 @@
 // The local test Mosquitto (scripts/mosquitto.sh): start it if needed and read its connection settings.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { parseEnv, serviceEnv } from './services.js';
 
 const SCRIPT = resolve(import.meta.dirname, '../../scripts/mosquitto.sh');
 
@@ -41,20 +42,10 @@ function run(command: string): string {
   return result.stdout;
 }
 
-/** Parses KEY=value lines; values are bare or single-quoted ('\'' for a quote), as the script prints them. */
-function parseEnv(text: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (!match) continue;
-    const raw = match[2]!;
-    values[match[1]!] = raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2 ? raw.slice(1, -1).replaceAll("'\\''", "'") : raw;
-  }
-  return values;
-}
-
 /** Starts the broker unless it is already running (needs root the first time) and returns its settings. */
 export async function ensureMosquitto(): Promise<MosquittoEnv> {
+  // The global set-up started it; if it could not, this names the broker and why.
+  serviceEnv('mosquitto');
   run('up');
   const env = parseEnv(run('env'));
   const get = (name: string): string => {

@@ -1,6 +1,8 @@
-// Facts about the local test Redmine (scripts/redmine.sh), and direct REST access to check what tools changed.
+// Facts about this checkout's test Redmine (scripts/redmine.sh, started by the global set-up on the port it picked),
+// and direct REST access to check what tools changed.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { serviceEnv, serviceEnvIfUp } from './services.js';
 
 const keys = Object.fromEntries(
   readFileSync(resolve(import.meta.dirname, '../../scripts/redmine/test-keys.env'), 'utf8')
@@ -9,15 +11,22 @@ const keys = Object.fromEntries(
     .map((line) => line.split('=') as [string, string]),
 );
 
-export const REDMINE_PORT = Number(process.env.REDMINE_PORT ?? 3100);
-export const REDMINE_URL = `http://127.0.0.1:${REDMINE_PORT}`;
+// Read when a file loads, so files that import this only for the keys still load when Redmine is down; the
+// functions below (and redmineEnv in bastion.ts) fail naming the service instead.
+export const REDMINE_URL = serviceEnvIfUp('redmine').REDMINE_URL ?? 'http://127.0.0.1:9/redmine-is-not-running';
+export const REDMINE_PORT = Number(new URL(REDMINE_URL).port);
+
+/** The test Redmine's URL; throws, naming the service, when it did not start. */
+export function requireRedmine(): string {
+  return serviceEnv('redmine').REDMINE_URL!;
+}
 /** The admin key doubles as the canary: it must never appear in any output Bastion produces. */
 export const ADMIN_KEY: string = keys.REDMINE_TEST_ADMIN_API_KEY!;
 export const USER_KEY: string = keys.REDMINE_TEST_USER_API_KEY!;
 
 /** Calls Redmine directly (not through Bastion), to set up or verify state. */
 export async function redmine<T = any>(method: string, path: string, body?: unknown, key = ADMIN_KEY): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${REDMINE_URL}${path}`, {
+  const response = await fetch(`${requireRedmine()}${path}`, {
     method,
     headers: { 'X-Redmine-API-Key': key, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
