@@ -121,7 +121,7 @@ describe('redmine_list_wiki_pages', () => {
   it('reports an unknown project and bad paging, naming the field', async () => {
     const missing = await call(bastion, 'redmine_list_wiki_pages', { project: 'no-such-project' });
     expect(missing.isError).toBe(true);
-    expect(missing.text).toContain('404');
+    expect(missing.text).toContain('Project "no-such-project" does not exist or is not visible to this key: use an identifier or id from redmine_list_projects.');
     const project = await call(bastion, 'redmine_list_wiki_pages', { project: 'Alpha!' });
     expect(project.isError).toBe(true);
     expect(project.text).toContain('project');

@@ -24,13 +24,13 @@ describe('audit verify and the last line', () => {
     const path = log(3);
     const text = readFileSync(path, 'utf8');
     writeFileSync(path, text.slice(0, text.length - 20));
-    expect(verifyAuditLog(path)).toEqual({ ok: false, records: 2, brokenLine: 3, reason: 'not valid JSON' });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, records: 2, brokenLine: 3, reason: 'not valid JSON' });
   });
 
   it('counts a complete last record that lacks only its line break', () => {
     const path = log(3);
     writeFileSync(path, readFileSync(path, 'utf8').replace(/\n$/, ''));
-    expect(verifyAuditLog(path)).toEqual({ ok: true, records: 3 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
   });
 });
 
