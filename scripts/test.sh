@@ -22,8 +22,12 @@ if [ -z "${BASTION_TEST_DBUS:-}" ]; then
   for tool in dbus-run-session gnome-keyring-daemon; do
     command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: run 'sudo bash scripts/test.sh' once to install the test packages (${TEST_PACKAGES[*]})" >&2; exit 1; }
   done
-  # dbus-daemon complains that it cannot raise its file limit in containers; that is harmless.
-  exec dbus-run-session -- env BASTION_TEST_DBUS=1 bash "$0" "$@" 2> >(grep -v 'Failed to set fd limit' >&2)
+  # dbus-daemon complains that it cannot raise its file limit in containers; that is harmless. The filter is a plain
+  # pipe on stderr (fd 3 carries stdout past it), not a process substitution: that would leave an extra descriptor
+  # open in the services the test set-up starts, and a caller piping this script's output would wait for them forever.
+  set +e
+  { dbus-run-session -- env BASTION_TEST_DBUS=1 bash "$0" "$@" 2>&1 >&3 3>&- | grep -v 'Failed to set fd limit' >&2 3>&-; } 3>&1
+  exit "${PIPESTATUS[0]}"
 fi
 
 # A keyring of its own, in a fresh directory, so it never touches (or needs the password of) a user's keyring.
