@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, redmineEnv, startBastion, type Bastion } from '../helpers/bastion.js';
 import { startHttpBastion } from '../helpers/http-server.js';
-import { REDMINE_URL, redmine } from '../helpers/redmine.js';
+import { REDMINE_URL, USER_KEY, redmine } from '../helpers/redmine.js';
 
 let bastion: Bastion;
 let qaId: number;
@@ -78,6 +78,63 @@ describe('redmine_create_issue with a status', () => {
     expect((await redmine('GET', `/issues/${result.structured.id}.json`)).body.issue.status.name).toBe('In Progress');
     expect(result.structured).toMatchObject({ status: 'In Progress', warnings: [] });
     expect(result.text).toContain('(Bug, In Progress)');
+  });
+});
+
+// The admin key passes every workflow; user dev (role Developer in alpha, from Redmine's default data) may not move
+// an issue to Rejected, so these calls run as dev.
+describe('a status the workflow refuses, as a user who is not an admin', () => {
+  let asDev: Bastion;
+
+  /** The statuses Redmine itself offers dev for an issue, in its order. */
+  async function allowedForDev(id: number): Promise<string[]> {
+    const { body } = await redmine('GET', `/issues/${id}.json?include=allowed_statuses`, undefined, USER_KEY);
+    return (body.issue.allowed_statuses as Array<{ name: string }>).map((st) => st.name);
+  }
+
+  beforeAll(async () => {
+    asDev = await startBastion({ env: redmineEnv({ REDMINE_API_KEY: USER_KEY }) });
+  });
+
+  afterAll(async () => {
+    await asDev?.close();
+  });
+
+  it('redmine_create_issue creates the issue in the default status and says Rejected was not set, listing the allowed statuses', async () => {
+    const result = await call(asDev, 'redmine_create_issue', { project: 'alpha', subject: `Rejected at once ${run}`, status: 'Rejected' });
+    expect(result.isError, result.text).toBeFalsy();
+    const id = result.structured.id as number;
+    made.push(`/issues/${id}.json`);
+    const { body } = await redmine('GET', `/issues/${id}.json`);
+    expect(body.issue.author.name).toBe('Dev User');
+    expect(body.issue.status.name).toBe('New');
+    const allowed = await allowedForDev(id);
+    expect(allowed).not.toContain('Rejected');
+    expect(result.structured.status).toBe('New');
+    expect(result.structured.warnings).toEqual([
+      `The status was NOT set to Rejected: the issue was created as New, and the workflow does not allow Rejected for this user. Allowed now: ${allowed.join(', ')}.`,
+    ]);
+    expect(result.text).toContain(`(Bug, New)`);
+    expect(result.text).toContain(`Warning: The status was NOT set to Rejected`);
+  });
+
+  it('redmine_update_issue says the priority is now High and the status is still New, listing the allowed statuses', async () => {
+    const id = await newIssue('Refused transition');
+    const result = await call(asDev, 'redmine_update_issue', { issue_id: id, status: 'Rejected', priority: 'High' });
+    expect(result.isError, result.text).toBeFalsy();
+    const { body } = await redmine('GET', `/issues/${id}.json`);
+    expect([body.issue.status.name, body.issue.priority.name]).toEqual(['New', 'High']);
+    const allowed = await allowedForDev(id);
+    expect(allowed).not.toContain('Rejected');
+    expect(result.structured.fields).toEqual([
+      { field: 'status', now: 'New', applied: false },
+      { field: 'priority', now: 'High', applied: true },
+    ]);
+    expect(result.structured.warnings).toEqual([
+      `The status was NOT changed to Rejected (still New): the workflow does not allow it for this user. Allowed: ${allowed.join(', ')}.`,
+    ]);
+    expect(result.text).toContain(`Updated issue #${id}: priority High (`);
+    expect(result.text).toContain('Warning: The status was NOT changed to Rejected (still New)');
   });
 });
 

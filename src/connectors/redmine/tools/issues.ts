@@ -718,7 +718,8 @@ export const updateIssue = redmineTool({
     for (const field of outcome.filter((f) => !f.applied)) {
       if (field.field === 'status') {
         const allowed = after.allowed_statuses?.map((st) => st.name).join(', ') || 'none';
-        warnings.push(`The status was NOT changed (still ${after.status.name}): the workflow does not allow it for this user. Allowed: ${allowed}.`);
+        const wanted = await statusName(ctx, fieldPayload.status_id as number);
+        warnings.push(`The status was NOT changed to ${wanted} (still ${after.status.name}): the workflow does not allow it for this user. Allowed: ${allowed}.`);
       } else {
         warnings.push(`${field.field} was NOT changed (it is ${field.now}): Redmine did not apply it (the field may be disabled for the tracker or read-only for this user in the workflow).`);
       }
