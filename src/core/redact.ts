@@ -138,6 +138,7 @@ function secretForms(secret: string, bytes: boolean): Forms {
   if (chars.length < MIN_ENCODED_LENGTH) {
     const forms = [...new Set([literal(secret), JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), utf8.toString('base64'), utf8.toString('base64url')])];
     const full = forms.map(escapeRegExp).join('|');
+    // Stryker disable next-line ArrayDeclaration: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
     return { full, plain: [full], spaced: [], hex: [], base64: [], markers: [] };
   }
   const required = minimumPrefix(chars.length);
@@ -147,18 +148,23 @@ function secretForms(secret: string, bytes: boolean): Forms {
   const hexUnits = chars.map((char) => hexBytes(char).join(gap));
   const full = [prefixPattern(chars.map((char) => characterPattern(char, literal(char))), required, gap), prefixPattern(hexUnits, required, gap)];
   const start = chars.slice(0, HINT_LENGTH);
+  // Stryker disable next-line ArrayDeclaration: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   const base64: string[] = [];
   for (const core of base64Cores(utf8)) {
     const coreRequired = minimumPrefix(core.length);
     full.push(prefixPattern([...core].map(escapeRegExp), coreRequired, ''));
     base64.push(escapeRegExp(core.slice(0, HINT_LENGTH)));
   }
+  // Stryker disable next-line StringLiteral: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
   const markers = ['&#', '\\\\u', '\\\\x', '%'];
+  // Stryker disable next-line ArrayDeclaration: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   for (const char of new Set(chars)) for (const extra of EXTRA_FORMS[char] ?? []) markers.push(escapeRegExp(extra));
   return {
     full: full.join('|'),
     // Two plain characters first let V8 skip through text quickly; the spaced hint covers a gap right after the first.
+    // Stryker disable next-line ArrowFunction: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
     plain: [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, '')],
+    // Stryker disable next-line ArrowFunction,ArrayDeclaration: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
     spaced: gap ? [start.map((char) => escapeRegExp(literal(char))).join(gap).replace(gap, `[${separators}]{1,2}`)] : [],
     hex: [hexUnits.slice(0, HINT_LENGTH).join(gap)],
     base64,
@@ -175,17 +181,22 @@ interface Scrubber {
 }
 
 function compile(bytes: boolean): Scrubber | undefined {
+  // Stryker disable next-line ConditionalExpression: with no secret the compiled scrubber has no hint and no pattern, and changes nothing either.
   if (knownSecrets.size === 0) return undefined;
   const forms = [...knownSecrets].sort((a, b) => b.length - a.length).map((secret) => secretForms(secret, bytes));
+  // Stryker disable next-line ArrayDeclaration: an empty alternation matches every text: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   const either = (patterns: string[]) => new RegExp([...new Set(patterns)].join('|'));
+  // Stryker disable next-line ArrowFunction: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
   const markers = forms.flatMap((f) => f.markers);
   // One test per alphabet: V8 runs a few small alternations faster than one large one.
+  // Stryker disable next-line ArrowFunction,MethodExpression: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
   const hints = [forms.flatMap((f) => f.plain), forms.flatMap((f) => f.spaced), forms.flatMap((f) => f.hex), forms.flatMap((f) => f.base64)]
     .filter((h) => h.length)
     .map(either);
   return {
     hints,
     markers: markers.length ? either(markers) : undefined,
+    // Stryker disable next-line ArrayDeclaration: the hints only decide whether the full patterns run; a hint that matches more text (an empty alternative matches all) only runs them more often, and the full patterns alone decide what is removed.
     secrets: forms.map((f) => ({ hint: either([...f.plain, ...f.spaced, ...f.hex, ...f.base64]), full: new RegExp(f.full, 'g') })),
   };
 }
@@ -195,9 +206,12 @@ function scrubKnown(text: string, scrubber: Scrubber | undefined): string {
   if (!scrubber) return text;
   // The full patterns are slow (they try every form at every position), so they run only where a form can be:
   // most text fails the shared hints, and otherwise only the secrets whose own hint is there are searched for.
+  // Stryker disable next-line BooleanLiteral: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   const escaped = scrubber.markers?.test(text) ?? false;
+  // Stryker disable next-line ConditionalExpression: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   if (!escaped && !scrubber.hints.some((hint) => hint.test(text))) return text;
   let out = text;
+  // Stryker disable next-line ConditionalExpression: the hints only decide whether the full patterns run; a hint that matches more text only runs them more often, and the full patterns alone decide what is removed.
   for (const { hint, full } of scrubber.secrets) if (escaped || hint.test(out)) out = out.replace(full, REDACTED);
   return out;
 }
@@ -208,6 +222,7 @@ const SECRET_NAMES = 'api[ _-]?key|apikey|x-redmine-api-key|password|passwd|pwd|
 // A cheap test of whether a pattern can match at all, so most text skips the expensive ones.
 const MENTIONS_SECRET_NAME = /api|key|pass|pwd|secret|token|authoriz/i;
 const mentions = (needle: string) => (text: string) => text.includes(needle);
+// Stryker disable next-line ConditionalExpression,LogicalOperator,StringLiteral: a cheap gate: the pattern it guards needs both "://" and "@", so opening the gate wider changes nothing.
 const hasCredentialUrl = (text: string) => text.includes('://') && text.includes('@');
 const mentionsAuthScheme = (text: string) => /bearer|basic/i.test(text);
 const mentionsSecretName = (text: string) => MENTIONS_SECRET_NAME.test(text);
@@ -260,6 +275,7 @@ export function redactBytes(data: Buffer): Buffer {
 
 function scrubText(text: string, scrubber: Scrubber | undefined): string {
   let out = scrubKnown(text, scrubber);
+  // Stryker disable next-line ConditionalExpression: each gate only skips text its pattern cannot match, so running the pattern anyway changes nothing.
   for (const [applies, pattern, replacement] of PATTERNS) if (applies(out)) out = out.replace(pattern, replacement);
   return out;
 }

@@ -309,7 +309,7 @@ describe('AuditLog folder', () => {
     writeFileSync(blocker, '');
     const error = configErrorOf(() => new AuditLog(join(blocker, 'audit.jsonl'), { setting: 'YOUTRACK_SECURITY_AUDIT_LOG' }));
     expect(error.message).toBe(`YOUTRACK_SECURITY_AUDIT_LOG: cannot create the folder ${blocker} for the audit log ${join(blocker, 'audit.jsonl')} (a file of that name is in the way).`);
-    expect(error.fix).toContain('set YOUTRACK_SECURITY_AUDIT_LOG to a file in a folder this user may write');
+    expect(error.fix).toBe('set YOUTRACK_SECURITY_AUDIT_LOG to a file in a folder this user may write');
   });
 });
 
@@ -397,5 +397,105 @@ describe('verifyAuditLog', () => {
     lines.splice(1, 0, line);
     writeLines(path, lines);
     expect(verifyAuditLog(path)).toMatchObject({ ok: false, records: 1, brokenLine: 2, reason: 'not an audit record (valid JSON, but not an object)' });
+  });
+});
+
+describe('AuditLog records', () => {
+  it('keeps arrays in arguments as arrays, cutting the long strings inside them', () => {
+    const path = logPath();
+    const long = 'lorem ipsum '.repeat(200);
+    new AuditLog(path).record(call(1, { ids: [3, 1, 2], notes: ['short', long] }));
+    const args = readRecords(path)[0]!.args as { ids: unknown; notes: string[] };
+    expect(args.ids).toEqual([3, 1, 2]);
+    expect(Array.isArray(args.notes)).toBe(true);
+    expect(args.notes[0]).toBe('short');
+    expect(args.notes[1]!.length).toBeLessThan(long.length);
+  });
+
+  it('gives a call without arguments the digest of JSON null, which an investigator can reproduce', () => {
+    const path = logPath();
+    new AuditLog(path).record({ ...call(1), args: undefined });
+    expect(readRecords(path)[0]!.args_sha256).toBe(createHash('sha256').update('null').digest('hex'));
+  });
+
+  it('gives a refused attempt the digest of its arguments, like a call', () => {
+    const path = logPath();
+    new AuditLog(path).record({ type: 'tool_attempt', call_id: 'c1', tool: 'redmine_delete_issue', connector: 'redmine', caller: 'stdio', args: { id: 7 } });
+    expect(readRecords(path)[0]!.args_sha256).toBe(createHash('sha256').update('{"id":7}').digest('hex'));
+  });
+
+  it('reports no problem while the log can be written', () => {
+    const log = new AuditLog(logPath());
+    log.record(call(1));
+    expect(log.healthy).toBe(true);
+    expect(log.problem).toBeUndefined();
+  });
+
+  it('names the log and the error code in the log line when records cannot be written, and "error" when the cause has no code', () => {
+    const path = logPath();
+    const captured = captureLogger('info');
+    const audit = new AuditLog(path, {
+      logger: captured.logger,
+      write: () => {
+        throw new Error('the disk went away');
+      },
+    });
+    audit.record(call(1));
+    expect(audit.problem).toBe('error');
+    const line = captured.lines().find((text) => text.includes('the audit log cannot be written'));
+    expect(JSON.parse(line!)).toMatchObject({ audit_log: path, code: 'error' });
+  });
+});
+
+describe('AuditLog and the end of an existing log', () => {
+  it('refuses to continue a log whose last line is a blank line, which audit verify reports as broken', () => {
+    const path = writeRecords(2);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}\n`);
+    expect(verifyAuditLog(path).ok).toBe(false);
+    expect(() => new AuditLog(path)).toThrow(/damaged line/);
+    const spaces = writeRecords(2);
+    writeFileSync(spaces, `${readFileSync(spaces, 'utf8')}   \n`);
+    expect(() => new AuditLog(spaces)).toThrow(/damaged line/);
+  });
+
+  it.each(['42', '"text"', 'true'])('refuses to continue a log whose last line is JSON but not a record (%s)', (line) => {
+    const path = writeRecords(2);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}${line}\n`);
+    expect(() => new AuditLog(path)).toThrow(/damaged line/);
+  });
+
+  it('continues a log whose last record lacks only its line break', () => {
+    const path = writeRecords(2);
+    writeFileSync(path, readFileSync(path, 'utf8').replace(/\n$/, ''));
+    expect(() => new AuditLog(path)).not.toThrow();
+  });
+});
+
+describe('AuditLog files it cannot use', () => {
+  it('refuses a device such as /dev/null, which would swallow the records', () => {
+    expect(configErrorOf(() => new AuditLog('/dev/null')).message).toContain('BASTION_AUDIT_LOG points at /dev/null, which is not a regular file');
+  });
+
+  it('names the setting, the folder and the error code when a folder of the path is a file, and how to create the folder', () => {
+    const blocker = join(makeTempDir('bastion-audit-'), 'not-a-folder');
+    writeFileSync(blocker, '');
+    const folder = join(blocker, 'logs');
+    const error = configErrorOf(() => new AuditLog(join(folder, 'audit.jsonl')));
+    expect(error.message).toBe(`BASTION_AUDIT_LOG: cannot create the folder ${folder} for the audit log ${join(folder, 'audit.jsonl')} (ENOTDIR).`);
+    expect(error.fix).toBe(`set BASTION_AUDIT_LOG to a file in a folder this user may write, or create ${folder} (mkdir -p -m 700 ${folder})`);
+  });
+
+  it('names the setting, the file and the error code when the file cannot be opened', () => {
+    const path = join(makeTempDir('bastion-audit-'), `${'a'.repeat(300)}.jsonl`);
+    const error = configErrorOf(() => new AuditLog(path, { setting: 'YOUTRACK_SECURITY_AUDIT_LOG' }));
+    expect(error.message).toBe(`YOUTRACK_SECURITY_AUDIT_LOG: cannot open ${path} (ENAMETOOLONG).`);
+    expect(error.fix).toBe(`check that this user may write ${path} and its folder, or set YOUTRACK_SECURITY_AUDIT_LOG to another file`);
+  });
+});
+
+describe('verifyAuditLog and a head noted on an empty log', () => {
+  it('places the empty log head before the first line, so every record counts as added since', () => {
+    const path = writeRecords(2);
+    expect(verifyAuditLog(path, { expectHead: GENESIS_HASH })).toMatchObject({ ok: true, records: 2, expectedHeadLine: 0 });
   });
 });

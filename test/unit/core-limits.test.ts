@@ -23,14 +23,19 @@ describe('audit verify and the last line', () => {
   it('reports a last record cut off before its end (no line break) as broken', () => {
     const path = log(3);
     const text = readFileSync(path, 'utf8');
+    const second = JSON.parse(text.split('\n')[1]!) as { hash: string };
     writeFileSync(path, text.slice(0, text.length - 20));
-    expect(verifyAuditLog(path)).toMatchObject({ ok: false, records: 2, brokenLine: 3, reason: 'not valid JSON' });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, records: 2, head: second.hash, brokenLine: 3, reason: 'not valid JSON' });
   });
 
   it('counts a complete last record that lacks only its line break', () => {
     const path = log(3);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/\n$/, ''));
-    expect(verifyAuditLog(path)).toMatchObject({ ok: true, records: 3 });
+    const text = readFileSync(path, 'utf8');
+    const third = JSON.parse(text.split('\n')[2]!) as { hash: string };
+    writeFileSync(path, text.replace(/\n$/, ''));
+    const result = verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, records: 3, head: third.hash });
+    expect(result.brokenLine).toBeUndefined();
   });
 });
 

@@ -101,3 +101,30 @@ describe('requireCredential', () => {
     expect(events.map((event) => (event as { event?: string }).event)).toContain('client_initialization');
   });
 });
+
+describe('which settings file a credential written in one came from', () => {
+  it('names the .env file for a value written in .env', async () => {
+    const { ctx, cwd } = setup({}, `DEMO_TOKEN=${VALUE}\n`);
+    const secret = await resolveCredential(SPEC, ctx);
+    expect(secret).toMatchObject({ source: 'dotenv', file: join(cwd, '.env') });
+  });
+
+  it('names the config file for a value written in the config file', async () => {
+    const cwd = makeTempDir();
+    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ DEMO_TOKEN: VALUE }));
+    const ctx = { ...setup({}).ctx, settings: loadSettings({ cwd, processEnv: { HOME: cwd, BASTION_CONFIG: 'config.json' } }) };
+    const secret = await resolveCredential(SPEC, ctx);
+    expect(secret).toMatchObject({ source: 'config', file: join(cwd, 'config.json') });
+  });
+
+  it('names no file for a value from the environment, even when .env and a config file were read', async () => {
+    const cwd = makeTempDir();
+    writeFileSync(join(cwd, 'config.json'), JSON.stringify({ DEMO_KEYRING_USERNAME: 'jane' }));
+    writeFileSync(join(cwd, '.env'), 'OTHER=1\n');
+    const settings = loadSettings({ cwd, processEnv: { HOME: cwd, BASTION_CONFIG: 'config.json', BASTION_ENV_FILE: '.env', DEMO_TOKEN: VALUE } });
+    expect(settings.files).toMatchObject({ dotenv: join(cwd, '.env'), config: join(cwd, 'config.json') });
+    const secret = await resolveCredential(SPEC, { ...setup({}).ctx, settings });
+    expect(secret).toMatchObject({ source: 'env' });
+    expect(secret?.file).toBeUndefined();
+  });
+});

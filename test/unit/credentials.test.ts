@@ -207,3 +207,44 @@ describe('resolveCredential: validation and audit events', () => {
     expect(events.at(-1)).toMatchObject({ event: 'token_validation', outcome: 'error' });
   });
 });
+
+describe('resolveCredential: keyring values and failures', () => {
+  it('trims a keyring value stored with a line break', async () => {
+    const { ctx } = context({ keyring: memoryKeyring({ 'demo:default': `  ${VALUE}\n` }) });
+    expect((await resolveCredential(SPEC, ctx))?.reveal()).toBe(VALUE);
+  });
+
+  it('names the keyring account it could not use in the debug log', async () => {
+    const { ctx, lines } = context({ keyring: brokenKeyring, env: { DEMO_TOKEN: VALUE } });
+    await resolveCredential(SPEC, ctx);
+    const line = lines().find((text) => text.includes('keyring not used'));
+    expect(JSON.parse(line!)).toMatchObject({ account: 'demo:default' });
+  });
+
+  it('stops on a keyring error other than an unavailable keyring, rather than quietly using another source', async () => {
+    const failing: KeyringStore = { ...memoryKeyring(), get: async () => Promise.reject(new Error('keyring answered garbage')) };
+    const { ctx } = context({ keyring: failing, env: { DEMO_TOKEN: VALUE } });
+    await expect(resolveCredential(SPEC, ctx)).rejects.toThrow('keyring answered garbage');
+  });
+});
+
+describe('resolveCredential: what a refused file leaves behind', () => {
+  it('warns about a readable file only when its mode is open to others, not for a private one', async () => {
+    const file = secretFile(VALUE, 0o600);
+    const { ctx, lines } = context({ env: { DEMO_TOKEN_FILE: file }, allowInsecureFiles: true });
+    expect((await resolveCredential(SPEC, ctx))?.reveal()).toBe(VALUE);
+    expect(lines().join('\n')).not.toContain('chmod 600');
+  });
+
+  it('keeps the path of a real file refused for its mode visible in later output: a path is not a secret', async () => {
+    const file = secretFile(VALUE, 0o644);
+    await resolveCredential(SPEC, context({ env: { DEMO_TOKEN_FILE: file } }).ctx).catch(() => undefined);
+    expect(redact(`fix: chmod 600 ${file}`)).toBe(`fix: chmod 600 ${file}`);
+  });
+
+  it('scrubs a secret pasted into NAME_FILE with surrounding blanks from later output', async () => {
+    const pasted = `/${VALUE}`;
+    await resolveCredential(SPEC, context({ env: { DEMO_TOKEN_FILE: `  ${pasted}\n` } }).ctx).catch(() => undefined);
+    expect(redact(`value: ${pasted}`)).not.toContain(VALUE);
+  });
+});

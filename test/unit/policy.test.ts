@@ -56,6 +56,16 @@ describe('ToolPolicy', () => {
     expect(() => policy({ allow: ['redmine_get_isue'] })).toThrow(/--tools \(BASTION_TOOLS\): "redmine_get_isue" matches no tool/);
   });
 
+  it('treats regular-expression characters in a pattern literally, so a pattern cannot match more than it says', () => {
+    // As a regular expression, "()" is an empty group and "redmine_get_issue()" would match redmine_get_issue.
+    expect(() => policy({ allow: ['redmine_get_issue()'] })).toThrow(/"redmine_get_issue\(\)" matches no tool/);
+    expect(() => policy({ deny: ['redmine_delete_issue|'] })).toThrow(ConfigError);
+  });
+
+  it('lists the known tools, comma-separated, when a pattern matches none', () => {
+    expect(() => policy({ allow: ['redmine_get_isue'] })).toThrow(`Known tools: ${NAMES.join(', ')}.`);
+  });
+
   it('refuses to start with a deny pattern that matches no tool, naming it', () => {
     expect(() => policy({ deny: ['youtrack_*'] })).toThrow(/--exclude-tools \(BASTION_EXCLUDE_TOOLS\): "youtrack_\*" matches no tool/);
   });
@@ -80,6 +90,30 @@ describe('Scope', () => {
     expect(scope.allows(['ops', 8])).toBe(false);
     expect(scope.allows([undefined, null])).toBe(false);
     expect(scope.allows([])).toBe(false);
+  });
+
+  it('shows no allowed values when the setting is empty', () => {
+    expect(new Scope('project', 'REDMINE_PROJECTS', undefined).values).toEqual([]);
+    expect(new Scope('project', 'REDMINE_PROJECTS', []).values).toEqual([]);
+  });
+
+  it('matches keys case-sensitively unless asked to ignore case', () => {
+    const exact = new Scope('project', 'REDMINE_PROJECTS', ['demo']);
+    expect(exact.allows(['DEMO'])).toBe(false);
+    expect(exact.allows(['demo'])).toBe(true);
+    const folded = new Scope('project', 'YOUTRACK_PROJECTS', ['demo'], true);
+    expect(folded.allows(['DEMO'])).toBe(true);
+    expect(folded.allows(['Demo'])).toBe(true);
+    expect(folded.allows(['OPS'])).toBe(false);
+    expect(folded.values).toEqual(['demo']);
+  });
+
+  it('never lets a missing key match, even a project named "undefined" or "null"', () => {
+    const scope = new Scope('project', 'REDMINE_PROJECTS', ['undefined', 'null']);
+    expect(scope.allows([undefined])).toBe(false);
+    expect(scope.allows([null])).toBe(false);
+    expect(scope.allows([undefined, null])).toBe(false);
+    expect(scope.allows(['null'])).toBe(true);
   });
 
   it('throws a PolicyError naming the object and the setting when out of scope', () => {
