@@ -14,7 +14,7 @@ import { mosquittoEnv, mosquittoTlsEnv } from '../helpers/coreflux.js';
 import { ETIM_TEST_CLIENT_ID, ETIM_TEST_CLIENT_SECRET, etimEnv, startEtim } from '../helpers/etim.js';
 import { ensureMosquitto, type MosquittoEnv } from '../helpers/mosquitto.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { ADMIN_KEY, USER_KEY } from '../helpers/redmine.js';
+import { ADMIN_KEY, REDMINE_PORT, USER_KEY } from '../helpers/redmine.js';
 import { startYouTrack, youtrackEnv, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN } from '../helpers/youtrack.js';
 
 interface Check {
@@ -109,15 +109,15 @@ beforeAll(async () => {
     mqttBastion: [mosquittoEnv(mosquitto, { BASTION_AUDIT_LOG: audit })],
     mqttReaderTls: [mosquittoTlsEnv(mosquitto, { BASTION_AUDIT_LOG: audit, MQTT_USER: mosquitto.readerUser, MQTT_PASSWORD: mosquitto.readerPassword, MQTT_TOPICS: 'sensors/#' })],
     // Redmine speaks plain http: these TLS settings are judged, and the handshake then fails.
-    verifyOff: [redmine({ REDMINE_URL: 'https://127.0.0.1:3100', REDMINE_VERIFY_SSL: 'false' })],
-    privateCa: [redmine({ REDMINE_URL: 'https://127.0.0.1:3100', REDMINE_CA_CERT: mosquitto.ca })],
+    verifyOff: [redmine({ REDMINE_URL: `https://127.0.0.1:${REDMINE_PORT}`, REDMINE_VERIFY_SSL: 'false' })],
+    privateCa: [redmine({ REDMINE_URL: `https://127.0.0.1:${REDMINE_PORT}`, REDMINE_CA_CERT: mosquitto.ca })],
     redis: [redmine({ REDIS_URL: redis.url, REDIS_PASSWORD_FILE: file('redis.password', REDIS_PASSWORD, 0o600) })],
     redisWithoutPassword: [redmine({ REDIS_URL: redis.url })],
     // Linux connects 0.0.0.0 to this machine, so these reach the local services while their names are not loopback.
     remote: [
       {
         ...mosquittoEnv(mosquitto, { MQTT_BROKER: '0.0.0.0' }),
-        ...redmine({ REDMINE_URL: 'http://0.0.0.0:3100', REDIS_URL: `redis://0.0.0.0:${redis.port}`, REDIS_PASSWORD, BASTION_HTTP_TOKENS_FILE: privateTokens }),
+        ...redmine({ REDMINE_URL: `http://0.0.0.0:${REDMINE_PORT}`, REDIS_URL: `redis://0.0.0.0:${redis.port}`, REDIS_PASSWORD, BASTION_HTTP_TOKENS_FILE: privateTokens }),
       },
       exposed,
     ],

@@ -24,7 +24,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { ensureMosquitto, type MosquittoEnv } from '../helpers/mosquitto.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { ADMIN_KEY, REDMINE_URL, issueIdBySubject, redmine } from '../helpers/redmine.js';
+import { ADMIN_KEY, REDMINE_PORT, REDMINE_URL, issueIdBySubject, redmine } from '../helpers/redmine.js';
 import { startYouTrack, youtrackEnv, YOUTRACK_TEST_TOKEN } from '../helpers/youtrack.js';
 import { makeSelfSignedCert } from '../unit/helpers/tls-cert.js';
 
@@ -546,8 +546,8 @@ async function badConfigurations(): Promise<void> {
   const mq = mosquittoEnv(mosquitto, { COREFLUX_COPILOT_URL: copilot.url, DO_AGENT_API_KEY: COPILOT_TEST_KEY });
   const without = (env: Record<string, string>, name: string) => Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
   const cases: Array<[name: string, connector: Connector, env: Record<string, string>]> = [
-    ['redmine url with user:key@', 'redmine', redmineEnv({ REDMINE_URL: `http://admin:${ADMIN_KEY}@127.0.0.1:3100` })],
-    ['redmine url with key@', 'redmine', redmineEnv({ REDMINE_URL: `http://${ADMIN_KEY}@127.0.0.1:3100` })],
+    ['redmine url with user:key@', 'redmine', redmineEnv({ REDMINE_URL: `http://admin:${ADMIN_KEY}@127.0.0.1:${REDMINE_PORT}` })],
+    ['redmine url with key@', 'redmine', redmineEnv({ REDMINE_URL: `http://${ADMIN_KEY}@127.0.0.1:${REDMINE_PORT}` })],
     ['redmine invalid url with user:key@', 'redmine', redmineEnv({ REDMINE_URL: `http://admin:${ADMIN_KEY}@redmine example.com` })],
     ['redmine key in REDMINE_API_KEY_FILE', 'redmine', without(redmineEnv({ REDMINE_API_KEY_FILE: ADMIN_KEY }), 'REDMINE_API_KEY')],
     ['redmine key pasted into BASTION_READ_ONLY', 'redmine', redmineEnv({ BASTION_READ_ONLY: ADMIN_KEY })],
