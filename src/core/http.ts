@@ -124,6 +124,12 @@ export class HttpClient {
   readonly baseUrl: URL;
   private readonly basePath: string;
   private readonly agent: Dispatcher;
+  /**
+   * For changes that are never repeated: every request closes its connection, so none is ever reused. A server may
+   * close an idle keep-alive connection just as a request is sent on it (WEBrick does after 2 s); a read is simply
+   * sent again, but a POST would fail with "may or may not have been applied" although it never arrived.
+   */
+  private readonly freshAgent: Dispatcher;
   /** The proxy requests go through (HTTPS_PROXY and friends), when one applies to this upstream. */
   readonly proxy?: ProxyChoice;
   private readonly options: Required<Pick<HttpClientOptions, 'timeoutMs' | 'maxResponseBytes' | 'maxRetries' | 'retryBaseMs' | 'retryMaxDelayMs' | 'maxRetryAfterMs'>> & HttpClientOptions;
@@ -159,15 +165,19 @@ export class HttpClient {
     const lookup = guardedLookup(options.resolve);
     const timeouts = { keepAliveTimeout: 4_000, headersTimeout: this.options.timeoutMs, bodyTimeout: this.options.timeoutMs };
     this.proxy = proxyFor(this.baseUrl);
-    this.agent = this.proxy
-      ? // A CONNECT tunnel through the proxy: the upstream's TLS settings apply inside it, end to end; the connection
-        // to the proxy itself goes through the lookup guard.
-        new ProxyAgent({ uri: this.proxy.url.href, requestTls: upstreamTls, proxyTls: { minVersion: 'TLSv1.2', lookup }, ...timeouts })
-      : new Agent({ connect: { ...upstreamTls, lookup }, ...timeouts });
+    const proxy = this.proxy;
+    const makeAgent = (): Dispatcher =>
+      proxy
+        ? // A CONNECT tunnel through the proxy: the upstream's TLS settings apply inside it, end to end; the connection
+          // to the proxy itself goes through the lookup guard.
+          new ProxyAgent({ uri: proxy.url.href, requestTls: upstreamTls, proxyTls: { minVersion: 'TLSv1.2', lookup }, ...timeouts })
+        : new Agent({ connect: { ...upstreamTls, lookup }, ...timeouts });
+    this.agent = makeAgent();
+    this.freshAgent = makeAgent();
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.freshAgent.close()]);
   }
 
   /**
@@ -246,7 +256,7 @@ export class HttpClient {
       let response: HttpResponse & { sentAuthorization?: string };
       const started = performance.now();
       try {
-        response = await this.send(url, options);
+        response = await this.send(url, options, idempotent);
       } catch (error) {
         observe(this.options.service, options.method, 'error', started);
         const mapped = this.mapTransportError(error, options.signal, label);
@@ -318,7 +328,7 @@ export class HttpClient {
     }
   }
 
-  private async send(url: URL, options: RequestOptions): Promise<HttpResponse & { sentAuthorization?: string }> {
+  private async send(url: URL, options: RequestOptions, repeatable: boolean): Promise<HttpResponse & { sentAuthorization?: string }> {
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const headers: Record<string, string> = {
@@ -339,7 +349,10 @@ export class HttpClient {
     const started = performance.now();
     // The proxy resolves the target's name, out of the lookup guard's sight: check it here.
     if (this.proxy) await assertProxiedTarget(url.hostname, this.options.resolve);
-    const response = await undiciRequest(url, { method: options.method, headers, body, signal, dispatcher: this.agent });
+    const response = await undiciRequest(
+      url,
+      repeatable ? { method: options.method, headers, body, signal, dispatcher: this.agent } : { method: options.method, headers, body, signal, dispatcher: this.freshAgent, reset: true },
+    );
     // A destroyed body may still emit an error; without a listener it would stop the process.
     response.body.on('error', () => {});
     const declared = options.method === 'HEAD' ? 0 : Number(response.headers['content-length'] ?? 0);

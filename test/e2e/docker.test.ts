@@ -398,12 +398,15 @@ describe('the image entry command and HEALTHCHECK, run with compose.yaml setting
 
   it('uses the shared Redis with the password from REDIS_PASSWORD_FILE', async () => {
     await expect.poll(() => server!.stderr(), { timeout: 10_000 }).toContain('Redis is reachable: shared cache in use');
-    // A call made once Redis is reachable counts in Redis (before that, the memory fallback counts it).
-    expect(await postMcp({ authorization: `Bearer ${TOKEN}` })).toBe(200);
+    // A call made once Redis is reachable counts in Redis (before that, the memory fallback counts it). The bucket's
+    // key lives only until the bucket is full again (half a second at the default rate), so watch the commands instead.
     const client = createClient({ url: redis.url, password: REDIS_PASSWORD });
     await client.connect();
+    const commands: string[] = [];
     try {
-      expect((await client.keys('*ratelimit*')).some((key) => key.endsWith(':docker-example'))).toBe(true);
+      await client.monitor((line) => commands.push(String(line)));
+      expect(await postMcp({ authorization: `Bearer ${TOKEN}` })).toBe(200);
+      await expect.poll(() => commands.some((line) => /ratelimit\S*:docker-example/.test(line)), { timeout: 10_000 }).toBe(true);
     } finally {
       await client.close();
     }

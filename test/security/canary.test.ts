@@ -86,6 +86,8 @@ async function tool(config: string, bastion: Bastion, name: string, args: Record
   const result = await call(bastion, name, args);
   capture(`${config}: ${name} result`, JSON.stringify(result));
   outcomes.push({ config, tool: name, kind, isError: result.isError === true, text: result.text });
+  // The sweep goes on with what a call returned: stop at a failed call with its own message, not at a missing field.
+  if (kind === 'ok' && result.isError === true) throw new Error(`${name} was meant to succeed and failed: ${result.text.slice(0, 500)}`);
   return result;
 }
 

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseRetryAfter } from '../../src/core/http.js';
 import { captureLogger } from './helpers/capture-logger.js';
@@ -114,6 +115,21 @@ describe('HttpClient retries: unsafe methods', () => {
     expect(server.requests).toHaveLength(1);
     expect(error.kind).toBe('network');
     expect(error.message).toContain('The POST was not repeated automatically; it may or may not have been applied');
+  });
+
+  it('sends a change it will not repeat over a new connection, so an idle connection the server closed cannot cost it', async () => {
+    // Like WEBrick, which closes an idle keep-alive connection after 2 s: here, the moment a second request arrives on it.
+    const served = new WeakSet<Socket>();
+    const server = await fx.server((req, res) => {
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      sendJson(res, 200, ok);
+    });
+    const client = fx.client(server);
+    await client.request({ method: 'GET', path: '/issues.json' });
+    await client.request({ method: 'POST', path: '/uploads.json', body: 'log line', contentType: 'application/octet-stream' });
+    await client.request({ method: 'PUT', path: '/issues/1.json', json: { issue: { notes: 'once' } }, idempotent: false });
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /redmine/issues.json', 'POST /redmine/uploads.json', 'PUT /redmine/issues/1.json']);
   });
 
   it('does not repeat a PATCH answered 502', async () => {
