@@ -14,7 +14,7 @@ import { createRedisClient, type RedisSettings } from './cache.js';
 import { ConfigError } from './errors.js';
 import { FileLock } from './file-lock.js';
 import { readSecretFile, Secret } from './secrets.js';
-import type { LinkedCredential, LinkedCredentialStore } from './upstream-identity.js';
+import { IdentityRequiredError, type LinkedCredential, type LinkedCredentialStore } from './upstream-identity.js';
 
 const RECORD_VERSION = 'v1';
 const KEY_BYTES = 32;
@@ -365,4 +365,57 @@ export function recordIdentityEvent(
     ...(event.login ? { upstream_login: event.login } : {}),
     ...(event.detail ? { detail: event.detail } : {}),
   });
+}
+
+const SERVICES: Record<string, { service: string; credential: string }> = {
+  redmine: { service: 'Redmine', credential: 'API key' },
+  youtrack: { service: 'YouTrack', credential: 'permanent token' },
+};
+
+/** The connector as people name it, and what they paste for it ("Redmine", "API key"). */
+export function personalCredentialWords(connector: string): { service: string; credential: string } {
+  return SERVICES[connector] ?? { service: connector, credential: 'credential' };
+}
+
+/** The person has linked no account for this connector: what they are told (a link to connect follows). */
+export function identityRequired(connector: string, caller: string): IdentityRequiredError {
+  const { service, credential } = personalCredentialWords(connector);
+  return new IdentityRequiredError(
+    connector,
+    caller,
+    `This server runs ${service} tools as each person, and caller "${caller}" has not connected a ${service} account yet, so nothing was sent to ${service}. ` +
+      `Connect it once with your own ${service} ${credential}.`,
+  );
+}
+
+/**
+ * The upstream refused a person's linked credential (401: revoked, expired, the user locked): the link is removed,
+ * so that no further call tries it, and the person is asked to connect again. Only the credential that was refused
+ * is removed: one the person linked again meanwhile stays. Returns the error the pipeline reports (with a new link).
+ */
+export async function retireRefusedCredential(
+  vault: LinkedCredentialStore,
+  audit: AuditSink,
+  refused: { connector: string; caller: string; login: string; secret: Secret },
+): Promise<IdentityRequiredError> {
+  const { connector, caller, login, secret } = refused;
+  const current = await vault.get(connector, caller).catch(() => undefined);
+  if (!current || current.secret.fingerprint === secret.fingerprint) await vault.unlink(connector, caller);
+  recordIdentityEvent(audit, {
+    event: 'identity_key_refused',
+    connector,
+    caller,
+    source: 'tool-call',
+    outcome: 'denied',
+    login,
+    credential: secret,
+    detail: 'refused upstream (401); the link was removed',
+  });
+  const { service, credential } = personalCredentialWords(connector);
+  return new IdentityRequiredError(
+    connector,
+    caller,
+    `${service} no longer accepts the ${credential} that caller "${caller}" connected (${service} user ${login}): it was revoked or expired, or the user was locked. ` +
+      `Bastion removed it and did not run the call as anyone else. Connect your ${service} account again with a current ${credential}.`,
+  );
 }

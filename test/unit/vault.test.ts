@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { Secret } from '../../src/core/secrets.js';
-import { FileVaultBackend, openVault, readVaultKey, Vault, VaultIntegrityError } from '../../src/core/vault.js';
+import type { AuditEvent } from '../../src/core/audit.js';
+import { IdentityRequiredError } from '../../src/core/upstream-identity.js';
+import { FileVaultBackend, openVault, readVaultKey, retireRefusedCredential, Vault, VaultIntegrityError } from '../../src/core/vault.js';
 
 const KEY_CANARY = 'vault-canary-key-3f9a1c7e5b2d4f60a8c1';
 
@@ -142,5 +144,35 @@ describe('vault', () => {
     writeFileSync(b64, raw.toString('base64'), { mode: 0o600 });
     await new Vault(readVaultKey(hex), new FileVaultBackend(file)).link('redmine', 'alice', credential());
     expect((await new Vault(readVaultKey(b64), new FileVaultBackend(file)).get('redmine', 'alice'))?.secret.reveal()).toBe(KEY_CANARY);
+  });
+});
+
+describe('a linked key refused upstream', () => {
+  it('is removed, audited without the key, and the person is asked to connect again', async () => {
+    const { keyFile: key, file } = setup();
+    const vault = await openVault({ keyFile: key, file });
+    await vault.link('redmine', 'alice', credential());
+    const linked = (await vault.get('redmine', 'alice'))!;
+    const records: AuditEvent[] = [];
+    const error = await retireRefusedCredential(vault, { record: (event) => records.push(event), healthy: true }, { connector: 'redmine', caller: 'alice', login: linked.login, secret: linked.secret });
+    expect(error).toBeInstanceOf(IdentityRequiredError);
+    expect(error).toMatchObject({ connector: 'redmine', caller: 'alice' });
+    expect(error.message).toContain('Redmine no longer accepts the API key that caller "alice" connected (Redmine user alice.upstream)');
+    expect(error.message).toContain('did not run the call as anyone else. Connect your Redmine account again');
+    expect(await vault.get('redmine', 'alice')).toBeUndefined();
+    expect(records).toEqual([
+      expect.objectContaining({ type: 'credential', event: 'identity_key_refused', connector: 'redmine', caller: 'alice', upstream_login: 'alice.upstream', outcome: 'denied', credential: linked.secret.fingerprint }),
+    ]);
+    expect(JSON.stringify(records)).not.toContain(KEY_CANARY);
+  });
+
+  it('leaves a key the person linked again meanwhile', async () => {
+    const { keyFile: key, file } = setup();
+    const vault = await openVault({ keyFile: key, file });
+    await vault.link('redmine', 'alice', credential());
+    const old = (await vault.get('redmine', 'alice'))!;
+    await vault.link('redmine', 'alice', credential('a-newer-key-linked-since-000000'));
+    await retireRefusedCredential(vault, { record: () => undefined, healthy: true }, { connector: 'redmine', caller: 'alice', login: old.login, secret: old.secret });
+    expect((await vault.get('redmine', 'alice'))?.secret.reveal()).toBe('a-newer-key-linked-since-000000');
   });
 });
