@@ -272,6 +272,25 @@ describe('bastion identities', () => {
     expect(unset.stderr).toContain('BASTION_VAULT_KEY_FILE is not set');
   });
 
+  it('are reported by doctor: the key file, the store and how many are linked per connector, without names', async () => {
+    const run = await runCli(['doctor', '--json', '--transport', 'http'], cliEnv());
+    const checks = (JSON.parse(run.stdout) as { sections: Array<{ connector: string; checks: Array<{ name: string; status: string; detail: string }> }> }).sections.find((section) => section.connector === 'bastion')!.checks;
+    const named = (name: string) => checks.find((check) => check.name === name);
+    expect(named('vault key file')).toMatchObject({ status: 'ok', detail: `BASTION_VAULT_KEY_FILE: ${join(dir, 'vault.key')} (mode 600)` });
+    expect(named('vault store')).toMatchObject({ status: 'ok', detail: `Redis at ${redis.url}, shared by every instance using it` });
+    const linked = await vault.list();
+    const count = (connector: string) => linked.filter((entry) => entry.connector === connector).length;
+    expect(named('linked identities')).toMatchObject({ status: 'ok', detail: `redmine ${count('redmine')}, youtrack ${count('youtrack')} (ETIM and Coreflux/MQTT always use their shared credentials)` });
+    expect(count('youtrack')).toBeGreaterThan(0);
+    for (const entry of linked) expect(run.stdout).not.toContain(`"${entry.caller}`);
+
+    // A key file others can read: the vault is refused, with the fix.
+    writeFileSync(join(dir, 'open.key'), randomBytes(32).toString('hex'), { mode: 0o644 });
+    const open = await runCli(['doctor', '--json'], { ...cliEnv(), BASTION_VAULT_KEY_FILE: join(dir, 'open.key') });
+    const refused = (JSON.parse(open.stdout) as { sections: Array<{ connector: string; checks: Array<{ name: string; status: string; detail: string }> }> }).sections[0]!.checks.find((check) => check.name === 'vault');
+    expect(refused).toMatchObject({ status: 'fail', detail: expect.stringContaining(`chmod 600 ${join(dir, 'open.key')}`) });
+  });
+
   it('keeps every key and the vault key out of Redis, the audit logs, the CLI and the servers’ output', async () => {
     const raw = await rawRedis();
     expect(raw).toContain(VAULT_REDIS_KEY);
