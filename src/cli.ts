@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `bastion` command: serve, doctor, audit verify.
+// The `bastion` command: serve, doctor, secret, identities, audit verify.
 import { Command, Option } from 'commander';
 import { verifyAuditLog } from './core/audit.js';
 import { ConfigError } from './core/errors.js';
@@ -83,7 +83,8 @@ addSharedOptions(
         '  BASTION_HTTP_TOKENS_FILE=tokens.json bastion serve --transport http --port 3000\n' +
         '\nHTTP settings without flags: BASTION_HTTP_TOKENS_FILE, BASTION_OAUTH_ISSUER, BASTION_OAUTH_JWKS_URL, BASTION_OAUTH_AUDIENCE,\n' +
         'BASTION_HTTP_AUTH, BASTION_HTTP_ALLOWED_HOSTS, BASTION_HTTP_ALLOWED_ORIGINS, BASTION_PUBLIC_URL, BASTION_RATE_LIMIT,\n' +
-        'BASTION_HTTP_MAX_BODY, BASTION_HTTP_SESSION_IDLE, BASTION_HTTP_MAX_SESSIONS, BASTION_METRICS_PORT, BASTION_HTTP_FORCE (see README).',
+        'BASTION_HTTP_MAX_BODY, BASTION_HTTP_SESSION_IDLE, BASTION_HTTP_MAX_SESSIONS, BASTION_METRICS_PORT, BASTION_HTTP_FORCE (see README).\n' +
+        'Personal credentials (connect page at /connect/<connector>): BASTION_VAULT_KEY_FILE, BASTION_VAULT_FILE, BASTION_CONNECT_LINK_TTL.',
     ),
   SERVE_OPTIONS,
 ).action(async (options: Record<string, unknown>) => {
@@ -149,6 +150,32 @@ secret
   .action(async () => {
     await printOrFail(async () => (await import('./server/secret-command.js')).listSecrets());
   });
+
+const identities = program
+  .command('identities')
+  .description('list or revoke the personal upstream credentials people linked on the connect page (per-user mode; keys are never shown)')
+  .addHelpText('after', '\nReads the vault the server uses: BASTION_VAULT_KEY_FILE, and REDIS_URL (shared by all instances) or BASTION_VAULT_FILE.');
+const identityOptions = (command: Command): Command =>
+  command
+    .addOption(new Option('--env-file <file>', 'read variables from this file [BASTION_ENV_FILE]'))
+    .addOption(new Option('--config <file>', 'JSON file of settings [BASTION_CONFIG]'));
+identityOptions(
+  identities
+    .command('list')
+    .description('show each linked identity: connector, caller, upstream login and when it was linked')
+    .option('--json', 'print them as JSON'),
+).action(async (options: Record<string, unknown>) => {
+  await printOrFail(async () => (await import('./server/identities-command.js')).listIdentities(toFlagSettings(options), { json: options.json === true }));
+});
+identityOptions(
+  identities
+    .command('revoke')
+    .description("remove a person's linked identity on every instance sharing the vault; they must link again (an audit record is written)")
+    .argument('<connector>', 'redmine or youtrack')
+    .argument('<caller>', 'the caller name as identities list shows it'),
+).action(async (connector: string, caller: string, options: Record<string, unknown>) => {
+  await printOrFail(async () => (await import('./server/identities-command.js')).revokeIdentity(toFlagSettings(options), connector, caller));
+});
 
 const audit = program.command('audit').description('work with the audit log');
 audit

@@ -45,12 +45,27 @@ export interface ToolAttemptEvent {
 
 export interface CredentialEvent {
   type: 'credential';
-  event: 'token_validation' | 'client_initialization' | 'authentication_failure' | 'token_access';
+  event:
+    | 'token_validation'
+    | 'client_initialization'
+    | 'authentication_failure'
+    | 'token_access'
+    // A person's own upstream credential (per-user mode): linked, unlinked, revoked by an operator, refused when
+    // linked, or refused upstream later.
+    | 'identity_linked'
+    | 'identity_unlinked'
+    | 'identity_revoked'
+    | 'identity_validation_failed'
+    | 'identity_key_refused';
   connector: string;
   source: string;
   credential: string;
   outcome: AuditOutcome;
   detail?: string;
+  /** The MCP caller a personal credential belongs to. */
+  caller?: string;
+  /** The upstream login that credential authenticates as. */
+  upstream_login?: string;
 }
 
 /** One read of an MCP resource (resources/read), audited like a tool call. */

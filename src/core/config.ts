@@ -114,6 +114,10 @@ export const GlobalSettingsSchema = z.object({
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
   NO_PROXY: z.string().optional(),
+  // Personal upstream credentials (per-user mode over HTTP): the vault's key, its file, the connect links' lifetime.
+  BASTION_VAULT_KEY_FILE: z.string().min(1).optional(),
+  BASTION_VAULT_FILE: z.string().min(1).optional(),
+  BASTION_CONNECT_LINK_TTL: z.coerce.number().int().min(1).max(3600).default(600),
   REDIS_URL: z.string().min(1).optional(),
   REDIS_CA_CERT: z.string().min(1).optional(),
 });

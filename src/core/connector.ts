@@ -50,6 +50,12 @@ export interface ConnectorRuntime {
    * tool calls once the last confirmation is old or upstream refused the credential since.
    */
   identity?: CredentialIdentity<unknown>;
+  /**
+   * Who a person's own credential (pasted on the connect page) is, asked upstream with the connector's own identity
+   * check: the upstream login, or a CredentialRefusedError when it is refused or authenticates as nobody. Only
+   * connectors whose calls can run as the person have it.
+   */
+  checkPersonalCredential?(secret: Secret, signal: AbortSignal): Promise<string>;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**

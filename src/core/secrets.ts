@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { registerSecret } from './redact.js';
 import { ConfigError } from './errors.js';
 
-export type SecretSource = 'env' | 'env-file' | 'file' | 'keyring' | 'dotenv' | 'config';
+export type SecretSource = 'env' | 'env-file' | 'file' | 'keyring' | 'dotenv' | 'config' | 'vault';
 
 /** An opaque credential: prints as [REDACTED] everywhere; only `reveal()` gives the value, for request headers. */
 export class Secret {

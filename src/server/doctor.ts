@@ -9,6 +9,8 @@ import { ConfigError } from '../core/errors.js';
 import { osKeyring } from '../core/keyring.js';
 import { weakeningsFromFiles } from '../core/protection.js';
 import { redact } from '../core/redact.js';
+import { FileVaultBackend } from '../core/vault.js';
+import { PERSONAL_CREDENTIAL_CONNECTORS } from './identities-command.js';
 import { createRuntime, type FlagSettings, type Runtime } from './runtime.js';
 import { enabledTools } from './build.js';
 import { exposureGaps } from './http.js';
@@ -89,6 +91,36 @@ async function cacheChecks(runtime: Runtime, setupError: unknown): Promise<Docto
     checks.push(
       warn('redis tls', `plain redis:// to ${url.hostname}: the password and the shared tokens travel unencrypted`, 'use a rediss:// URL (Redis with TLS), with REDIS_CA_CERT if its certificate is from a private CA'),
     );
+  }
+  return checks;
+}
+
+/** The vault of personal credentials: its key file's mode, where records are kept, how many are linked per connector. */
+async function vaultChecks(runtime: Runtime, setupError: unknown): Promise<DoctorCheck[]> {
+  const keyFile = runtime.global.BASTION_VAULT_KEY_FILE;
+  if (!keyFile) return [{ name: 'personal credentials', status: 'ok', detail: 'not configured (BASTION_VAULT_KEY_FILE unset): no connect page, connectors use their own credentials' }];
+  if (setupError !== undefined) return [setupFailure('vault', setupError)];
+  const vault = runtime.vault!;
+  const checks: DoctorCheck[] = [fileModeCheck('vault key file', keyFile, 'BASTION_VAULT_KEY_FILE')];
+  const { backend } = vault;
+  const mode = backend instanceof FileVaultBackend ? backend.mode() : undefined;
+  const where = backend.kind === 'redis' ? `${backend.location}, shared by every instance using it` : `file ${backend.location}${mode === undefined ? ' (created at the first link)' : ` (mode ${mode.toString(8).padStart(3, '0')})`}`;
+  checks.push(
+    mode !== undefined && mode & 0o077
+      ? warn('vault store', `${where} is readable by group or others`, `chmod 600 ${backend.location}`)
+      : { name: 'vault store', status: 'ok', detail: where },
+  );
+  try {
+    const { linked, unreadable } = await vault.inventory();
+    const perConnector = PERSONAL_CREDENTIAL_CONNECTORS.map((connector) => `${connector} ${linked.filter((entry) => entry.connector === connector).length}`).join(', ');
+    const shared = 'ETIM and Coreflux/MQTT always use their shared credentials';
+    checks.push(
+      unreadable
+        ? warn('linked identities', `${perConnector}; ${unreadable} record(s) cannot be opened with this key (altered, or sealed with another key) and are not used`, 'the people concerned link again; bastion identities list shows who is linked')
+        : { name: 'linked identities', status: 'ok', detail: `${perConnector} (${shared})` },
+    );
+  } catch (error) {
+    checks.push(setupFailure('linked identities', error));
   }
   return checks;
 }
@@ -183,7 +215,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
   // Doctor's own output goes to stdout, and every warning a log line would give is one of its checks: no log lines
   // unless --log-level asks for them.
   const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'silent', ...flags }, { onSetupError: (part, error) => setupErrors.set(part, error) });
-  const failedConnectors = [...setupErrors.keys()].filter((part) => part !== 'redis' && part !== 'audit');
+  const failedConnectors = [...setupErrors.keys()].filter((part) => !['redis', 'audit', 'vault'].includes(part));
   const sections: Array<{ connector: string; checks: DoctorCheck[] }> = [];
   const general: DoctorCheck[] = [
     policyCheck(runtime, failedConnectors),
@@ -192,6 +224,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     ...settingsFileChecks(runtime),
     await keyringCheck(runtime),
     ...(await cacheChecks(runtime, setupErrors.get('redis'))),
+    ...(await vaultChecks(runtime, setupErrors.get('vault'))),
     ...httpChecks(runtime),
   ];
   sections.push({ connector: 'bastion', checks: general });
@@ -205,7 +238,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     }
     sections.push({ connector: connector.name, checks });
   }
-  for (const [part, error] of setupErrors) if (part !== 'redis' && part !== 'audit') sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
+  for (const [part, error] of setupErrors) if (!['redis', 'audit', 'vault'].includes(part)) sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
   await runtime.close();
 
   const shown = sections.map((section) => ({ connector: section.connector, checks: section.checks.map(withFix) }));

@@ -21,6 +21,7 @@ import { batchRefusal, isBatch } from './batch.js';
 import { readinessProbe } from './readiness.js';
 import { Refusals, type RefusalReason } from './http-refusals.js';
 import type { Runtime } from './runtime.js';
+import { ConnectLinks, ConnectPage } from './connect-page.js';
 
 export interface HttpServeOptions {
   host: string;
@@ -89,7 +90,10 @@ export function checkExposure(options: Pick<HttpServeOptions, 'host' | 'tls' | '
   warn(`${message} Continuing because BASTION_HTTP_FORCE=true.`);
 }
 
-export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveOverHttp(
+  runtime: Runtime,
+  options: HttpServeOptions,
+): Promise<{ url: string; close: () => Promise<void>; /** Makes connect-page links (undefined without a vault). */ connectLinks?: ConnectLinks }> {
   const { logger } = runtime;
   const metrics = new Metrics();
   HttpClient.observer = (service, method, status, seconds) => metrics.upstream(service, method, status, seconds);
@@ -152,6 +156,42 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     const auditWritable = runtime.audit.healthy;
     const ok = report.ok && auditWritable;
     return json(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', connectors: report.connectors, ...(auditWritable ? {} : { audit_log: 'unwritable' }) });
+  };
+
+  // The connect page, where people link their own upstream credentials: only when a vault is configured.
+  const connectLinks = runtime.vault
+    ? new ConnectLinks({ cache: runtime.cache, baseUrl: () => publicUrl!, ttlSeconds: runtime.global.BASTION_CONNECT_LINK_TTL })
+    : undefined;
+  const connectPage =
+    runtime.vault && connectLinks
+      ? new ConnectPage({
+          links: connectLinks,
+          vault: runtime.vault,
+          connectors: runtime.connectors.map((connector) => connector.runtime),
+          audit: runtime.audit,
+          logger,
+          origin: () => new URL(publicUrl!).origin,
+          secure: new URL(publicUrl ?? `${scheme}://localhost`).protocol === 'https:',
+        })
+      : undefined;
+  /** The page, behind the same Host check and refusal allowance as /mcp; its own checks come before the body is read. */
+  const servePage = async (req: IncomingMessage, url: URL, address: string): Promise<{ response: Response; refused: boolean }> => {
+    const wait = refusals.exhausted(address);
+    if (wait !== undefined) return { response: json(429, { error: 'too_many_refusals' }, { 'retry-after': String(wait) }), refused: true };
+    const probe = new Request(`http://localhost${url.pathname}`, { headers: { host: req.headers.host ?? '' } });
+    const badHost = hostHeaderValidationResponse(probe, options.allowedHosts);
+    if (badHost) {
+      refusals.record(address, 'bad_host');
+      return { response: badHost, refused: true };
+    }
+    if (draining) return { response: json(503, { error: 'shutting_down' }, { 'retry-after': '5' }), refused: true };
+    const response = await connectPage!.handle(req, url);
+    const refused = response.status >= 400;
+    // Guessing links or forging forms uses up the address's allowance like a wrong bearer token.
+    if (refused && response.status !== 409 && response.status !== 502) {
+      refusals.record(address, response.status === 413 ? 'too_large' : 'bad_token');
+    }
+    return { response, refused };
   };
 
   let inFlight = 0;
@@ -261,6 +301,10 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
       };
       return answer(res, json(200, metadata), false);
     }
+    if (connectPage && ConnectPage.matches(url.pathname)) {
+      const { response, refused } = await servePage(req, url, address);
+      return answer(res, response, refused);
+    }
     if (url.pathname !== '/mcp' && (url.pathname !== '/metrics' || options.metricsPort !== undefined)) {
       refusals.record(address, 'not_found');
       return answer(res, json(404, { error: 'not_found' }), true);
@@ -349,5 +393,5 @@ export async function serveOverHttp(runtime: Runtime, options: HttpServeOptions)
     HttpClient.observer = undefined;
     await runtime.close();
   };
-  return { url: publicUrl, close };
+  return { url: publicUrl, close, connectLinks };
 }

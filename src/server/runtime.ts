@@ -15,6 +15,7 @@ import { weakeningsFromFiles } from '../core/protection.js';
 import { registerSecret } from '../core/redact.js';
 import { resourcePolicyTool } from '../core/resource.js';
 import type { Secret } from '../core/secrets.js';
+import { openVault, type Vault } from '../core/vault.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
 
@@ -28,6 +29,8 @@ export interface Runtime {
   policy: ToolPolicy;
   /** REDIS_URL and its password, when Redis is configured (for doctor). */
   redis?: { url: string; password?: Secret };
+  /** Personal upstream credentials people linked (BASTION_VAULT_KEY_FILE set), for the connect page and per-user calls. */
+  vault?: Vault;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,25 @@ export function selectConnectors(settings: Settings, requested: string[] | undef
   return configured;
 }
 
+/** REDIS_PASSWORD from the credential chain (keyring, file, environment), if any. */
+export function redisPassword(settings: Settings, global: GlobalSettings, context: { logger: Logger; audit: AuditSink; keyring: KeyringStore | undefined }): Promise<Secret | undefined> {
+  return resolveCredential(
+    { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
+    { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
+  );
+}
+
+/** The vault of personal credentials, when BASTION_VAULT_KEY_FILE is set: in Redis when REDIS_URL is, else a file. */
+export function vaultFromSettings(global: GlobalSettings, redis: Runtime['redis'], logger: Logger): Promise<Vault | undefined> {
+  if (!global.BASTION_VAULT_KEY_FILE) return Promise.resolve(undefined);
+  return openVault({
+    keyFile: global.BASTION_VAULT_KEY_FILE,
+    file: global.BASTION_VAULT_FILE,
+    redis: redis ? { url: redis.url, password: redis.password, caFile: global.REDIS_CA_CERT, logger } : undefined,
+    allowInsecureMode: global.BASTION_ALLOW_INSECURE_SECRET_FILES,
+  });
+}
+
 /** Memory by default; Redis (with its password from the credential chain) when REDIS_URL is set. */
 async function createCache(
   settings: Settings,
@@ -75,10 +97,7 @@ async function createCache(
   context: { logger: Logger; audit: AuditSink; keyring: KeyringStore | undefined },
 ): Promise<{ cache: CacheStore; redis?: Runtime['redis'] }> {
   if (!global.REDIS_URL) return { cache: new MemoryCache() };
-  const password = await resolveCredential(
-    { connector: 'redis', variable: 'REDIS_PASSWORD', keyringUsernameVariable: 'REDIS_KEYRING_USERNAME' },
-    { settings, audit: context.audit, logger: context.logger, keyring: context.keyring, allowInsecureSecretFiles: global.BASTION_ALLOW_INSECURE_SECRET_FILES },
-  );
+  const password = await redisPassword(settings, global, context);
   const cache = await RedisCache.connect({ url: global.REDIS_URL, password, caFile: global.REDIS_CA_CERT, logger: context.logger, instances: global.BASTION_RATE_LIMIT_INSTANCES });
   return { cache, redis: { url: global.REDIS_URL, password } };
 }
@@ -137,6 +156,13 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     shared = { cache: new MemoryCache() };
   }
   const { cache, redis } = shared;
+  let vault: Vault | undefined;
+  try {
+    vault = await vaultFromSettings(global, redis, logger);
+  } catch (error) {
+    if (!options.onSetupError) throw error;
+    options.onSetupError('vault', error);
+  }
 
   const connectors: LoadedConnector[] = [];
   for (const entry of entries) {
@@ -182,8 +208,10 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     connectors,
     policy,
     redis,
+    vault,
     close: async () => {
       await Promise.all(connectors.map((connector) => connector.runtime.close()));
+      await vault?.close();
       await cache.close();
     },
   };

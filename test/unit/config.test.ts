@@ -231,7 +231,13 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_REFUSAL_LIMIT: '30/min',
       BASTION_HTTP_TRUSTED_PROXIES: [],
       BASTION_HTTP_FORCE: false,
+      BASTION_CONNECT_LINK_TTL: 600,
     });
+  });
+
+  it('refuses a connect link life outside 1 to 3600 seconds, naming the setting', () => {
+    for (const value of ['0', '3601', 'ten']) expect(() => parseSettings(GlobalSettingsSchema, { BASTION_CONNECT_LINK_TTL: value })).toThrow(/BASTION_CONNECT_LINK_TTL/);
+    expect(parseSettings(GlobalSettingsSchema, { BASTION_CONNECT_LINK_TTL: '60' }).BASTION_CONNECT_LINK_TTL).toBe(60);
   });
 
   it.each([

@@ -5,6 +5,7 @@ import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, 
 import { ConfigError } from '../../core/errors.js';
 import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
+import type { Secret } from '../../core/secrets.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { credentialCheck, credentialFileChecks, fail, requestFailure, warn } from '../../core/doctor.js';
@@ -46,6 +47,20 @@ interface RedmineUser {
   admin?: boolean;
 }
 
+// Redmine serves an unknown key as its anonymous user (public projects only); /users/current.json answers 401 then.
+function redmineIdentity(client: RedmineClient, variable: string, fix: string): CredentialIdentity<RedmineUser> {
+  return new CredentialIdentity<RedmineUser>({
+    service: 'Redmine',
+    variable,
+    fix,
+    whoami: async (signal) => {
+      const { user } = await client.get<{ user?: RedmineUser }>('/users/current.json', undefined, signal);
+      return user?.login ? user : undefined;
+    },
+    describe: (user) => `${user.login} (id ${user.id})`,
+  });
+}
+
 async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   const settings = parseSettings(SettingsSchema, context.settings.values);
   const { secret: apiKey, events } = await requireCredential(REDMINE_CREDENTIAL, context, 'REDMINE_URL is set but no API key: set REDMINE_API_KEY or REDMINE_API_KEY_FILE, or store it with "bastion secret set redmine".');
@@ -58,29 +73,23 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     certFile: settings.REDMINE_CLIENT_CERT,
     keyFile: settings.REDMINE_CLIENT_KEY,
   };
-  const client = new RedmineClient({
-    url: settings.REDMINE_URL,
-    apiKey,
-    extraHeaders: extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles }),
-    tls,
-    timeoutMs: settings.REDMINE_TIMEOUT * 1000,
-    logger: context.logger,
-    onAuthFailure: (request) => {
-      events.authenticationFailed(`Redmine answered 401 to ${request}`);
-      identity.invalidate();
-    },
+  const extraHeaders = extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles });
+  const clientFor = (key: Secret, onAuthFailure?: (request: string) => void) =>
+    new RedmineClient({ url: settings.REDMINE_URL, apiKey: key, extraHeaders, tls, timeoutMs: settings.REDMINE_TIMEOUT * 1000, logger: context.logger, onAuthFailure });
+  const client = clientFor(apiKey, (request) => {
+    events.authenticationFailed(`Redmine answered 401 to ${request}`);
+    identity.invalidate();
   });
-  // Redmine serves an unknown key as its anonymous user (public projects only); /users/current.json answers 401 then.
-  const identity = new CredentialIdentity<RedmineUser>({
-    service: 'Redmine',
-    variable: 'REDMINE_API_KEY',
-    fix: 'set REDMINE_API_KEY to the key shown in Redmine under My account > API access key',
-    whoami: async (signal) => {
-      const { user } = await client.get<{ user?: RedmineUser }>('/users/current.json', undefined, signal);
-      return user?.login ? user : undefined;
-    },
-    describe: (user) => `${user.login} (id ${user.id})`,
-  });
+  const identity = redmineIdentity(client, 'REDMINE_API_KEY', 'set REDMINE_API_KEY to the key shown in Redmine under My account > API access key');
+
+  const checkPersonalCredential = async (key: Secret, signal: AbortSignal): Promise<string> => {
+    const own = clientFor(key);
+    try {
+      return (await redmineIdentity(own, 'the API key you entered', 'copy your key from Redmine under My account > API access key').verify(signal)).login;
+    } finally {
+      await own.close();
+    }
+  };
   const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
@@ -129,7 +138,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.checkSettings(scope, signal);
   };
 
-  return { name: 'redmine', client, scope, credential: apiKey, identity, doctor, ready, close: () => client.close() };
+  return { name: 'redmine', client, scope, credential: apiKey, identity, checkPersonalCredential, doctor, ready, close: () => client.close() };
 }
 
 export const redmineConnector: ConnectorModule = {

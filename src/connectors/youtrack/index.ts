@@ -8,6 +8,7 @@ import { ConfigError } from '../../core/errors.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
+import type { Secret } from '../../core/secrets.js';
 import { YouTrackClient } from './client.js';
 import { youtrackTokenProblem } from './token.js';
 import { youtrackTools } from './tools/index.js';
@@ -60,35 +61,44 @@ interface YouTrackUser {
   banned?: boolean;
 }
 
-async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
-  const settings = parseSettings(SettingsSchema, context.settings.values);
-  const { secret: token, events } = await requireCredential(YOUTRACK_CREDENTIAL, context, 'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".');
-  if ((settings.YOUTRACK_CLIENT_CERT === undefined) !== (settings.YOUTRACK_CLIENT_KEY === undefined)) {
-    throw new ConfigError('YOUTRACK_CLIENT_CERT and YOUTRACK_CLIENT_KEY go together: set both or neither.');
-  }
-  const client = new YouTrackClient({
-    url: settings.YOUTRACK_URL,
-    token,
-    extraHeaders: extraHeadersFromSettings(context.settings, 'YOUTRACK_EXTRA_HEADERS', [], { allowInsecureSecretFiles: context.allowInsecureSecretFiles }),
-    tls: { verify: settings.YOUTRACK_VERIFY_SSL, caFile: settings.YOUTRACK_CA_CERT, certFile: settings.YOUTRACK_CLIENT_CERT, keyFile: settings.YOUTRACK_CLIENT_KEY },
-    timeoutMs: settings.YOUTRACK_TIMEOUT * 1000,
-    logger: context.logger,
-    onAuthFailure: (request) => {
-      events.authenticationFailed(`YouTrack answered 401 to ${request}`);
-      identity.invalidate();
-    },
-  });
-  // Without a valid token YouTrack answers 401, or (guest access on) serves the guest user: both are nobody.
-  const identity = new CredentialIdentity<YouTrackUser>({
+// Without a valid token YouTrack answers 401, or (guest access on) serves the guest user: both are nobody.
+function youtrackIdentity(client: YouTrackClient, variable: string, fix: string): CredentialIdentity<YouTrackUser> {
+  return new CredentialIdentity<YouTrackUser>({
     service: 'YouTrack',
-    variable: 'YOUTRACK_API_TOKEN',
-    fix: 'set YOUTRACK_API_TOKEN to a permanent token of your user (Profile > Account Security > Tokens, with the YouTrack scope)',
+    variable,
+    fix,
     whoami: async (signal) => {
       const me = await client.get<YouTrackUser>('/users/me', 'login,fullName,guest,banned', undefined, signal);
       return me?.login && !me.guest ? me : undefined;
     },
     describe: (me) => `${me.login}${me.fullName ? ` (${me.fullName})` : ''}`,
   });
+}
+
+async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
+  const settings = parseSettings(SettingsSchema, context.settings.values);
+  const { secret: token, events } = await requireCredential(YOUTRACK_CREDENTIAL, context, 'YOUTRACK_URL is set but no token: set YOUTRACK_API_TOKEN, YOUTRACK_API_TOKEN_FILE or YOUTRACK_TOKEN_FILE, or store it with "bastion secret set youtrack".');
+  if ((settings.YOUTRACK_CLIENT_CERT === undefined) !== (settings.YOUTRACK_CLIENT_KEY === undefined)) {
+    throw new ConfigError('YOUTRACK_CLIENT_CERT and YOUTRACK_CLIENT_KEY go together: set both or neither.');
+  }
+  const extraHeaders = extraHeadersFromSettings(context.settings, 'YOUTRACK_EXTRA_HEADERS', [], { allowInsecureSecretFiles: context.allowInsecureSecretFiles });
+  const tls = { verify: settings.YOUTRACK_VERIFY_SSL, caFile: settings.YOUTRACK_CA_CERT, certFile: settings.YOUTRACK_CLIENT_CERT, keyFile: settings.YOUTRACK_CLIENT_KEY };
+  const clientFor = (key: Secret, onAuthFailure?: (request: string) => void) =>
+    new YouTrackClient({ url: settings.YOUTRACK_URL, token: key, extraHeaders, tls, timeoutMs: settings.YOUTRACK_TIMEOUT * 1000, logger: context.logger, onAuthFailure });
+  const client = clientFor(token, (request) => {
+    events.authenticationFailed(`YouTrack answered 401 to ${request}`);
+    identity.invalidate();
+  });
+  const identity = youtrackIdentity(client, 'YOUTRACK_API_TOKEN', 'set YOUTRACK_API_TOKEN to a permanent token of your user (Profile > Account Security > Tokens, with the YouTrack scope)');
+
+  const checkPersonalCredential = async (key: Secret, signal: AbortSignal): Promise<string> => {
+    const own = clientFor(key);
+    try {
+      return (await youtrackIdentity(own, 'the token you entered', 'create a permanent token in YouTrack under Profile > Account Security > Tokens, with the YouTrack scope').verify(signal)).login;
+    } finally {
+      await own.close();
+    }
+  };
   // Short names are matched regardless of case, as YouTrack itself does.
   const scope = new Scope('project', 'YOUTRACK_PROJECTS', settings.YOUTRACK_PROJECTS, true);
 
@@ -143,7 +153,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.get('/users/me', 'login', undefined, signal);
   };
 
-  return { name: 'youtrack', client, scope, credential: token, identity, doctor, ready, close: () => client.close() };
+  return { name: 'youtrack', client, scope, credential: token, identity, checkPersonalCredential, doctor, ready, close: () => client.close() };
 }
 
 export const youtrackConnector: ConnectorModule = {
