@@ -4,9 +4,9 @@ import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js'
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef } from '../client.js';
-import { creates, idSchema, readOnly, redmineTool } from './shared.js';
+import { creates, idSchema, readOnly, redmineTool, type RedmineContext } from './shared.js';
 
-interface RedmineAttachment {
+export interface RedmineAttachment {
   id: number;
   filename: string;
   filesize: number;
@@ -14,6 +14,42 @@ interface RedmineAttachment {
   description?: string | null;
   author?: NamedRef;
   created_on?: string;
+  content_url?: string;
+}
+
+/**
+ * An attachment's details, checked against the scope: attachments do not name their project, so under a scope
+ * they are reached through their issue (which must be in scope and hold the attachment).
+ */
+export async function findAttachment(input: { attachment_id: number; issue_id?: number; project?: string }, ctx: RedmineContext): Promise<RedmineAttachment> {
+  if (input.project !== undefined && input.issue_id === undefined) {
+    // A project file (the Files module): found in its project's file list.
+    await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
+    const { files } = await ctx.client.get<{ files: RedmineAttachment[] }>(`/projects/${pathSegment(input.project)}/files.json`, undefined, ctx.signal);
+    const file = files.find((f) => f.id === input.attachment_id);
+    if (!file) throw new InputError(`Attachment #${input.attachment_id} is not a file of project "${input.project}"; redmine_list_files lists them.`);
+    return file;
+  }
+  if (input.issue_id === undefined) {
+    if (ctx.scope.active) {
+      throw new InputError(
+        `issue_id is required while Bastion is limited to projects (${ctx.scope.setting}=${ctx.scope.values.join(',')}): give the issue the attachment belongs to (or project, for a project file).`,
+      );
+    }
+    return (await ctx.client.get<{ attachment: RedmineAttachment }>(`/attachments/${pathSegment(input.attachment_id)}.json`, undefined, ctx.signal)).attachment;
+  }
+  const { issue } = await ctx.client.get<{ issue: { project: NamedRef; attachments?: RedmineAttachment[] } }>(
+    `/issues/${pathSegment(input.issue_id)}.json`,
+    { include: 'attachments' },
+    ctx.signal,
+  );
+  await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
+  const attachment = issue.attachments?.find((a) => a.id === input.attachment_id);
+  if (!attachment) {
+    const message = `Attachment #${input.attachment_id} is not attached to issue #${input.issue_id}.`;
+    throw ctx.scope.active ? new PolicyError(message) : new InputError(`${message} redmine_get_issue lists the issue's attachments.`);
+  }
+  return attachment;
 }
 
 /** Redmine's default attachment_max_size is 5120 KB; a larger upload would only fail after the transfer. */
@@ -131,28 +167,7 @@ export const getAttachment = redmineTool({
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    let attachment: RedmineAttachment | undefined;
-    if (input.issue_id === undefined) {
-      // Attachments do not name their project, so under a scope they are reached through their issue.
-      if (ctx.scope.active) {
-        throw new InputError(
-          `issue_id is required while Bastion is limited to projects (${ctx.scope.setting}=${ctx.scope.values.join(',')}): give the issue the attachment belongs to.`,
-        );
-      }
-      ({ attachment } = await ctx.client.get<{ attachment: RedmineAttachment }>(`/attachments/${pathSegment(input.attachment_id)}.json`, undefined, ctx.signal));
-    } else {
-      const { issue } = await ctx.client.get<{ issue: { project: NamedRef; attachments?: RedmineAttachment[] } }>(
-        `/issues/${pathSegment(input.issue_id)}.json`,
-        { include: 'attachments' },
-        ctx.signal,
-      );
-      await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
-      attachment = issue.attachments?.find((a) => a.id === input.attachment_id);
-      if (!attachment) {
-        const message = `Attachment #${input.attachment_id} is not attached to issue #${input.issue_id}.`;
-        throw ctx.scope.active ? new PolicyError(message) : new InputError(`${message} redmine_get_issue lists the issue's attachments.`);
-      }
-    }
+    const attachment = await findAttachment(input, ctx);
     let content: string | undefined;
     let contentNote: string | undefined;
     if (!input.include_content) {
