@@ -85,6 +85,20 @@ export function deliverFile(file: FileForModel, attach: (content: MediaContent) 
   return { kind: 'resource', mime_type: mimeType };
 }
 
+// Checked together with length % 4 === 0; a flat class (no repeated group) so megabytes do not exhaust the regex stack.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The bytes of file content a tool receives for upload: text as UTF-8, or base64 (binary files). */
+export function decodeContent(content: string, encoding: 'base64' | 'text'): Buffer {
+  if (encoding === 'text') return Buffer.from(content, 'utf8');
+  // Line breaks and spaces are common in wrapped base64; anything else is refused rather than silently dropped.
+  const compact = content.replace(/\s+/g, '');
+  if (!compact.length || compact.length % 4 !== 0 || !BASE64.test(compact)) {
+    throw new InputError('content is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4). Send encoding "text" for plain text.');
+  }
+  return Buffer.from(compact, 'base64');
+}
+
 /** Why an attachment is not downloaded: its name, its size and the setting that allows more. */
 export function attachmentTooLarge(name: string, size: number, maxBytes: number, exact: boolean): string {
   return (

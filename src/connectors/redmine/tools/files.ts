@@ -1,5 +1,6 @@
 // Files: upload bytes for later attaching, and read attachments (metadata, and small text files' content).
 import { z } from 'zod';
+import { decodeContent } from '../../../core/attachment.js';
 import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
@@ -56,20 +57,8 @@ export async function findAttachment(input: { attachment_id: number; issue_id?: 
 const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 /** Text content is returned only for files up to this size. */
 const MAX_TEXT_BYTES = 1024 * 1024;
-// Checked together with length % 4 === 0; a flat class (no repeated group) so megabytes do not exhaust the regex stack.
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const TEXT_TYPES = new Set(['application/json', 'application/xml', 'application/x-yaml', 'application/yaml']);
 const TEXT_EXTENSIONS = /\.(?:txt|md|csv|log|json|xml|ya?ml)$/i;
-
-function decodeContent(content: string, encoding: 'base64' | 'text'): Buffer {
-  if (encoding === 'text') return Buffer.from(content, 'utf8');
-  // Line breaks and spaces are common in wrapped base64; anything else is refused rather than silently dropped.
-  const compact = content.replace(/\s+/g, '');
-  if (!compact.length || compact.length % 4 !== 0 || !BASE64.test(compact)) {
-    throw new InputError('content is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4). Send encoding "text" for plain text.');
-  }
-  return Buffer.from(compact, 'base64');
-}
 
 // ---------------------------------------------------------------- redmine_upload_attachment
 
