@@ -92,7 +92,10 @@ describe('downloadAttachment', () => {
   });
 
   it('stops reading at the cap when the server sends more than declared', async () => {
-    const error = await downloadAttachment(client, { method: 'GET', path: '/f' }, { name: 'small.log', size: 10 }, 100_000).catch((e: unknown) => e as Error);
+    const error = await downloadAttachment(client, { method: 'GET', path: '/f' }, { name: 'small.log', size: 10 }, 100_000).then(
+      () => new Error('downloaded'),
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(Error);
     const atLeast = Number(/is at least (\d+) bytes/.exec(error.message)?.[1]);
     // Read a little past the cap (what arrived in one piece), not the 10 MB on offer.

@@ -27,14 +27,14 @@ function contentPath(client: RedmineClient, attachment: RedmineAttachment): stri
 const attachmentInput = {
   attachment_id: idSchema(),
   issue_id: idSchema('Its issue; needed if limited to projects').optional(),
-  project: projectSchema.optional().describe('For a project file (redmine_list_files)'),
+  project: projectSchema.optional().describe('For a project file'),
 };
 
 export const downloadAttachment = redmineTool({
   name: 'redmine_download_attachment',
   title: 'Download a Redmine attachment',
   description:
-    'Show an attachment\'s content: images (PNG, JPEG, GIF, WebP) as images, text as text, other files as an embedded file. Screenshots, logs.',
+    'An attachment\'s content for you to see (screenshots, logs): images as images, text as text, other files embedded.',
   inputSchema: z.object({
     ...attachmentInput,
     max_chars: z.number().int().min(100).max(100_000).default(20_000).describe('For text'),

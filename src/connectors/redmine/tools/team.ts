@@ -12,7 +12,6 @@ import {
   idSchema,
   limitSchema,
   MAX_ID,
-  nameOrIdSchema,
   offsetSchema,
   projectSchema,
   readOnly,
@@ -39,8 +38,8 @@ interface RedmineCategory {
   assigned_to?: NamedRef;
 }
 
-const rolesSchema = z.array(nameOrIdSchema('Developer')).min(1).max(20).describe('Role names or ids (redmine_lookup kind "roles")');
-const principalSchema = idSchema('User or group id (redmine_list_users, redmine_get_project memberships)');
+const rolesSchema = z.array(z.string().min(1).max(100)).min(1).max(20).describe('Names or ids, e.g. ["Developer"]');
+const principalSchema = idSchema('User or group id');
 
 /** Role names or ids as ids; an unknown name is an error that lists the roles. */
 async function roleIds(ctx: RedmineContext, roles: readonly string[]): Promise<number[]> {

@@ -95,7 +95,7 @@ export const downloadAttachment = youtrackTool({
   name: 'youtrack_download_attachment',
   title: 'Download a YouTrack attachment',
   description:
-    'Show an attachment\'s content: images (PNG, JPEG, GIF, WebP) as images, text as text, other files as an embedded file. Screenshots, logs.',
+    'An attachment\'s content for you to see (screenshots, logs): images as images, text as text, other files embedded.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
     attachment_id: attachmentIdSchema,
@@ -148,8 +148,7 @@ export const uploadAttachment = youtrackTool({
       .string()
       .max(255)
       .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type like "image/png"')
-      .optional()
-      .describe('Default: application/octet-stream'),
+      .optional(),
   }),
   outputSchema: attachmentOutput.extend({ issue: z.string() }),
   annotations: creates,
