@@ -3,6 +3,7 @@
 // embedded resource (anything else). Downloads stop at the operator's cap (BASTION_ATTACHMENT_MAX_BYTES).
 import { InputError } from './errors.js';
 import type { HttpClient, RequestOptions } from './http.js';
+import { redactBytes } from './redact.js';
 import { clip } from './untrusted.js';
 
 export const DEFAULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024;
@@ -11,6 +12,20 @@ export const DEFAULT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024;
 export type MediaContent =
   | { type: 'image'; data: string; mimeType: string }
   | { type: 'resource'; resource: { uri: string; mimeType: string; blob: string } };
+
+/**
+ * Binary content as it may leave: a file's bytes with every known secret scrubbed (as MQTT payloads are); an image
+ * that holds one is withheld whole, since changed bytes would no longer be a picture.
+ */
+export function scrubMedia(content: MediaContent): MediaContent | { type: 'text'; text: string } {
+  if (content.type === 'image') {
+    const bytes = Buffer.from(content.data, 'base64');
+    return redactBytes(bytes) === bytes ? content : { type: 'text', text: '[image withheld: its bytes contain a credential Bastion holds]' };
+  }
+  const bytes = Buffer.from(content.resource.blob, 'base64');
+  const scrubbed = redactBytes(bytes);
+  return scrubbed === bytes ? content : { type: 'resource', resource: { ...content.resource, blob: scrubbed.toString('base64') } };
+}
 
 // The signatures of the image formats models read. A declared type is not trusted: an HTML page or a script named
 // "screenshot.png" is not sent as an image.

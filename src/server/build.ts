@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
-import { DEFAULT_ATTACHMENT_MAX_BYTES, type MediaContent } from '../core/attachment.js';
+import { DEFAULT_ATTACHMENT_MAX_BYTES, scrubMedia, type MediaContent } from '../core/attachment.js';
 import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
@@ -293,8 +293,8 @@ async function runTool(
     audit('ok');
     // The text is what a model reads; structured content repeats it for programs and is sent only when asked for,
     // scrubbed value by value (fields named like credentials are dropped whole).
-    // Binary content (an image, a file) is not text: the scrubber has nothing to read in it.
-    const content: CallToolResult['content'] = [{ type: 'text', text }, ...media];
+    // Binary content (an image, a file) is scrubbed as bytes: it is shown base64-encoded, where the text scrubber cannot see.
+    const content: CallToolResult['content'] = [{ type: 'text', text }, ...media.map(scrubMedia)];
     if (options.toolSchemas !== 'full') return { content };
     return { content, structuredContent: redactDeep(output) };
   } catch (error) {

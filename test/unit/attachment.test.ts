@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverFile, downloadAttachment, imageType, type MediaContent } from '../../src/core/attachment.js';
+import { deliverFile, downloadAttachment, imageType, scrubMedia, type MediaContent } from '../../src/core/attachment.js';
+import { clearRegisteredSecrets, registerSecret } from '../../src/core/redact.js';
 import { HttpClient } from '../../src/core/http.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -103,5 +104,24 @@ describe('downloadAttachment', () => {
     expect(atLeast).toBeLessThan(1_000_000);
     expect(error.message).toContain('"small.log"');
     expect(error.message).toContain('BASTION_ATTACHMENT_MAX_BYTES');
+  });
+});
+
+describe('scrubMedia', () => {
+  const secret = 'Zq8vN3tX5pL0wR7yK2mB9cF4hJ6dS1aE';
+  beforeAll(() => registerSecret(secret));
+  afterAll(() => clearRegisteredSecrets());
+
+  it('scrubs a known secret out of a file\'s bytes, and withholds an image that holds one', () => {
+    const file = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.from(`key=${secret};`)]);
+    const scrubbed = scrubMedia({ type: 'resource', resource: { uri: 'u', mimeType: 'application/zip', blob: file.toString('base64') } });
+    expect(scrubbed.type).toBe('resource');
+    const blob = Buffer.from((scrubbed as { resource: { blob: string } }).resource.blob, 'base64').toString('latin1');
+    expect(blob).not.toContain(secret);
+    expect(blob).toContain('[REDACTED]');
+    const image = Buffer.concat([PNG, Buffer.from(secret)]).toString('base64');
+    expect(scrubMedia({ type: 'image', data: image, mimeType: 'image/png' })).toEqual({ type: 'text', text: '[image withheld: its bytes contain a credential Bastion holds]' });
+    const clean = { type: 'image' as const, data: PNG.toString('base64'), mimeType: 'image/png' };
+    expect(scrubMedia(clean)).toBe(clean);
   });
 });

@@ -139,9 +139,9 @@ export const uploadAttachment = youtrackTool({
     filename: z
       .string()
       .max(255)
+      .regex(/^[^/\\"\r\n]+$/, 'must be a file name without / \\ " or line breaks')
       .trim()
-      .min(1)
-      .regex(/^[^/\\"\r\n]+$/, 'must be a file name without / \\ " or line breaks'),
+      .min(1),
     content: z.string().min(1).max(7_340_032),
     encoding: z.enum(['text', 'base64']).default('text').describe('base64 for binary files'),
     content_type: z
