@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_ATTACHMENT_MAX_BYTES } from './attachment.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS } from './logger.js';
 
@@ -81,6 +82,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_EXCLUDE_TOOLS: listSetting.default([]),
   BASTION_TOOL_SCHEMAS: z.enum(['compact', 'full']).default('compact'),
   BASTION_CONFIRM_DESTRUCTIVE: confirmSetting.default('ask'),
+  BASTION_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(DEFAULT_ATTACHMENT_MAX_BYTES),
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   BASTION_AUDIT_LOG: z.string().min(1).optional(),
   BASTION_ALLOW_INSECURE_SECRET_FILES: booleanSetting.default(false),

@@ -74,6 +74,10 @@ export interface RequestOptions {
   /** For a change that is not repeated: how to check whether it was applied ("look at the issue's history"). */
   howToCheck?: string;
   headers?: Record<string, string>;
+  /** The size cap of this response in place of the client's (an attachment's, which the operator sets), enforced while reading: nothing above it is buffered. */
+  maxBytes?: number;
+  /** The message when the response exceeds `maxBytes`, given the size known so far (declared, or read until the cap). */
+  tooLargeMessage?: (atLeast: number) => string;
 }
 
 export interface HttpResponse {
@@ -355,18 +359,20 @@ export class HttpClient {
     );
     // A destroyed body may still emit an error; without a listener it would stop the process.
     response.body.on('error', () => {});
+    const cap = options.maxBytes ?? this.options.maxResponseBytes;
+    const tooLarge = (size: number): UpstreamError => (options.tooLargeMessage ? new UpstreamError(options.tooLargeMessage(size), 'too_large') : this.tooLarge(size));
     const declared = options.method === 'HEAD' ? 0 : Number(response.headers['content-length'] ?? 0);
-    if (declared > this.options.maxResponseBytes) {
+    if (declared > cap) {
       response.body.destroy();
-      throw this.tooLarge(declared);
+      throw tooLarge(declared);
     }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
-      if (size > this.options.maxResponseBytes) {
+      if (size > cap) {
         response.body.destroy();
-        throw this.tooLarge(size);
+        throw tooLarge(size);
       }
       chunks.push(chunk as Buffer);
     }

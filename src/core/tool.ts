@@ -1,6 +1,7 @@
 // defineTool(): the one shape every connector's tools use. The pipeline in server/build.ts does
 // everything else (policy, audit, errors, redaction, untrusted text, result shaping).
 import type { z } from 'zod';
+import type { MediaContent } from './attachment.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
 
@@ -20,6 +21,10 @@ export interface ToolContext<Client> {
   logger: Logger;
   /** Reports progress to the client when it asked for it; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** The largest attachment a tool downloads for the model (BASTION_ATTACHMENT_MAX_BYTES). */
+  attachmentMaxBytes: number;
+  /** Adds an image or embedded resource to the result, after its text (see core/attachment.ts). */
+  attach(content: MediaContent): void;
 }
 
 export type ObjectSchema = z.ZodObject;

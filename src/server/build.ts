@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
+import { DEFAULT_ATTACHMENT_MAX_BYTES, scrubMedia, type MediaContent } from '../core/attachment.js';
 import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   toolSchemas: ToolSchemaMode;
   /** Whether the person at the client confirms destructive tools, and what happens where the client cannot ask (BASTION_CONFIRM_DESTRUCTIVE). */
   confirmDestructive: ConfirmMode;
+  /** The largest attachment a tool downloads for the model (BASTION_ATTACHMENT_MAX_BYTES). */
+  attachmentMaxBytes?: number;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: AuditOutcome, seconds: number) => void;
 }
@@ -265,6 +268,8 @@ async function runTool(
       if (!options.audit.healthy) throw new PolicyError(auditUnwritable(tool.name, options.audit.problem));
     }
     const progressToken = sdkContext.mcpReq._meta?.progressToken;
+    // Images and embedded files a tool adds; sent after the text only when the call succeeds.
+    const media: MediaContent[] = [];
     const ctx: ToolContext<unknown> = {
       client: runtime.client,
       signal: sdkContext.mcpReq.signal,
@@ -273,6 +278,10 @@ async function runTool(
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await sdkContext.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
+      },
+      attachmentMaxBytes: options.attachmentMaxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES,
+      attach: (content) => {
+        media.push(content);
       },
     };
     const raw = await tool.handler(input, ctx);
@@ -284,8 +293,10 @@ async function runTool(
     audit('ok');
     // The text is what a model reads; structured content repeats it for programs and is sent only when asked for,
     // scrubbed value by value (fields named like credentials are dropped whole).
-    if (options.toolSchemas !== 'full') return { content: [{ type: 'text', text }] };
-    return { content: [{ type: 'text', text }], structuredContent: redactDeep(output) };
+    // Binary content (an image, a file) is scrubbed as bytes: it is shown base64-encoded, where the text scrubber cannot see.
+    const content: CallToolResult['content'] = [{ type: 'text', text }, ...media.map(scrubMedia)];
+    if (options.toolSchemas !== 'full') return { content };
+    return { content, structuredContent: redactDeep(output) };
   } catch (error) {
     const message = describeError(error, tool.name, options.logger);
     // A change cut after it was sent (a timeout, a cancellation, a failing gateway) may or may not have been applied.

@@ -111,6 +111,7 @@ export async function serveOverHttp(
         caller: 'http',
         toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS,
         confirmDestructive: runtime.global.BASTION_CONFIRM_DESTRUCTIVE,
+        attachmentMaxBytes: runtime.global.BASTION_ATTACHMENT_MAX_BYTES,
         callerRefusal: (tool, connector) => callerRefusal(scopes, tool, connector),
         onToolCall: (tool, connector, outcome, seconds) => metrics.toolCall(tool, connector, outcome, seconds),
       });

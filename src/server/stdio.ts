@@ -4,7 +4,7 @@ import { createServerFactory, enabledTools } from './build.js';
 import type { Runtime } from './runtime.js';
 
 export async function serveOverStdio(runtime: Runtime): Promise<void> {
-  const factory = createServerFactory({ ...runtime, caller: 'stdio', toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS, confirmDestructive: runtime.global.BASTION_CONFIRM_DESTRUCTIVE });
+  const factory = createServerFactory({ ...runtime, caller: 'stdio', toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS, confirmDestructive: runtime.global.BASTION_CONFIRM_DESTRUCTIVE, attachmentMaxBytes: runtime.global.BASTION_ATTACHMENT_MAX_BYTES });
   const handle = serveStdio(factory, { onerror: (error) => runtime.logger.error({ err: error }, 'stdio transport error') });
   const tools = enabledTools(runtime);
   runtime.logger.info(

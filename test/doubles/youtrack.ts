@@ -13,7 +13,7 @@ import { badRequest, defaultErrorBody, forbidden, HttpError, notFound, unauthori
 import { parseFields } from './youtrack/fields.js';
 import { issueRoutes } from './youtrack/issue-routes.js';
 import type { UserRecord, YouTrackState } from './youtrack/model.js';
-import { match, type Route } from './youtrack/router.js';
+import { match, type FilePart, type Reply, type Route } from './youtrack/router.js';
 import { seed } from './youtrack/seed.js';
 import { Views } from './youtrack/views.js';
 
@@ -48,8 +48,10 @@ export interface RecordedRequest {
   /** The path as received, including any service prefix, without the query string. */
   path: string;
   query: Record<string, string>;
-  /** The parsed JSON body (or the raw text when it is not JSON); absent when the request had none. */
+  /** The parsed JSON body (or the raw text when it is not JSON); absent when the request had none or it was multipart. */
   body?: unknown;
+  /** The parts of a multipart/form-data body (an upload), without their bytes. */
+  multipart?: Array<{ name: string; filename: string; contentType: string; size: number }>;
   status: number;
 }
 
@@ -99,10 +101,40 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The parts of a multipart/form-data body; undefined when the boundary is missing or does not frame the body. */
+function parseMultipart(body: Buffer, contentType: string): FilePart[] | undefined {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  if (!boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const parts: FilePart[] = [];
+  let at = body.indexOf(delimiter);
+  if (at !== 0) return undefined;
+  for (;;) {
+    const start = at + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') return parts;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) return undefined;
+    // Each part: CRLF, headers, CRLF CRLF, content, CRLF before the next delimiter.
+    const part = body.subarray(start + 2, next - 2);
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) return undefined;
+    const headers = part.subarray(0, split).toString('utf8');
+    const disposition = /content-disposition:\s*form-data;([^\r\n]*)/i.exec(headers)?.[1] ?? '';
+    parts.push({
+      name: /\bname="([^"]*)"/.exec(disposition)?.[1] ?? '',
+      filename: /\bfilename="([^"]*)"/.exec(disposition)?.[1] ?? '',
+      contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim() ?? 'application/octet-stream',
+      data: part.subarray(split + 4),
+    });
+    at = next;
+  }
+}
+
 export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): Promise<YouTrackDouble> {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '').replace(/^(?=[^/])/, '/');
   const accepted = new Set(options.tokens ?? [YOUTRACK_TEST_TOKEN]);
   const state = seed();
+  state.servicePrefix = prefix;
   const requests: RecordedRequest[] = [];
   const rules: Array<FaultRule & { remaining: number }> = [];
   const apiRoot = `${prefix}/api`;
@@ -125,7 +157,7 @@ export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): 
     return userForToken(state, match[1]!);
   }
 
-  function dispatch(req: IncomingMessage, method: string, url: URL, raw: string): { status: number; body?: unknown } {
+  function dispatch(req: IncomingMessage, method: string, url: URL, raw: string, files: FilePart[] | undefined): Reply {
     const path = url.pathname;
     if (path !== apiRoot && !path.startsWith(`${apiRoot}/`)) throw notFound();
     const me = authenticate(req.headers.authorization);
@@ -138,7 +170,9 @@ export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): 
     if (segments[0] === 'admin' && method !== 'GET' && !me.admin) throw forbidden('You have no permission to change the settings of this YouTrack');
     const { route, params } = match(ROUTES, method, segments);
     let body: unknown;
-    if (raw.trim()) {
+    if (files) {
+      // A multipart upload: its files are the request's content.
+    } else if (raw.trim()) {
       if (!/json/i.test(req.headers['content-type'] ?? '')) throw unsupportedMediaType();
       body = parseJson(raw);
       if (body === undefined) throw badRequest('Malformed JSON in request body');
@@ -151,6 +185,7 @@ export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): 
       params,
       query: Object.fromEntries(url.searchParams),
       body,
+      files,
       fields: fieldsParameter ? parseFields(fieldsParameter) : undefined,
     });
   }
@@ -158,11 +193,20 @@ export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://youtrack.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const entry: RecordedRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0 };
-    if (raw) entry.body = parseJson(raw) ?? raw;
+    let files: FilePart[] | undefined;
+    let badMultipart = false;
+    if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+      files = parseMultipart(bytes, req.headers['content-type']!);
+      badMultipart = files === undefined;
+      entry.multipart = (files ?? []).map((part) => ({ name: part.name, filename: part.filename, contentType: part.contentType, size: part.data.length }));
+    } else if (raw) {
+      entry.body = parseJson(raw) ?? raw;
+    }
 
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -182,7 +226,14 @@ export async function startYouTrackDouble(options: YouTrackDoubleOptions = {}): 
       return;
     }
     try {
-      const reply = dispatch(req, method, url, raw);
+      if (badMultipart) throw badRequest('Bad multipart boundary');
+      const reply = dispatch(req, method, url, raw, files);
+      if (reply.file) {
+        entry.status = reply.status;
+        requests.push(entry);
+        res.writeHead(reply.status, { 'Content-Type': reply.file.contentType, 'Content-Length': String(reply.file.data.length) }).end(reply.file.data);
+        return;
+      }
       send(reply.status, reply.body);
     } catch (error) {
       if (error instanceof HttpError) send(error.status, error.body);

@@ -30,6 +30,8 @@ export interface SentRequest {
   path: string;
   query: Record<string, string>;
   body?: unknown;
+  /** The parts of a multipart/form-data body (an upload). */
+  multipart?: Array<{ name: string }>;
 }
 
 const spec = JSON.parse(readFileSync(new URL('../fixtures/youtrack/youtrack-openapi-2026.1.json', import.meta.url), 'utf8')) as Spec;
@@ -114,6 +116,11 @@ export function undeclared(request: SentRequest): string[] {
     if (!declared) problems.push('a body');
     else checkBody(request.body, declared, 'body', problems);
   }
+  if (request.multipart !== undefined) {
+    const declared = operation.requestBody?.content?.['multipart/form-data']?.schema;
+    if (!declared) problems.push('a multipart body');
+    else for (const part of request.multipart) if (!properties(resolve(declared).schema)[part.name]) problems.push(`multipart part "${part.name}"`);
+  }
   return problems.map((problem) => `${request.method} ${template}: ${problem} is not declared`);
 }
 
@@ -126,9 +133,19 @@ export const KNOWN_UNDECLARED: Record<string, string> = {
   'GET /permissions/cache: no such operation': 'doctor privileges check, as JetBrains\' own apps do',
 };
 
-/** Everything undeclared across requests, each listed once, apart from KNOWN_UNDECLARED. */
+/**
+ * Undeclared paths on purpose, each with its reason. An attachment's content is read from the signed `url` YouTrack
+ * gives the attachment (`/api/files/{id}?sign=…`), which the description does not list as an operation.
+ */
+export const KNOWN_UNDECLARED_PATHS: Array<{ problem: RegExp; reason: string }> = [
+  { problem: /^GET \/files\/[^/]+: no such operation$/, reason: 'attachment content, at the URL YouTrack gives each attachment' },
+];
+
+/** Everything undeclared across requests, each listed once, apart from KNOWN_UNDECLARED and KNOWN_UNDECLARED_PATHS. */
 export function contractViolations(requests: SentRequest[]): string[] {
-  return [...new Set(requests.flatMap(undeclared))].filter((problem) => !(problem in KNOWN_UNDECLARED)).sort();
+  return [...new Set(requests.flatMap(undeclared))]
+    .filter((problem) => !(problem in KNOWN_UNDECLARED) && !KNOWN_UNDECLARED_PATHS.some((known) => known.problem.test(problem)))
+    .sort();
 }
 
 /** Collection reads sent without `$top`: a real 2026.1 then returns up to 1000 records, a page Bastion never means. */

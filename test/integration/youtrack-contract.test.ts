@@ -53,6 +53,10 @@ const CALLS: Array<[tool: string, input: Record<string, unknown>]> = [
   ['youtrack_add_comment', { issue_id: 'DEMO-1', text: 'Contract comment' }],
   ['youtrack_update_comment', { issue_id: 'DEMO-1', comment_id: '4-3', text: 'Edited' }],
   ['youtrack_delete_comment', { issue_id: 'DEMO-1', comment_id: '4-2' }],
+  ['youtrack_upload_attachment', { issue_id: 'DEMO-1', filename: 'shot.png', content: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', encoding: 'base64', content_type: 'image/png' }],
+  ['youtrack_list_attachments', { issue_id: 'DEMO-1' }],
+  ['youtrack_download_attachment', { issue_id: 'DEMO-1', attachment_id: '74-1' }],
+  ['youtrack_delete_attachment', { issue_id: 'DEMO-1', attachment_id: '74-1' }],
   ['youtrack_list_links', { issue_id: 'DEMO-1' }],
   ['youtrack_link_issues', { issue_id: 'DEMO-6', link: 'depends on', target_issue_id: 'DEMO-7' }],
   ['youtrack_list_tags', {}],
@@ -75,7 +79,7 @@ describe('YouTrack requests against the 2026.1 OpenAPI description', () => {
     }
     expect(failed).toEqual([]);
     const tools = new Set(CALLS.map(([tool]) => tool));
-    expect(tools.size).toBe(24);
+    expect(tools.size).toBe(28);
     expect(double.requests.length).toBeGreaterThan(CALLS.length);
     expect(contractViolations(double.requests)).toEqual([]);
     // Every collection read says how many it wants: without $top a real server sends up to 1000 records.
@@ -104,5 +108,16 @@ describe('YouTrack requests against the 2026.1 OpenAPI description', () => {
     expect(undeclared({ method: 'POST', path: '/api/issues', query: { fields: 'id' }, body: { project: { id: '0-1' }, summary: 's', customFields: [{ $type: 'MultiEnumIssueCustomField', name: 'Клиент', value: [{ name: 'ACME' }] }] } })).toEqual([]);
     expect(undeclared({ method: 'POST', path: '/api/issues/2-1', query: {}, body: { customFields: [{ name: 'State', $type: 'StateMachineIssueCustomField', event: { id: 'fix', $type: 'Event' } }] } })).toEqual([]);
     expect(undeclared({ method: 'GET', path: '/api/users/me/profiles/general', query: { fields: 'timezone(id)' } })).toEqual([]);
+    // Uploads are multipart: the part names must be the declared ones. Attachment content, read from the URL
+    // YouTrack gives an attachment, is no API operation and is accepted by its path alone (KNOWN_UNDECLARED_PATHS).
+    expect(undeclared({ method: 'POST', path: '/api/issues/2-1/attachments', query: { fields: 'id' }, multipart: [{ name: 'files[0]' }] })).toEqual([]);
+    expect(undeclared({ method: 'POST', path: '/api/issues/2-1/attachments', query: {}, multipart: [{ name: 'upload' }] })).toEqual([
+      'POST /issues/{id}/attachments: multipart part "upload" is not declared',
+    ]);
+    expect(undeclared({ method: 'POST', path: '/api/issues/2-1/comments', query: {}, multipart: [{ name: 'files[0]' }] })).toEqual([
+      'POST /issues/{id}/comments: a multipart body is not declared',
+    ]);
+    expect(contractViolations([{ method: 'GET', path: '/youtrack/api/files/74-1', query: { sign: 'x', updated: '1' } }])).toEqual([]);
+    expect(contractViolations([{ method: 'GET', path: '/api/files/74-1/more', query: {} }])).toEqual(['GET /files/74-1/more: no such operation']);
   });
 });

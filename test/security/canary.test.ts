@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 29, youtrack: 24, etim: 19, coreflux: 18 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 39, youtrack: 28, etim: 19, coreflux: 18 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -160,7 +160,7 @@ let httpServer: HttpBastion | undefined;
 /** Redmine objects made here that no tool can remove, removed after the file. */
 const cleanups: Array<() => Promise<unknown>> = [];
 
-/** Redmine: all 29 tools through the fault proxy, which also injects 403 and 5xx answers. */
+/** Redmine: all 39 tools through the fault proxy, which also injects 403 and 5xx answers. */
 async function redmineSweep(): Promise<void> {
   const issueOne = await issueIdBySubject('Alpha issue 1');
   await sweep('redmine', redmineEnv({ REDMINE_URL: proxy.url }), async (b) => {
@@ -190,6 +190,21 @@ async function redmineSweep(): Promise<void> {
     const read = (await tool(c, b, 'redmine_get_issue', { issue_id: issue })).structured;
     await tool(c, b, 'redmine_update_journal', { issue_id: issue, journal_id: read.journals.items[0].id, notes: `edited note ${RUN}` });
     await tool(c, b, 'redmine_get_attachment', { attachment_id: read.attachments[0].id, include_content: true });
+    await tool(c, b, 'redmine_download_attachment', { attachment_id: read.attachments[0].id, issue_id: issue });
+    await tool(c, b, 'redmine_list_files', { project: 'alpha' });
+    await tool(c, b, 'redmine_list_news', {});
+    await tool(c, b, 'redmine_add_member', { project: 'beta', principal_id: me.id, roles: ['Reporter'] });
+    cleanups.push(async () => {
+      const { body } = await redmine('GET', '/projects/beta/memberships.json');
+      for (const m of body.memberships as Array<{ id: number; user?: { id: number } }>) if (m.user?.id === me.id) await redmine('DELETE', `/memberships/${m.id}.json`);
+    });
+    await tool(c, b, 'redmine_update_member', { project: 'beta', principal_id: me.id, roles: ['Developer'] });
+    await tool(c, b, 'redmine_remove_member', { project: 'beta', principal_id: me.id });
+    const category = (await tool(c, b, 'redmine_create_category', { project: 'beta', name: `Canary ${RUN}` })).structured;
+    cleanups.push(() => redmine('DELETE', `/issue_categories/${category.id}.json`));
+    await tool(c, b, 'redmine_update_category', { category_id: category.id, name: `Canary ${RUN} renamed` });
+    await tool(c, b, 'redmine_delete_category', { category_id: category.id });
+    await tool(c, b, 'redmine_delete_attachment', { attachment_id: read.attachments[0].id, issue_id: issue });
     await tool(c, b, 'redmine_add_watcher', { issue_id: issue, user_id: me.id });
     await tool(c, b, 'redmine_remove_watcher', { issue_id: issue, user_id: me.id });
     const relation = (await tool(c, b, 'redmine_create_relation', { issue_id: issue, issue_to_id: issueOne, relation_type: 'relates' })).structured;
@@ -219,7 +234,7 @@ async function redmineSweep(): Promise<void> {
   });
 }
 
-/** YouTrack: all 24 tools on the double, plus 403 and 5xx answers whose bodies echo the token. */
+/** YouTrack: all 28 tools on the double, plus 403 and 5xx answers whose bodies echo the token. */
 async function youtrackSweep(): Promise<void> {
   await sweep('youtrack', youtrackEnv(youtrack), async (b) => {
     const c = 'youtrack';
@@ -235,6 +250,11 @@ async function youtrackSweep(): Promise<void> {
     await tool(c, b, 'youtrack_list_comments', { issue_id: id });
     await tool(c, b, 'youtrack_update_comment', { issue_id: id, comment_id: comment.comment_id ?? comment.id, text: `again ${YOUTRACK_TEST_TOKEN}` });
     await tool(c, b, 'youtrack_delete_comment', { issue_id: id, comment_id: comment.comment_id ?? comment.id });
+    // An upstream that hands a secret back: the attachment's content holds the token itself.
+    const attachment = (await tool(c, b, 'youtrack_upload_attachment', { issue_id: id, filename: 'canary.log', content: `Authorization: Bearer ${YOUTRACK_TEST_TOKEN}\n` })).structured;
+    await tool(c, b, 'youtrack_list_attachments', { issue_id: id });
+    await tool(c, b, 'youtrack_download_attachment', { issue_id: id, attachment_id: attachment.id });
+    await tool(c, b, 'youtrack_delete_attachment', { issue_id: id, attachment_id: attachment.id });
     await tool(c, b, 'youtrack_link_issues', { issue_id: id, link: 'relates to', target_issue_id: 'DEMO-1' });
     await tool(c, b, 'youtrack_list_links', { issue_id: id });
     await tool(c, b, 'youtrack_list_tags');

@@ -153,7 +153,7 @@ async function fuzzValid(target: Target, tools: ListedTool[]): Promise<ValidRepo
 const connectors: Array<{ name: string; tools: number; start: () => Promise<Target> }> = [
   {
     name: 'redmine',
-    tools: 29,
+    tools: 39,
     start: async () => {
       const { body } = await redmine<{ issue: { attachments: Array<{ id: number }> } }>('GET', '/issues/1.json?include=attachments');
       const attachments = body.issue.attachments.map((attachment) => attachment.id);
@@ -178,7 +178,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'youtrack',
-    tools: 24,
+    tools: 28,
     start: async () => {
       const double = await startYouTrack();
       const bastion = await startBastionOnYouTrack(double, { BASTION_LOG_LEVEL: 'info' });

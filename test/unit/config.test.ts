@@ -213,6 +213,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_EXCLUDE_TOOLS: [],
       BASTION_TOOL_SCHEMAS: 'compact',
       BASTION_CONFIRM_DESTRUCTIVE: 'ask',
+      BASTION_ATTACHMENT_MAX_BYTES: 5242880,
       BASTION_LOG_LEVEL: 'info',
       BASTION_ALLOW_INSECURE_SECRET_FILES: false,
       BASTION_ALLOW_LINK_LOCAL: false,

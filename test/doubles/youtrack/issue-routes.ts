@@ -1,7 +1,7 @@
 // Issue endpoints: issues, custom fields, comments, links, tags on issues, work items and commands.
 import { applyCommand, parseCommand, type ParsedCommand } from './commands.js';
 import { readCustomFields, readFieldValue } from './custom-fields.js';
-import { badRequest, entityNotFound, forbidden, HttpError, invalidProperties } from './errors.js';
+import { badRequest, entityNotFound, forbidden, HttpError, invalidProperties, notFound } from './errors.js';
 import { view } from './fields.js';
 import {
   conditionHolds,
@@ -17,6 +17,7 @@ import {
   removeWhere,
   tick,
   touch,
+  type AttachmentRecord,
   type CommentRecord,
   type FieldValue,
   type IssueRecord,
@@ -125,6 +126,7 @@ function deleteIssue(context: RequestContext) {
   if (!me.admin) throw forbidden(`You have no permission to delete issue ${issue.idReadable}`);
   removeWhere(state.issues, (candidate) => candidate.id === issue.id);
   removeWhere(state.comments, (comment) => comment.issueId === issue.id);
+  removeWhere(state.attachments, (attachment) => attachment.issueId === issue.id);
   removeWhere(state.workItems, (item) => item.issueId === issue.id);
   removeWhere(state.links, (link) => link.sourceId === issue.id || link.targetId === issue.id);
   for (const sprint of state.sprints) removeWhere(sprint.issueIds, (id) => id === issue.id);
@@ -179,6 +181,52 @@ function addComment(context: RequestContext) {
   };
   state.comments.push(comment);
   return entity(context, context.views.comment(comment));
+}
+
+function attachmentParam(context: RequestContext, issue: IssueRecord): AttachmentRecord {
+  const attachment = context.state.attachments.find((candidate) => candidate.id === context.params.attachment && candidate.issueId === issue.id);
+  if (!attachment) throw entityNotFound(context.params.attachment!);
+  return attachment;
+}
+
+/** A multipart upload of one or more files (any form field names, as a real server takes them); answers the new attachments. */
+function addAttachments(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const files = (context.files ?? []).filter((part) => part.filename);
+  if (!files.length) throw badRequest('No files in the multipart request');
+  const created = touch(state, issue, me);
+  const added = files.map((part) => {
+    const attachment: AttachmentRecord = {
+      id: nextId(state, '74'),
+      issueId: issue.id,
+      name: part.filename,
+      mimeType: part.contentType,
+      content: part.data,
+      authorId: me.id,
+      created,
+      sign: Buffer.from(`${part.filename}:${created}`).toString('base64url'),
+    };
+    state.attachments.push(attachment);
+    return context.views.attachment(attachment);
+  });
+  return page(context, added);
+}
+
+function deleteAttachment(context: RequestContext) {
+  const { state, me } = context;
+  const issue = issueParam(context);
+  const attachment = attachmentParam(context, issue);
+  removeWhere(state.attachments, (candidate) => candidate.id === attachment.id);
+  touch(state, issue, me);
+  return EMPTY;
+}
+
+/** An attachment's bytes at its signed URL; a wrong or missing signature is a 404, as for an unknown file. */
+function fileContent(context: RequestContext) {
+  const attachment = context.state.attachments.find((candidate) => candidate.id === context.params.file);
+  if (!attachment || context.query.sign !== attachment.sign) throw notFound();
+  return { status: 200, file: { data: attachment.content, contentType: attachment.mimeType } };
 }
 
 function changeComment(context: RequestContext, remove: boolean) {
@@ -453,6 +501,11 @@ export const issueRoutes: Route[] = [
   { method: 'GET', pattern: '/issues/:issue/comments/:comment', handler: (c) => entity(c, c.views.comment(commentParam(c, issueParam(c)))) },
   { method: 'POST', pattern: '/issues/:issue/comments/:comment', handler: (c) => changeComment(c, false) },
   { method: 'DELETE', pattern: '/issues/:issue/comments/:comment', handler: (c) => changeComment(c, true) },
+  { method: 'GET', pattern: '/issues/:issue/attachments', handler: (c) => page(c, c.views.attachmentsOf(issueParam(c)).map((a) => c.views.attachment(a))) },
+  { method: 'POST', pattern: '/issues/:issue/attachments', handler: addAttachments },
+  { method: 'GET', pattern: '/issues/:issue/attachments/:attachment', handler: (c) => entity(c, c.views.attachment(attachmentParam(c, issueParam(c)))) },
+  { method: 'DELETE', pattern: '/issues/:issue/attachments/:attachment', handler: deleteAttachment },
+  { method: 'GET', pattern: '/files/:file', handler: fileContent },
   { method: 'GET', pattern: '/issues/:issue/links', handler: (c) => page(c, c.views.links(issueParam(c))) },
   { method: 'GET', pattern: '/issues/:issue/links/:link', handler: (c) => entity(c, linkParam(c, issueParam(c)).view) },
   { method: 'GET', pattern: '/issues/:issue/links/:link/issues', handler: (c) => page(c, linkParam(c, issueParam(c)).view.attributes.issues!() as unknown[]) },

@@ -129,6 +129,19 @@ export interface CommentRecord {
   deleted: boolean;
 }
 
+/** A file attached to an issue (IssueAttachment); its bytes are served at `url`. */
+export interface AttachmentRecord {
+  id: string; // 74-N
+  issueId: string;
+  name: string;
+  mimeType: string;
+  content: Buffer;
+  authorId: string;
+  created: number;
+  /** The signature in `url` (a real server signs attachment URLs so that they work without a token). */
+  sign: string;
+}
+
 export interface LinkTypeRecord {
   id: string;
   name: string;
@@ -215,6 +228,9 @@ export interface YouTrackState {
   projects: ProjectRecord[];
   issues: IssueRecord[];
   comments: CommentRecord[];
+  attachments: AttachmentRecord[];
+  /** The service's path prefix ('' in the cloud layout, e.g. '/youtrack' self-hosted): attachment URLs start with it. */
+  servicePrefix: string;
   linkTypes: LinkTypeRecord[];
   links: LinkRecord[];
   tags: TagRecord[];

@@ -12,13 +12,25 @@ export interface RequestContext {
   query: Record<string, string>;
   /** The parsed JSON body, undefined when the request had none. */
   body: unknown;
+  /** The file parts of a multipart/form-data body (an attachment upload). */
+  files?: FilePart[];
   fields: FieldSpec | undefined;
+}
+
+export interface FilePart {
+  /** The form field name. */
+  name: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
 }
 
 export interface Reply {
   status: number;
   /** Serialised as JSON; undefined answers with an empty body. */
   body?: unknown;
+  /** Bytes sent as they are (a file's content), with their type. */
+  file?: { data: Buffer; contentType: string };
 }
 
 export type Handler = (context: RequestContext) => Reply;

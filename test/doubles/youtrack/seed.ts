@@ -342,6 +342,8 @@ export function seed(startedAt = Date.now()): YouTrackState {
     projects: [],
     issues: [],
     comments: [],
+    attachments: [],
+    servicePrefix: '',
     linkTypes: [
       // The default link types with the wording and directions of the recorded issue's links.
       { id: '114-1', name: 'Relates', directed: false, aggregation: false, sourceToTarget: 'relates to', targetToSource: '', readOnly: true },

@@ -9,6 +9,7 @@ import {
   type AgileRecord,
   type ArticleRecord,
   type BundleElement,
+  type AttachmentRecord,
   type CommentRecord,
   type FieldValue,
   type IssueRecord,
@@ -368,7 +369,7 @@ export class Views {
       tags: () => this.tagsOf(issue).map((tag) => this.tag(tag)),
       comments: () => this.commentsOf(issue).map((comment) => this.comment(comment)),
       links: () => this.links(issue),
-      attachments: () => [],
+      attachments: () => this.attachmentsOf(issue).map((attachment) => this.attachment(attachment)),
       visibility: () => null,
       timeTracking: () =>
         view('IssueTimeTracker', {
@@ -376,6 +377,35 @@ export class Views {
           enabled: () => true,
           workItems: () => this.state.workItems.filter((item) => item.issueId === issue.id).map((item) => this.workItem(item)),
         }),
+    });
+  }
+
+  attachmentsOf(issue: IssueRecord): AttachmentRecord[] {
+    return this.state.attachments.filter((attachment) => attachment.issueId === issue.id);
+  }
+
+  /** An IssueAttachment; `url` is the signed address of its content, below the service prefix, as a real server gives it. */
+  attachment(attachment: AttachmentRecord): View {
+    const extension = /\.([^.]+)$/.exec(attachment.name)?.[1] ?? null;
+    return view('IssueAttachment', {
+      id: () => attachment.id,
+      name: () => attachment.name,
+      author: () => this.userById(attachment.authorId),
+      created: () => attachment.created,
+      updated: () => attachment.created,
+      size: () => attachment.content.length,
+      extension: () => extension,
+      charset: () => null,
+      mimeType: () => attachment.mimeType,
+      metaData: () => null,
+      draft: () => false,
+      removed: () => false,
+      base64Content: () => null,
+      url: () => `${this.state.servicePrefix}/api/files/${attachment.id}?sign=${attachment.sign}&updated=${attachment.created}`,
+      thumbnailURL: () => null,
+      visibility: () => null,
+      issue: () => this.issueById(attachment.issueId),
+      comment: () => null,
     });
   }
 

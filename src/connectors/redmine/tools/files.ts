@@ -1,12 +1,13 @@
 // Files: upload bytes for later attaching, and read attachments (metadata, and small text files' content).
 import { z } from 'zod';
+import { decodeContent } from '../../../core/attachment.js';
 import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { NamedRef } from '../client.js';
-import { creates, idSchema, readOnly, redmineTool } from './shared.js';
+import { creates, idSchema, readOnly, redmineTool, type RedmineContext } from './shared.js';
 
-interface RedmineAttachment {
+export interface RedmineAttachment {
   id: number;
   filename: string;
   filesize: number;
@@ -14,26 +15,50 @@ interface RedmineAttachment {
   description?: string | null;
   author?: NamedRef;
   created_on?: string;
+  content_url?: string;
+}
+
+/**
+ * An attachment's details, checked against the scope: attachments do not name their project, so under a scope
+ * they are reached through their issue (which must be in scope and hold the attachment).
+ */
+export async function findAttachment(input: { attachment_id: number; issue_id?: number; project?: string }, ctx: RedmineContext): Promise<RedmineAttachment> {
+  if (input.project !== undefined && input.issue_id === undefined) {
+    // A project file (the Files module): found in its project's file list.
+    await ctx.client.assertProjectInScope(ctx.scope, input.project, `Project "${input.project}"`, ctx.signal);
+    const { files } = await ctx.client.get<{ files: RedmineAttachment[] }>(`/projects/${pathSegment(input.project)}/files.json`, undefined, ctx.signal);
+    const file = files.find((f) => f.id === input.attachment_id);
+    if (!file) throw new InputError(`Attachment #${input.attachment_id} is not a file of project "${input.project}"; redmine_list_files lists them.`);
+    return file;
+  }
+  if (input.issue_id === undefined) {
+    if (ctx.scope.active) {
+      throw new InputError(
+        `issue_id is required while Bastion is limited to projects (${ctx.scope.setting}=${ctx.scope.values.join(',')}): give the issue the attachment belongs to (or project, for a project file).`,
+      );
+    }
+    return (await ctx.client.get<{ attachment: RedmineAttachment }>(`/attachments/${pathSegment(input.attachment_id)}.json`, undefined, ctx.signal)).attachment;
+  }
+  const { issue } = await ctx.client.get<{ issue: { project: NamedRef; attachments?: RedmineAttachment[] } }>(
+    `/issues/${pathSegment(input.issue_id)}.json`,
+    { include: 'attachments' },
+    ctx.signal,
+  );
+  await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
+  const attachment = issue.attachments?.find((a) => a.id === input.attachment_id);
+  if (!attachment) {
+    const message = `Attachment #${input.attachment_id} is not attached to issue #${input.issue_id}.`;
+    throw ctx.scope.active ? new PolicyError(message) : new InputError(`${message} redmine_get_issue lists the issue's attachments.`);
+  }
+  return attachment;
 }
 
 /** Redmine's default attachment_max_size is 5120 KB; a larger upload would only fail after the transfer. */
 const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 /** Text content is returned only for files up to this size. */
 const MAX_TEXT_BYTES = 1024 * 1024;
-// Checked together with length % 4 === 0; a flat class (no repeated group) so megabytes do not exhaust the regex stack.
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const TEXT_TYPES = new Set(['application/json', 'application/xml', 'application/x-yaml', 'application/yaml']);
 const TEXT_EXTENSIONS = /\.(?:txt|md|csv|log|json|xml|ya?ml)$/i;
-
-function decodeContent(content: string, encoding: 'base64' | 'text'): Buffer {
-  if (encoding === 'text') return Buffer.from(content, 'utf8');
-  // Line breaks and spaces are common in wrapped base64; anything else is refused rather than silently dropped.
-  const compact = content.replace(/\s+/g, '');
-  if (!compact.length || compact.length % 4 !== 0 || !BASE64.test(compact)) {
-    throw new InputError('content is not valid base64 (standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4). Send encoding "text" for plain text.');
-  }
-  return Buffer.from(compact, 'base64');
-}
 
 // ---------------------------------------------------------------- redmine_upload_attachment
 
@@ -131,28 +156,7 @@ export const getAttachment = redmineTool({
   }),
   annotations: readOnly,
   handler: async (input, ctx) => {
-    let attachment: RedmineAttachment | undefined;
-    if (input.issue_id === undefined) {
-      // Attachments do not name their project, so under a scope they are reached through their issue.
-      if (ctx.scope.active) {
-        throw new InputError(
-          `issue_id is required while Bastion is limited to projects (${ctx.scope.setting}=${ctx.scope.values.join(',')}): give the issue the attachment belongs to.`,
-        );
-      }
-      ({ attachment } = await ctx.client.get<{ attachment: RedmineAttachment }>(`/attachments/${pathSegment(input.attachment_id)}.json`, undefined, ctx.signal));
-    } else {
-      const { issue } = await ctx.client.get<{ issue: { project: NamedRef; attachments?: RedmineAttachment[] } }>(
-        `/issues/${pathSegment(input.issue_id)}.json`,
-        { include: 'attachments' },
-        ctx.signal,
-      );
-      await ctx.client.assertProjectInScope(ctx.scope, issue.project, `Issue #${input.issue_id}`, ctx.signal);
-      attachment = issue.attachments?.find((a) => a.id === input.attachment_id);
-      if (!attachment) {
-        const message = `Attachment #${input.attachment_id} is not attached to issue #${input.issue_id}.`;
-        throw ctx.scope.active ? new PolicyError(message) : new InputError(`${message} redmine_get_issue lists the issue's attachments.`);
-      }
-    }
+    const attachment = await findAttachment(input, ctx);
     let content: string | undefined;
     let contentNote: string | undefined;
     if (!input.include_content) {

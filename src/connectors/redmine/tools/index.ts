@@ -2,6 +2,8 @@
 import type { AnyTool } from '../../../core/tool.js';
 import { getCurrentUser, listUsers, lookup, search } from './discovery.js';
 import { getAttachment, uploadAttachment } from './files.js';
+import { deleteAttachment, downloadAttachment } from './attachments.js';
+import { addMember, createCategory, deleteCategory, listFiles, listNews, removeMember, updateCategory, updateMember } from './team.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
 import { addNote, createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
 import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
@@ -34,6 +36,16 @@ export const redmineTools: AnyTool[] = [
   putWikiPage,
   uploadAttachment,
   getAttachment,
+  downloadAttachment,
+  deleteAttachment,
+  listFiles,
+  addMember,
+  updateMember,
+  removeMember,
+  createCategory,
+  updateCategory,
+  deleteCategory,
+  listNews,
   getCurrentUser,
   listUsers,
   lookup,

@@ -4,6 +4,7 @@ import { createIssue, getIssue, searchIssues, updateIssue } from './issues.js';
 import { findUsers, getCurrentUser } from './users.js';
 import { applyCommand } from './commands.js';
 import { addComment, deleteComment, listComments, updateComment } from './comments.js';
+import { deleteAttachment, downloadAttachment, listAttachments, uploadAttachment } from './attachments.js';
 import { linkIssues, listLinks } from './links.js';
 import { addTag, listTags, removeTag } from './tags.js';
 import { listWorkItems, logWork } from './work.js';
@@ -22,6 +23,10 @@ export const youtrackTools: AnyTool[] = [
   addComment,
   updateComment,
   deleteComment,
+  listAttachments,
+  downloadAttachment,
+  uploadAttachment,
+  deleteAttachment,
   listLinks,
   linkIssues,
   listTags,
