@@ -5,6 +5,7 @@ import { getAttachment, uploadAttachment } from './files.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
 import { addNote, createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
 import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
+import { archiveProject, createProject, deleteProject, deleteVersion, getVersion, unarchiveProject, updateProject } from './project-admin.js';
 import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
 import { getWikiPage, listWikiPages, putWikiPage } from './wiki.js';
 
@@ -25,6 +26,13 @@ export const redmineTools: AnyTool[] = [
   listVersions,
   createVersion,
   updateVersion,
+  createProject,
+  updateProject,
+  archiveProject,
+  unarchiveProject,
+  deleteProject,
+  getVersion,
+  deleteVersion,
   listTimeEntries,
   logTime,
   updateTimeEntry,
