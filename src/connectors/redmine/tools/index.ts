@@ -8,6 +8,7 @@ import { createVersion, getProject, listProjects, listVersions, updateVersion } 
 import { archiveProject, createProject, deleteProject, deleteVersion, getVersion, unarchiveProject, updateProject } from './project-admin.js';
 import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
 import { getWikiPage, listWikiPages, putWikiPage } from './wiki.js';
+import { deleteWikiPage, listWikiVersions } from './wiki-admin.js';
 
 export const redmineTools: AnyTool[] = [
   searchIssues,
@@ -40,6 +41,8 @@ export const redmineTools: AnyTool[] = [
   listWikiPages,
   getWikiPage,
   putWikiPage,
+  listWikiVersions,
+  deleteWikiPage,
   uploadAttachment,
   getAttachment,
   getCurrentUser,
