@@ -4,6 +4,7 @@ import { getCurrentUser, listUsers, lookup, search } from './discovery.js';
 import { getAttachment, uploadAttachment } from './files.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
 import { addNote, createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { copyIssue, createSubtasks } from './issue-copy.js';
 import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
 import { archiveProject, createProject, deleteProject, deleteVersion, getVersion, unarchiveProject, updateProject } from './project-admin.js';
 import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
@@ -17,6 +18,8 @@ export const redmineTools: AnyTool[] = [
   updateIssue,
   addNote,
   deleteIssue,
+  copyIssue,
+  createSubtasks,
   addWatcher,
   removeWatcher,
   createRelation,
