@@ -99,6 +99,14 @@ describe('redmine_update_issue clear', () => {
     expect(await childrenOf(parent)).toEqual([]);
   });
 
+  it('empties a single-value custom field given as value [], as its description promises', async () => {
+    const id = await newIssue({ subject: 'Has a department', custom_fields: [{ id: 1, value: 'Support' }] });
+    const result = await call(bastion, 'redmine_update_issue', { issue_id: id, custom_fields: [{ field: 'Department', value: [] }] });
+    expect(result.isError).toBeFalsy();
+    expect(result.structured.fields).toEqual([{ field: 'Department', now: '(none)', applied: true }]);
+    expect((await issue(id)).custom_fields.find((cf: { id: number }) => cf.id === 1).value ?? '').toBe('');
+  });
+
   it('rejects an unknown field to clear, or one that is also set, and changes nothing', async () => {
     const id = await newIssue({ subject: 'Keeps its fields', assigned_to_id: dev, fixed_version_id: versionId });
     const before = await issue(id);
