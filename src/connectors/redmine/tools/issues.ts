@@ -697,7 +697,8 @@ export const updateIssue = redmineTool({
       if (fields.assigned_to_id) throw new InputError('Give either assigned_to_id or unassign, not both.');
       changed.push('assignee');
     }
-    const cleared = [...new Set(clear ?? [])];
+    // unassign is the older spelling of clear ["assignee"]: one outcome for both.
+    const cleared = [...new Set(clear ?? [])].filter((name) => !(unassign && name === 'assignee'));
     for (const name of cleared) {
       const attribute = CLEARABLE[name];
       // The tool's own field name for the attribute ("parent_issue_id", "description" ...).
