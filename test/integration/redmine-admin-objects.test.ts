@@ -212,6 +212,28 @@ describe('project administration under REDMINE_PROJECTS', () => {
   });
 });
 
+describe('an archived project under REDMINE_PROJECTS', () => {
+  it('is named, with the fix, by every tool of a new process, and can be unarchived there', async () => {
+    const project = await newProject('arch-scope');
+    expect((await redmine('PUT', `/projects/${project.identifier}/archive.json`, {})).status).toBe(204);
+    const scoped = await startBastion({ env: redmineEnv({ REDMINE_PROJECTS: project.identifier }) });
+    try {
+      const list = await call(scoped, 'redmine_list_versions', { project: project.identifier });
+      expect(list.isError).toBe(true);
+      expect(list.text).toContain(`REDMINE_PROJECTS names project "${project.identifier}", which is archived or not visible to this key`);
+      expect(list.text).toContain(`redmine_unarchive_project with project "${project.identifier}"`);
+
+      const back = await call(scoped, 'redmine_unarchive_project', { project: project.identifier });
+      expect(back.isError).toBeFalsy();
+      expect(await projectStatus(project.identifier)).toBe(200);
+      const again = await call(scoped, 'redmine_list_versions', { project: project.identifier });
+      expect(again.isError).toBeFalsy();
+    } finally {
+      await scoped.close();
+    }
+  });
+});
+
 describe('redmine_get_version and redmine_delete_version', () => {
   it('reads a version by id and deletes it', async () => {
     const project = await newProject('ver');
