@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 39, youtrack: 28, etim: 19, coreflux: 18 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 28, etim: 19, coreflux: 18 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -160,7 +160,7 @@ let httpServer: HttpBastion | undefined;
 /** Redmine objects made here that no tool can remove, removed after the file. */
 const cleanups: Array<() => Promise<unknown>> = [];
 
-/** Redmine: all 39 tools through the fault proxy, which also injects 403 and 5xx answers. */
+/** Redmine: all 50 tools through the fault proxy, which also injects 403 and 5xx answers. */
 async function redmineSweep(): Promise<void> {
   const issueOne = await issueIdBySubject('Alpha issue 1');
   await sweep('redmine', redmineEnv({ REDMINE_URL: proxy.url }), async (b) => {
@@ -185,6 +185,13 @@ async function redmineSweep(): Promise<void> {
       })
     ).structured;
     const issue = created.id as number;
+    // A throw-away project for the project tools, and the copy of the issue (deleted with the project at the end).
+    const project = `canary-${RUN}`.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+    cleanups.push(() => redmine('DELETE', `/projects/${project}.json`));
+    await tool(c, b, 'redmine_create_project', { name: `Canary ${RUN}`, identifier: project, description: `api_key=${ADMIN_KEY}` });
+    await tool(c, b, 'redmine_update_project', { project, description: `password=${ADMIN_KEY}` });
+    await tool(c, b, 'redmine_copy_issue', { issue_id: issue, project, with_attachments: true });
+    await tool(c, b, 'redmine_create_subtasks', { parent_issue_id: issue, subtasks: [{ subject: `Canary subtask ${RUN}`, description: `key ${ADMIN_KEY}` }] });
     await tool(c, b, 'redmine_update_issue', { issue_id: issue, notes: `first note ${RUN}` });
     await tool(c, b, 'redmine_add_note', { issue_id: issue, notes: `second note; api_key=${ADMIN_KEY}` });
     const read = (await tool(c, b, 'redmine_get_issue', { issue_id: issue })).structured;
@@ -215,13 +222,21 @@ async function redmineSweep(): Promise<void> {
     await tool(c, b, 'redmine_delete_time_entry', { time_entry_id: entry.id });
     const version = (await tool(c, b, 'redmine_create_version', { project: 'alpha', name: `Canary ${RUN}` })).structured;
     cleanups.push(() => redmine('DELETE', `/versions/${version.id}.json`));
-    await tool(c, b, 'redmine_update_version', { version_id: version.id, status: 'closed' });
+    await tool(c, b, 'redmine_update_version', { version_id: version.id, status: 'closed', description: `token ${ADMIN_KEY}` });
+    await tool(c, b, 'redmine_get_version', { version_id: version.id });
+    await tool(c, b, 'redmine_delete_version', { version_id: version.id });
     const title = `Canary_${RUN}`;
     cleanups.push(() => redmine('DELETE', `/projects/alpha/wiki/${title}.json`));
     await tool(c, b, 'redmine_put_wiki_page', { project: 'alpha', title, text: `Canary page; password=${ADMIN_KEY}` });
     await tool(c, b, 'redmine_get_wiki_page', { project: 'alpha', title });
     await tool(c, b, 'redmine_list_wiki_pages', { project: 'alpha' });
+    await tool(c, b, 'redmine_put_wiki_page', { project: 'alpha', title, text: `Second version`, comments: `api_key=${ADMIN_KEY}` });
+    await tool(c, b, 'redmine_list_wiki_versions', { project: 'alpha', title });
+    await tool(c, b, 'redmine_delete_wiki_page', { project: 'alpha', title });
     await tool(c, b, 'redmine_delete_issue', { issue_id: issue });
+    await tool(c, b, 'redmine_archive_project', { project });
+    await tool(c, b, 'redmine_unarchive_project', { project });
+    await tool(c, b, 'redmine_delete_project', { project });
 
     await tool(c, b, 'redmine_get_issue', { issue_id: 99_999_999 }, 'error');
     await tool(c, b, 'redmine_create_issue', { project: 'alpha', subject: `Canary ${RUN}`, parent_issue_id: 99_999_999 }, 'error');

@@ -153,7 +153,7 @@ async function fuzzValid(target: Target, tools: ListedTool[]): Promise<ValidRepo
 const connectors: Array<{ name: string; tools: number; start: () => Promise<Target> }> = [
   {
     name: 'redmine',
-    tools: 39,
+    tools: 50,
     start: async () => {
       const { body } = await redmine<{ issue: { attachments: Array<{ id: number }> } }>('GET', '/issues/1.json?include=attachments');
       const attachments = body.issue.attachments.map((attachment) => attachment.id);

@@ -169,6 +169,13 @@ export class RedmineClient {
           map.set(project.id, project.identifier);
         } catch (error) {
           if (error instanceof InputError) throw new PolicyError(await this.scopeProblem(scope, ref, signal));
+          // Redmine answers 403 for an archived project, even to administrators.
+          if (error instanceof UpstreamError && error.status === 403) {
+            throw new PolicyError(
+              `${scope.setting} names project "${ref}", which is archived or not visible to this key (Redmine answers 403): ` +
+                `unarchive it (redmine_unarchive_project with project "${ref}") or remove it from ${scope.setting}.`,
+            );
+          }
           throw error;
         }
       }

@@ -6,9 +6,12 @@ import { deleteAttachment, downloadAttachment } from './attachments.js';
 import { addMember, createCategory, deleteCategory, listFiles, listNews, removeMember, updateCategory, updateMember } from './team.js';
 import { addWatcher, createRelation, deleteRelation, removeWatcher, updateJournal } from './issue-links.js';
 import { addNote, createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { copyIssue, createSubtasks } from './issue-copy.js';
 import { createVersion, getProject, listProjects, listVersions, updateVersion } from './projects.js';
+import { archiveProject, createProject, deleteProject, deleteVersion, getVersion, unarchiveProject, updateProject } from './project-admin.js';
 import { deleteTimeEntry, listTimeEntries, logTime, updateTimeEntry } from './time.js';
 import { getWikiPage, listWikiPages, putWikiPage } from './wiki.js';
+import { deleteWikiPage, listWikiVersions } from './wiki-admin.js';
 
 export const redmineTools: AnyTool[] = [
   searchIssues,
@@ -17,6 +20,8 @@ export const redmineTools: AnyTool[] = [
   updateIssue,
   addNote,
   deleteIssue,
+  copyIssue,
+  createSubtasks,
   addWatcher,
   removeWatcher,
   createRelation,
@@ -27,6 +32,13 @@ export const redmineTools: AnyTool[] = [
   listVersions,
   createVersion,
   updateVersion,
+  createProject,
+  updateProject,
+  archiveProject,
+  unarchiveProject,
+  deleteProject,
+  getVersion,
+  deleteVersion,
   listTimeEntries,
   logTime,
   updateTimeEntry,
@@ -34,6 +46,8 @@ export const redmineTools: AnyTool[] = [
   listWikiPages,
   getWikiPage,
   putWikiPage,
+  listWikiVersions,
+  deleteWikiPage,
   uploadAttachment,
   getAttachment,
   downloadAttachment,

@@ -10,7 +10,7 @@ import {
 } from './shared.js';
 import { Names, resolveUser, type NamedKind } from './names.js';
 
-interface RedmineIssue {
+export interface RedmineIssue {
   id: number;
   project: NamedRef;
   tracker: NamedRef;
@@ -100,7 +100,8 @@ async function resolveCustomFields(
       const names = available.map((cf) => `${cf.name} (#${cf.id})`).join(', ') || 'none visible to this key; use the numeric id';
       throw new InputError(`custom_fields: unknown field "${field}". Available: ${names}.`);
     }
-    return { id: resolved, value: value.length === 1 ? value[0]! : value };
+    // Redmine refuses [] for a single-value field ("is invalid"); "" empties single- and multi-value fields alike.
+    return { id: resolved, value: value.length === 1 ? value[0]! : value.length ? value : '' };
   });
 }
 
@@ -514,7 +515,7 @@ export const getIssue = redmineTool({
 
 // ---------------------------------------------------------------- create / update / delete
 
-const editableFields = {
+export const editableFields = {
   subject: z.string().min(1).max(255),
   description: z.string().max(100_000).describe('Textile or Markdown, as configured'),
   tracker: nameOrIdSchema(),
@@ -533,10 +534,10 @@ const editableFields = {
   uploads: uploadsSchema,
 };
 
-type EditableInput = { [K in keyof typeof editableFields]?: z.output<(typeof editableFields)[K]> };
+export type EditableInput = { [K in keyof typeof editableFields]?: z.output<(typeof editableFields)[K]> };
 
 /** Turns tool input into Redmine's issue payload, resolving names (tracker, status, priority, custom fields) to ids. */
-async function issuePayload(
+export async function issuePayload(
   input: EditableInput,
   project: string | number,
   knownCustomFields: NamedRef[],
@@ -642,6 +643,20 @@ async function statusName(ctx: RedmineContext, id: number): Promise<string> {
   return statuses.find((st) => st.id === id)?.name ?? `#${id}`;
 }
 
+/** Optional fields an update can empty, and the attribute Redmine empties for each (it takes "" as "none"). */
+const CLEARABLE = {
+  assignee: 'assigned_to_id',
+  category: 'category_id',
+  version: 'fixed_version_id',
+  parent: 'parent_issue_id',
+  start_date: 'start_date',
+  due_date: 'due_date',
+  estimated_hours: 'estimated_hours',
+  description: 'description',
+} as const;
+type Clearable = keyof typeof CLEARABLE;
+const CLEARABLE_NAMES = Object.keys(CLEARABLE) as [Clearable, ...Clearable[]];
+
 /** Where to look when a change to an issue may or may not have been applied. */
 const historyCheck = (id: number): string => `look at the history of issue #${id} with redmine_get_issue and journals: true`;
 
@@ -649,18 +664,19 @@ export const updateIssue = redmineTool({
   name: 'redmine_update_issue',
   title: 'Update a Redmine issue',
   description:
-    'Change an issue\'s fields (a note may go with them); warns when the workflow refused a status change. Only a comment: redmine_add_note.',
+    'Change an issue\'s fields (a note may go with them); `clear` empties fields. Warns when the workflow refused a status change. Only a comment: redmine_add_note.',
   inputSchema: z.object({
     issue_id: idSchema(),
     ...editableFields,
     project: projectSchema.describe('Move the issue to this project'),
     unassign: z.boolean(),
+    clear: z.array(z.enum(CLEARABLE_NAMES)).min(1).max(CLEARABLE_NAMES.length).describe('Fields to empty, e.g. ["parent","version"]; custom fields: value []'),
     notes: z.string().min(1).max(100_000).describe('Comment added to the history'),
     private_notes: z.boolean(),
   }).partial({
     subject: true, description: true, tracker: true, status: true, priority: true, assigned_to_id: true, category_id: true,
     fixed_version_id: true, parent_issue_id: true, start_date: true, due_date: true, estimated_hours: true, done_ratio: true,
-    is_private: true, custom_fields: true, uploads: true, project: true, unassign: true, notes: true, private_notes: true,
+    is_private: true, custom_fields: true, uploads: true, project: true, unassign: true, clear: true, notes: true, private_notes: true,
   }),
   outputSchema: z.object({
     id: z.number(),
@@ -674,12 +690,22 @@ export const updateIssue = redmineTool({
   }),
   annotations: updates,
   handler: async (input, ctx) => {
-    const { issue_id, notes, private_notes, unassign, project, ...fields } = input;
+    const { issue_id, notes, private_notes, unassign, project, clear, ...fields } = input;
     const changed = Object.keys(fields).filter((key) => fields[key as keyof typeof fields] !== undefined);
     if (project) changed.push('project');
     if (unassign) {
       if (fields.assigned_to_id) throw new InputError('Give either assigned_to_id or unassign, not both.');
       changed.push('assignee');
+    }
+    // unassign is the older spelling of clear ["assignee"]: one outcome for both.
+    const cleared = [...new Set(clear ?? [])].filter((name) => !(unassign && name === 'assignee'));
+    for (const name of cleared) {
+      const attribute = CLEARABLE[name];
+      // The tool's own field name for the attribute ("parent_issue_id", "description" ...).
+      if (fields[attribute as keyof typeof fields] !== undefined) {
+        throw new InputError(`clear: "${name}" is also given a value (${attribute}); either set it or clear it, not both.`);
+      }
+      if (!changed.includes(name)) changed.push(name);
     }
     if (!changed.length && !notes) throw new InputError('Nothing to update: give at least one field to change or notes.');
     if (private_notes && !notes) throw new InputError('private_notes needs notes.');
@@ -689,12 +715,15 @@ export const updateIssue = redmineTool({
     await ctx.client.assertProjectInScope(ctx.scope, before.project, `Issue #${issue_id}`, ctx.signal);
     if (project) await ctx.client.assertProjectInScope(ctx.scope, project, `Project "${project}"`, ctx.signal);
     if (fields.parent_issue_id !== undefined) await ctx.client.assertIssueInScope(ctx.scope, fields.parent_issue_id, ctx.signal);
+    // Removing the parent changes the old parent's derived fields (dates, done ratio) too.
+    if (cleared.includes('parent') && before.parent) await ctx.client.assertIssueInScope(ctx.scope, before.parent.id, ctx.signal);
 
     const fieldPayload = await issuePayload(fields, project ?? before.project.id, before.custom_fields ?? [], ctx);
     const payload = {
       ...fieldPayload,
       project_id: project,
       assigned_to_id: unassign ? '' : fields.assigned_to_id,
+      ...Object.fromEntries(cleared.map((name) => [CLEARABLE[name], ''])),
       notes,
       private_notes,
     };
@@ -714,6 +743,7 @@ export const updateIssue = redmineTool({
     // A move is checked against the target's id (the input may be an identifier).
     const target = project === undefined ? undefined : (await ctx.client.get<{ project: NamedRef }>(`/projects/${pathSegment(project)}.json`, undefined, ctx.signal)).project.id;
     const outcome = await fieldOutcomes(input, fieldPayload, target, after, names);
+    outcome.push(...(await clearedOutcomes(cleared, after, names)));
     const warnings: string[] = [];
     for (const field of outcome.filter((f) => !f.applied)) {
       if (field.field === 'status') {
@@ -732,6 +762,26 @@ export const updateIssue = redmineTool({
     return [done(`Updated issue #${out.id}${summary ? `: ${summary}` : ': nothing changed'}`, out.url), ...out.warnings.map((w) => `Warning: ${w}`)].join('\n');
   },
 });
+
+/** Each field asked to be emptied: its value in the issue read back, and whether it is empty now. */
+async function clearedOutcomes(cleared: Clearable[], after: RedmineIssue, names: Names): Promise<Array<{ field: string; now: string; applied: boolean }>> {
+  const now: Record<Clearable, () => Promise<string | undefined>> = {
+    assignee: async () => after.assigned_to && (await named(names, 'user', after.assigned_to)),
+    category: async () => after.category && (await named(names, 'category', after.category)),
+    version: async () => after.fixed_version && (await named(names, 'version', after.fixed_version)),
+    parent: async () => after.parent && `#${after.parent.id}`,
+    start_date: async () => after.start_date ?? undefined,
+    due_date: async () => after.due_date ?? undefined,
+    estimated_hours: async () => (after.estimated_hours == null ? undefined : `${after.estimated_hours} h`),
+    description: async () => (after.description ? `${after.description.length} chars` : undefined),
+  };
+  const out = [];
+  for (const name of cleared) {
+    const value = await now[name]();
+    out.push({ field: name, now: value ?? '(none)', applied: value === undefined });
+  }
+  return out;
+}
 
 /** What an id-valued field is now, by name. */
 async function named(names: Names, kind: NamedKind, ref: NamedRef | undefined): Promise<string> {
@@ -771,7 +821,9 @@ async function fieldOutcomes(
     const now = after.custom_fields?.find((field) => field.id === cf.id);
     const value = now?.value ?? '';
     const shown = Array.isArray(value) ? value.join(', ') : value;
-    const same = JSON.stringify([value].flat().sort()) === JSON.stringify([cf.value].flat().sort());
+    // An emptied field reads back as "" or [] (or null): all the same to the user.
+    const values = (v: string | string[] | null) => JSON.stringify([v ?? []].flat().filter((item) => item !== '').sort());
+    const same = values(value) === values(cf.value);
     push(now?.name ?? `custom field #${cf.id}`, shown || '(none)', same);
   }
   if (input.uploads?.length) push('attachments', `${input.uploads.map((u) => u.filename).join(', ')} added`, true);

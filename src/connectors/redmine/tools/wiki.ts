@@ -6,7 +6,7 @@ import { page as textPage } from '../../../core/untrusted.js';
 import type { NamedRef } from '../client.js';
 import { limitSchema, MAX_ID, offsetSchema, projectSchema, readOnly, redmineTool, updates, type RedmineContext } from './shared.js';
 
-interface RedmineWikiPage {
+export interface RedmineWikiPage {
   title: string;
   parent?: { title: string };
   text?: string;
@@ -19,7 +19,7 @@ interface RedmineWikiPage {
 }
 
 // Redmine strips , . / ? ; | : from titles; rejecting them keeps the page name and the URL unambiguous.
-const titleSchema = z
+export const titleSchema = z
   .string()
   .max(255)
   .trim()
@@ -27,12 +27,12 @@ const titleSchema = z
   .regex(/^[^,./?;|:]+$/, 'must not contain , . / ? ; | or :');
 
 /** Redmine's own normalisation (Wiki.titleize): whitespace to "_", first letter upper case. It also keeps "index" off the index route. */
-function wikiTitle(title: string): string {
+export function wikiTitle(title: string): string {
   const underscored = title.trim().replace(/\s+/g, '_');
   return underscored.charAt(0).toUpperCase() + underscored.slice(1);
 }
 
-const pageUrl = (ctx: RedmineContext, project: string, title: string) =>
+export const pageUrl = (ctx: RedmineContext, project: string, title: string) =>
   ctx.client.webUrl(`/projects/${pathSegment(project)}/wiki/${pathSegment(title)}`);
 
 // ---------------------------------------------------------------- redmine_list_wiki_pages
