@@ -365,6 +365,38 @@ function changeWorkItem(context: RequestContext, remove: boolean) {
   return entity(context, context.views.workItem(item));
 }
 
+/** A `YYYY-MM-DD` query parameter (startDate, endDate); anything else is a 400, as for any malformed parameter. */
+function dayParameter(context: RequestContext, name: string): string | undefined {
+  const raw = context.query[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) throw badRequest(`Invalid value of parameter ${name}: ${raw}`);
+  return raw;
+}
+
+/**
+ * GET /workItems: every work item on issues the caller can read, filtered by an issue query, an interval of work days
+ * (startDate/endDate, both inclusive) and an author (login, id or "me"). Assumption: the days are read in the
+ * caller's time zone (the one work-item dates are written in); items come in creation order.
+ */
+function allWorkItems(context: RequestContext) {
+  const { state, me } = context;
+  const issues = new Set(searchIssues(state, me, context.query.query).map((issue) => issue.id));
+  const start = dayParameter(context, 'startDate');
+  const end = dayParameter(context, 'endDate');
+  let authorId: string | undefined;
+  if (context.query.author) {
+    const author = context.query.author === 'me' ? me : findUser(state, context.query.author);
+    if (!author) return page(context, []);
+    authorId = author.id;
+  }
+  const items = state.workItems.filter((item) => {
+    if (!issues.has(item.issueId) || (authorId && item.authorId !== authorId)) return false;
+    const day = dayIn(item.date, me.timezone);
+    return (!start || day >= start) && (!end || day <= end);
+  });
+  return page(context, items.map((item) => context.views.workItem(item)));
+}
+
 function commandIssues(state: YouTrackState, body: Record<string, unknown>): IssueRecord[] {
   if (!Array.isArray(body.issues) || body.issues.length === 0) throw badRequest('Command needs at least one issue');
   return body.issues.map((ref) => {
@@ -497,4 +529,5 @@ export const issueRoutes: Route[] = [
   },
   { method: 'POST', pattern: '/commands', handler: runCommand },
   { method: 'POST', pattern: '/commands/assist', handler: assistCommand },
+  { method: 'GET', pattern: '/workItems', handler: allWorkItems },
 ];

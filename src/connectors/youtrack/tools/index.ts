@@ -1,12 +1,12 @@
 // Every YouTrack tool, in the order tools/list shows them.
 import type { AnyTool } from '../../../core/tool.js';
-import { createIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
 import { findUsers, getCurrentUser } from './users.js';
 import { applyCommand } from './commands.js';
 import { addComment, deleteComment, listComments, updateComment } from './comments.js';
-import { linkIssues, listLinks } from './links.js';
+import { linkIssues, listLinks, listLinkTypes, unlinkIssues } from './links.js';
 import { addTag, listTags, removeTag } from './tags.js';
-import { listWorkItems, logWork } from './work.js';
+import { deleteWorkItem, listWorkItems, logWork, timeReport, updateWorkItem } from './work.js';
 import { getProject, listProjects } from './projects.js';
 import { getArticle, searchArticles } from './articles.js';
 import { getSprint, listAgileBoards } from './agile.js';
@@ -36,4 +36,11 @@ export const youtrackTools: AnyTool[] = [
   getArticle,
   listAgileBoards,
   getSprint,
+  // Seed parity: link types and unlinking, deleting issues, editing time and reporting it.
+  listLinkTypes,
+  unlinkIssues,
+  deleteIssue,
+  updateWorkItem,
+  deleteWorkItem,
+  timeReport,
 ];

@@ -6,7 +6,7 @@ import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
 import { splitStateFields, toIssueCustomFields } from './fields.js';
 import {
-  creates, customFieldsSchema, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
+  creates, customFieldsSchema, deletes, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
   updates, userName, youtrackTool, type YtIssueField, type YtUser,
 } from './shared.js';
 
@@ -307,4 +307,23 @@ export const updateIssue = youtrackTool({
     return writtenIssue(ctx.client, issue, changed);
   },
   render: (out) => `Updated ${out.id}: ${out.changed.join(', ')} (${out.url})\n${Object.entries(out.fields).map(([n, v]) => `${n}: ${v}`).join(' · ')}`,
+});
+
+// ---------------------------------------------------------------- delete
+
+export const deleteIssue = youtrackTool({
+  name: 'youtrack_delete_issue',
+  title: 'Delete a YouTrack issue',
+  description: 'Delete an issue with its comments, work items and links, for good (YouTrack has no bin). Needs the Delete Issue permission.',
+  inputSchema: z.object({ issue_id: issueIdSchema }),
+  outputSchema: z.object({ issue: z.string(), summary: z.string(), deleted: z.boolean() }),
+  annotations: { ...deletes, idempotentHint: false },
+  handler: async (input, ctx) => {
+    const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    // The summary is read first so that the result says what is gone.
+    const { summary } = await ctx.client.get<{ summary: string }>(`/issues/${pathSegment(current.id)}`, 'summary', undefined, ctx.signal);
+    await ctx.client.delete(`/issues/${pathSegment(current.id)}`, ctx.signal);
+    return { issue: current.idReadable, summary, deleted: true };
+  },
+  render: (out) => `Deleted ${out.issue} "${out.summary}".`,
 });
