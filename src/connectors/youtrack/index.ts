@@ -9,6 +9,7 @@ import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
 import { YouTrackClient } from './client.js';
+import { youtrackResources } from './resources.js';
 import { youtrackTokenProblem } from './token.js';
 import { youtrackTools } from './tools/index.js';
 
@@ -152,5 +153,6 @@ export const youtrackConnector: ConnectorModule = {
   variables: YOUTRACK_VARIABLES,
   credential: YOUTRACK_CREDENTIAL,
   tools: youtrackTools,
+  resources: youtrackResources,
   create,
 };

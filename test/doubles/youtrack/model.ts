@@ -210,6 +210,25 @@ export interface SprintRecord {
   issueIds: string[];
 }
 
+/** A user group (UserGroup, AllUsersGroup, RegisteredUsersGroup or a project's team, ProjectTeam). */
+export interface GroupRecord {
+  id: string; // 3-N
+  name: string;
+  $type: 'UserGroup' | 'AllUsersGroup' | 'RegisteredUsersGroup' | 'ProjectTeam';
+  memberIds: string[];
+  /** The project whose team this group is (ProjectTeam only). */
+  projectId?: string;
+}
+
+/** A saved search: its owner sees it, and everybody when it is shared with all users. */
+export interface SavedQueryRecord {
+  id: string; // 79-N
+  name: string;
+  query: string;
+  ownerId: string;
+  sharedWithAll: boolean;
+}
+
 export interface YouTrackState {
   users: UserRecord[];
   projects: ProjectRecord[];
@@ -223,6 +242,8 @@ export interface YouTrackState {
   articles: ArticleRecord[];
   agiles: AgileRecord[];
   sprints: SprintRecord[];
+  groups: GroupRecord[];
+  savedQueries: SavedQueryRecord[];
   /** Last number handed out per id prefix ("2" for issues, ...). */
   sequences: Record<string, number>;
   /** Last timestamp handed out, so that writes within one millisecond still move `updated` forward. */

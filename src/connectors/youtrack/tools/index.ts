@@ -1,7 +1,7 @@
 // Every YouTrack tool, in the order tools/list shows them.
 import type { AnyTool } from '../../../core/tool.js';
 import { createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
-import { findUsers, getCurrentUser } from './users.js';
+import { findGroups, findUsers, getCurrentUser } from './users.js';
 import { applyCommand } from './commands.js';
 import { addComment, deleteComment, listComments, updateComment } from './comments.js';
 import { linkIssues, listLinks, listLinkTypes, unlinkIssues } from './links.js';
@@ -10,6 +10,7 @@ import { deleteWorkItem, listWorkItems, logWork, timeReport, updateWorkItem } fr
 import { getProject, listProjects } from './projects.js';
 import { getArticle, searchArticles } from './articles.js';
 import { getSprint, listAgileBoards } from './agile.js';
+import { listSavedSearches, runSavedSearch, suggestQuery } from './searches.js';
 
 export const youtrackTools: AnyTool[] = [
   searchIssues,
@@ -43,4 +44,8 @@ export const youtrackTools: AnyTool[] = [
   updateWorkItem,
   deleteWorkItem,
   timeReport,
+  listSavedSearches,
+  runSavedSearch,
+  suggestQuery,
+  findGroups,
 ];

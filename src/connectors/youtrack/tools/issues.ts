@@ -7,7 +7,7 @@ import type { YouTrackClient } from '../client.js';
 import { splitStateFields, toIssueCustomFields } from './fields.js';
 import {
   creates, customFieldsSchema, deletes, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
-  updates, userName, youtrackTool, type YtIssueField, type YtUser,
+  updates, userName, youtrackTool, type YouTrackContext, type YtIssueField, type YtUser,
 } from './shared.js';
 
 type YtCustomField = YtIssueField;
@@ -72,6 +72,48 @@ async function countIssues(client: YouTrackClient, query: string, signal: AbortS
   return undefined;
 }
 
+export const searchOutput = z.object({
+  total: z.number().optional(),
+  skip: z.number(),
+  issues: z.array(
+    z.object({
+      id: z.string(),
+      summary: z.string(),
+      state: z.string().optional(),
+      priority: z.string().optional(),
+      assignee: z.string().optional(),
+      updated: z.string().optional(),
+      resolved: z.boolean().optional(),
+    }),
+  ),
+  next_skip: z.number().optional(),
+});
+
+/** One page of a YouTrack query, limited to the scope: what youtrack_search_issues and saved searches return. */
+export async function runSearch(ctx: YouTrackContext, text: string, skip: number, top: number): Promise<z.input<typeof searchOutput>> {
+  const query = scopedQuery(text, ctx.scope.values);
+  const [{ items, more }, total] = await Promise.all([
+    ctx.client.page<YtIssue>('/issues', SUMMARY_FIELDS, { query }, skip, top, ctx.signal),
+    countIssues(ctx.client, query, ctx.signal),
+  ]);
+  // Defence in depth: whatever the query said, nothing outside the scope is returned.
+  const visible = items.filter((issue) => !ctx.scope.active || ctx.scope.allows([issue.project.shortName]));
+  return {
+    total,
+    skip: skip,
+    issues: visible.map((issue) => ({
+      id: issue.idReadable,
+      summary: issue.summary,
+      state: field(issue, 'State'),
+      priority: field(issue, 'Priority'),
+      assignee: field(issue, 'Assignee'),
+      updated: isoTime(issue.updated)?.slice(0, 10),
+      resolved: issue.resolved ? true : undefined,
+    })),
+    next_skip: more ? skip + items.length : undefined,
+  };
+}
+
 export const searchIssues = youtrackTool({
   name: 'youtrack_search_issues',
   title: 'Search YouTrack issues',
@@ -82,56 +124,22 @@ export const searchIssues = youtrackTool({
     skip: skipSchema,
     top: topSchema(25),
   }),
-  outputSchema: z.object({
-    total: z.number().optional(),
-    skip: z.number(),
-    issues: z.array(
-      z.object({
-        id: z.string(),
-        summary: z.string(),
-        state: z.string().optional(),
-        priority: z.string().optional(),
-        assignee: z.string().optional(),
-        updated: z.string().optional(),
-        resolved: z.boolean().optional(),
-      }),
-    ),
-    next_skip: z.number().optional(),
-  }),
+  outputSchema: searchOutput,
   annotations: readOnly,
-  handler: async (input, ctx) => {
-    const query = scopedQuery(input.query, ctx.scope.values);
-    const [{ items, more }, total] = await Promise.all([
-      ctx.client.page<YtIssue>('/issues', SUMMARY_FIELDS, { query }, input.skip, input.top, ctx.signal),
-      countIssues(ctx.client, query, ctx.signal),
-    ]);
-    // Defence in depth: whatever the query said, nothing outside the scope is returned.
-    const visible = items.filter((issue) => !ctx.scope.active || ctx.scope.allows([issue.project.shortName]));
-    return {
-      total,
-      skip: input.skip,
-      issues: visible.map((issue) => ({
-        id: issue.idReadable,
-        summary: issue.summary,
-        state: field(issue, 'State'),
-        priority: field(issue, 'Priority'),
-        assignee: field(issue, 'Assignee'),
-        updated: isoTime(issue.updated)?.slice(0, 10),
-        resolved: issue.resolved ? true : undefined,
-      })),
-      next_skip: more ? input.skip + items.length : undefined,
-    };
-  },
-  render: (out) => {
-    const head = out.issues.length
-      ? `Issues ${out.skip + 1}-${out.skip + out.issues.length}${out.total !== undefined ? ` of ${out.total}` : ''}${out.next_skip !== undefined ? ` (more: skip=${out.next_skip})` : ''}`
-      : `No issues${out.total !== undefined ? ` (total ${out.total})` : ''}.`;
-    const lines = out.issues.map(
-      (i) => `${i.id} [${[i.state, i.priority].filter(Boolean).join('/')}] ${i.summary}${i.assignee ? ` → ${i.assignee}` : ''}${i.updated ? ` · ${i.updated}` : ''}`,
-    );
-    return [head, ...lines].join('\n');
-  },
+  handler: (input, ctx) => runSearch(ctx, input.query, input.skip, input.top),
+  render: (out) => renderSearch(out),
 });
+
+/** One line per issue under a head that says which of how many they are. */
+export function renderSearch(out: z.output<typeof searchOutput>): string {
+  const head = out.issues.length
+    ? `Issues ${out.skip + 1}-${out.skip + out.issues.length}${out.total !== undefined ? ` of ${out.total}` : ''}${out.next_skip !== undefined ? ` (more: skip=${out.next_skip})` : ''}`
+    : `No issues${out.total !== undefined ? ` (total ${out.total})` : ''}.`;
+  const lines = out.issues.map(
+    (i) => `${i.id} [${[i.state, i.priority].filter(Boolean).join('/')}] ${i.summary}${i.assignee ? ` → ${i.assignee}` : ''}${i.updated ? ` · ${i.updated}` : ''}`,
+  );
+  return [head, ...lines].join('\n');
+}
 
 // ---------------------------------------------------------------- get
 

@@ -1,0 +1,153 @@
+// Saved searches, search completion (POST /search/assist) and user groups, in the shapes of the 2026.1 description
+// (SavedQuery, SearchSuggestions with Suggestion items, UserGroup and its subtypes).
+import { badRequest, entityNotFound } from './errors.js';
+import { view, type View } from './fields.js';
+import type { GroupRecord, SavedQueryRecord } from './model.js';
+import { entity, isRecord, objectBody, page, type RequestContext, type Route } from './router.js';
+
+function groupView(context: RequestContext, group: GroupRecord): View {
+  const project = group.projectId ? context.state.projects.find((candidate) => candidate.id === group.projectId) : undefined;
+  return view(group.$type, {
+    id: () => group.id,
+    name: () => group.name,
+    ringId: () => `c0a8f6f2-0000-4000-9000-${group.id.replace('-', '').padStart(12, '0')}`,
+    usersCount: () => group.memberIds.length,
+    icon: () => null,
+    allUsersGroup: () => group.$type === 'AllUsersGroup',
+    teamForProject: () => (project ? context.views.project(project) : null),
+  });
+}
+
+/** The saved searches a user sees: their own and those shared with all users (assumption: sharing is all or nothing). */
+function visibleQueries(context: RequestContext): SavedQueryRecord[] {
+  return context.state.savedQueries.filter((query) => query.ownerId === context.me.id || query.sharedWithAll);
+}
+
+function savedQueryView(context: RequestContext, query: SavedQueryRecord): View {
+  return view('SavedQuery', {
+    id: () => query.id,
+    name: () => query.name,
+    query: () => query.query,
+    owner: () => context.views.userById(query.ownerId),
+    visibleFor: () => null,
+    updateableBy: () => null,
+    issues: () => [],
+  });
+}
+
+interface Completion {
+  option: string;
+  description: string;
+  group: string;
+  /** An attribute is followed by ": ", a value by " "; a value with spaces is put in braces. */
+  kind: 'attribute' | 'value';
+}
+
+const KEYWORDS: Completion[] = [
+  ...['project', 'for', 'by', 'tag', 'has', 'created', 'updated', 'resolved date', 'summary', 'description', 'sort by', 'links'].map((option) => ({
+    option,
+    description: 'attribute',
+    group: 'Attributes',
+    kind: 'attribute' as const,
+  })),
+  ...['#Unresolved', '#Resolved', '#me'].map((option) => ({ option, description: 'shortcut', group: 'Shortcuts', kind: 'value' as const })),
+];
+
+/** What may follow "<attribute>: ": the attribute's values as the caller may see them. */
+function valuesOf(context: RequestContext, attribute: string): Completion[] {
+  const { state, me } = context;
+  const lower = attribute.replace(/^\{|\}$/g, '').toLowerCase();
+  const value = (option: string, description: string): Completion => ({ option, description, group: attribute, kind: 'value' });
+  if (lower === 'project') return state.projects.filter((p) => !p.memberLogins || me.admin || p.memberLogins.includes(me.login)).map((p) => value(p.shortName, p.name));
+  if (lower === 'for' || lower === 'by' || lower === 'assignee' || lower === 'reporter') return [value('me', me.fullName), ...state.users.map((u) => value(u.login, u.fullName))];
+  if (lower === 'tag') return context.views.visibleTags().map((t) => value(t.name, 'tag'));
+  const fields = state.projects.flatMap((p) => p.fields).filter((f) => f.name.toLowerCase() === lower);
+  return [...new Set(fields.flatMap((f) => f.values.filter((v) => !v.archived).map((v) => v.name)))].map((name) => value(name, fields[0]!.name));
+}
+
+/**
+ * POST /search/assist: completions for the word at the caret. After "<attribute>:" the attribute's values, otherwise
+ * attributes (keywords and the projects' field names) and shortcuts starting with the word. Each Suggestion says what
+ * it replaces (completionStart..completionEnd) and the text around the option (prefix, suffix), as the description
+ * declares. Assumption: the real ranking is richer; this one keeps the order above.
+ */
+function assist(context: RequestContext) {
+  const body = objectBody(context);
+  if (typeof body.query !== 'string') throw badRequest('query must be a string');
+  const query = body.query;
+  const caret = body.caret === undefined ? query.length : body.caret;
+  if (typeof caret !== 'number' || !Number.isInteger(caret) || caret < 0 || caret > query.length) throw badRequest(`Invalid caret: ${JSON.stringify(body.caret)}`);
+  const head = query.slice(0, caret);
+  const word = /[^\s(),:]*$/.exec(head)![0];
+  const start = caret - word.length;
+  const end = caret + /^[^\s(),]*/.exec(query.slice(caret))![0].length;
+  const attribute = /(\{[^}]+\}|[\p{L}\d#_ -]+?)\s*:\s*$/u.exec(query.slice(0, start))?.[1]?.trim();
+  const fieldNames = [...new Set(context.state.projects.flatMap((p) => p.fields.map((f) => f.name)))].map((name) => ({
+    option: name,
+    description: 'custom field',
+    group: 'Fields',
+    kind: 'attribute' as const,
+  }));
+  const candidates = attribute ? valuesOf(context, attribute) : [...KEYWORDS, ...fieldNames];
+  const wanted = word.replace(/^\{/, '').toLowerCase();
+  const suggestions = candidates
+    .filter((c) => c.option.toLowerCase().startsWith(wanted) && c.option.toLowerCase() !== wanted)
+    .slice(0, 40)
+    .map((c, index) => {
+      const braces = /\s/.test(c.option);
+      const prefix = braces ? '{' : '';
+      const suffix = `${braces ? '}' : ''}${c.kind === 'attribute' ? ': ' : ' '}`;
+      return view('Suggestion', {
+        id: () => `${index}`,
+        completionStart: () => start,
+        completionEnd: () => end,
+        matchingStart: () => 0,
+        matchingEnd: () => wanted.length,
+        caret: () => start + prefix.length + c.option.length + suffix.length,
+        description: () => c.description,
+        option: () => c.option,
+        prefix: () => prefix,
+        suffix: () => suffix,
+        group: () => c.group,
+        icon: () => null,
+        auxiliaryIcon: () => null,
+        className: () => null,
+      });
+    });
+  return entity(
+    context,
+    view('SearchSuggestions', { id: () => null, query: () => query, caret: () => caret, ignoreUnresolvedSetting: () => false, suggestions: () => suggestions, folders: () => [] }),
+  );
+}
+
+export const searchRoutes: Route[] = [
+  { method: 'GET', pattern: '/savedQueries', handler: (c) => page(c, visibleQueries(c).map((query) => savedQueryView(c, query))) },
+  {
+    method: 'GET',
+    pattern: '/savedQueries/:query',
+    handler: (c) => {
+      const query = visibleQueries(c).find((candidate) => candidate.id === c.params.query);
+      if (!query) throw entityNotFound(c.params.query!);
+      return entity(c, savedQueryView(c, query));
+    },
+  },
+  { method: 'POST', pattern: '/search/assist', handler: assist },
+  { method: 'GET', pattern: '/groups', handler: (c) => page(c, c.state.groups.map((group) => groupView(c, group))) },
+  {
+    method: 'GET',
+    pattern: '/groups/:group',
+    handler: (c) => {
+      const group = c.state.groups.find((candidate) => candidate.id === c.params.group);
+      if (!group) throw entityNotFound(c.params.group!);
+      return entity(c, groupView(c, group));
+    },
+  },
+];
+
+/** The group a LimitedVisibility names ({id} or {name}); unknown groups are a 404 as for any entity. */
+export function groupRef(context: RequestContext, ref: unknown): GroupRecord {
+  if (!isRecord(ref)) throw badRequest('A group must be an object with "id" or "name"');
+  const group = context.state.groups.find((candidate) => candidate.id === ref.id || (ref.id === undefined && candidate.name === ref.name));
+  if (!group) throw entityNotFound(String(ref.id ?? ref.name));
+  return group;
+}
