@@ -1,9 +1,9 @@
-// Saved searches, search completion (POST /search/assist) and user groups, in the shapes of the 2026.1 description
-// (SavedQuery, SearchSuggestions with Suggestion items, UserGroup and its subtypes).
-import { badRequest, entityNotFound } from './errors.js';
+// Saved searches, search completion (POST /search/assist), user groups and article writes, in the shapes of the 2026.1
+// description (SavedQuery, SearchSuggestions with Suggestion items, UserGroup and its subtypes, Article).
+import { badRequest, entityNotFound, forbidden, invalidProperties } from './errors.js';
 import { view, type View } from './fields.js';
-import type { GroupRecord, SavedQueryRecord } from './model.js';
-import { entity, isRecord, objectBody, page, type RequestContext, type Route } from './router.js';
+import { findArticle, findProject, nextId, tick, type ArticleRecord, type GroupRecord, type ProjectRecord, type SavedQueryRecord } from './model.js';
+import { entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 
 function groupView(context: RequestContext, group: GroupRecord): View {
   const project = group.projectId ? context.state.projects.find((candidate) => candidate.id === group.projectId) : undefined;
@@ -120,7 +120,68 @@ function assist(context: RequestContext) {
   );
 }
 
+/** Writing articles needs a role in the project (any user where the double sets no members) or administration. */
+function assertMayWrite(context: RequestContext, project: ProjectRecord): void {
+  if (project.memberLogins && !context.me.admin && !project.memberLogins.includes(context.me.login)) {
+    throw forbidden(`You have no permission to create or update articles in project ${project.shortName}`);
+  }
+}
+
+function createArticle(context: RequestContext) {
+  const { state, me } = context;
+  const body = objectBody(context);
+  const ref = body.project;
+  if (!isRecord(ref) || typeof ref.id !== 'string') throw invalidProperties('Article project is required', 'Article-is-invalid');
+  const project = findProject(state, ref.id);
+  if (!project) throw entityNotFound(ref.id);
+  assertMayWrite(context, project);
+  const summary = optionalString(body, 'summary');
+  if (!summary || !summary.trim()) throw invalidProperties('Article summary is required', 'Article-is-invalid');
+  let parentId: string | null = null;
+  if (body.parentArticle !== undefined && body.parentArticle !== null) {
+    if (!isRecord(body.parentArticle) || typeof body.parentArticle.id !== 'string') throw badRequest('parentArticle must be an object with "id"');
+    const parent = findArticle(state, body.parentArticle.id);
+    if (!parent) throw entityNotFound(body.parentArticle.id);
+    if (parent.projectId !== project.id) throw badRequest('A sub-article must be in the project of its parent');
+    parentId = parent.id;
+  }
+  const at = tick(state);
+  const article: ArticleRecord = {
+    id: nextId(state, '9'),
+    idReadable: `${project.shortName}-A-${project.nextArticleNumber++}`,
+    projectId: project.id,
+    summary,
+    content: optionalString(body, 'content') ?? '',
+    reporterId: me.id,
+    created: at,
+    updated: at,
+    parentId,
+    ordinal: state.articles.filter((candidate) => candidate.parentId === parentId && candidate.projectId === project.id).length,
+  };
+  state.articles.push(article);
+  return entity(context, context.views.article(article));
+}
+
+function updateArticle(context: RequestContext) {
+  const { state } = context;
+  const article = findArticle(state, context.params.article!);
+  if (!article) throw entityNotFound(context.params.article!);
+  assertMayWrite(context, state.projects.find((project) => project.id === article.projectId)!);
+  const body = objectBody(context);
+  const summary = optionalString(body, 'summary');
+  if (summary !== undefined) {
+    if (!summary || !summary.trim()) throw invalidProperties('Article summary is required', 'Article-is-invalid');
+    article.summary = summary;
+  }
+  const content = optionalString(body, 'content');
+  if (content !== undefined) article.content = content ?? '';
+  article.updated = tick(state);
+  return entity(context, context.views.article(article));
+}
+
 export const searchRoutes: Route[] = [
+  { method: 'POST', pattern: '/articles', handler: createArticle },
+  { method: 'POST', pattern: '/articles/:article', handler: updateArticle },
   { method: 'GET', pattern: '/savedQueries', handler: (c) => page(c, visibleQueries(c).map((query) => savedQueryView(c, query))) },
   {
     method: 'GET',

@@ -7,8 +7,8 @@ import { addComment, deleteComment, listComments, updateComment } from './commen
 import { linkIssues, listLinks, listLinkTypes, unlinkIssues } from './links.js';
 import { addTag, listTags, removeTag } from './tags.js';
 import { deleteWorkItem, listWorkItems, logWork, timeReport, updateWorkItem } from './work.js';
-import { getProject, listProjects } from './projects.js';
-import { getArticle, searchArticles } from './articles.js';
+import { createProject, getProject, listProjects, updateProject } from './projects.js';
+import { createArticle, getArticle, searchArticles, updateArticle } from './articles.js';
 import { getSprint, listAgileBoards } from './agile.js';
 import { listSavedSearches, runSavedSearch, suggestQuery } from './searches.js';
 
@@ -48,4 +48,8 @@ export const youtrackTools: AnyTool[] = [
   runSavedSearch,
   suggestQuery,
   findGroups,
+  createProject,
+  updateProject,
+  createArticle,
+  updateArticle,
 ];
