@@ -25,6 +25,7 @@ import {
   type YouTrackState,
 } from './model.js';
 import { searchIssues } from './query.js';
+import { readVisibility } from './search-routes.js';
 import { canUseTag } from './views.js';
 import { EMPTY, entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 
@@ -113,6 +114,8 @@ function updateIssue(context: RequestContext) {
   if (summary) issue.summary = summary;
   if (description !== undefined) issue.description = description;
   if (typeof body.usesMarkdown === 'boolean') issue.usesMarkdown = body.usesMarkdown;
+  const visibility = readVisibility(context, body.visibility);
+  if (visibility !== undefined) issue.visibleToGroupIds = visibility.length ? visibility : undefined;
   issue.fields = fields;
   const at = touch(state, issue, me);
   refreshResolved(state, issue, at);
@@ -166,6 +169,7 @@ function addComment(context: RequestContext) {
   const issue = issueParam(context);
   const body = objectBody(context);
   const text = requireCommentText(body);
+  const visibility = readVisibility(context, body.visibility);
   const created = touch(state, issue, me);
   const comment: CommentRecord = {
     id: nextId(state, '4'),
@@ -176,6 +180,7 @@ function addComment(context: RequestContext) {
     created,
     updated: null,
     deleted: false,
+    ...(visibility?.length ? { visibleToGroupIds: visibility } : {}),
   };
   state.comments.push(comment);
   return entity(context, context.views.comment(comment));

@@ -115,6 +115,8 @@ export interface IssueRecord {
   /** Custom field values by field name. */
   fields: Record<string, FieldValue>;
   tagIds: string[];
+  /** LimitedVisibility: only these groups (ids) see the issue; absent: UnlimitedVisibility. */
+  visibleToGroupIds?: string[];
 }
 
 export interface CommentRecord {
@@ -127,6 +129,8 @@ export interface CommentRecord {
   created: number;
   updated: number | null;
   deleted: boolean;
+  /** LimitedVisibility: only these groups (ids) see the comment; absent: UnlimitedVisibility. */
+  visibleToGroupIds?: string[];
 }
 
 export interface LinkTypeRecord {

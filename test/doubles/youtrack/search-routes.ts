@@ -2,8 +2,9 @@
 // description (SavedQuery, SearchSuggestions with Suggestion items, UserGroup and its subtypes, Article).
 import { badRequest, entityNotFound, forbidden, invalidProperties } from './errors.js';
 import { view, type View } from './fields.js';
-import { findArticle, findProject, nextId, tick, type ArticleRecord, type GroupRecord, type ProjectRecord, type SavedQueryRecord } from './model.js';
+import { findArticle, findProject, nextId, tick, type ArticleRecord, type GroupRecord, type ProjectRecord, type SavedQueryRecord, type YouTrackState } from './model.js';
 import { entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
+import type { Views } from './views.js';
 
 function groupView(context: RequestContext, group: GroupRecord): View {
   const project = group.projectId ? context.state.projects.find((candidate) => candidate.id === group.projectId) : undefined;
@@ -205,10 +206,33 @@ export const searchRoutes: Route[] = [
   },
 ];
 
-/** The group a LimitedVisibility names ({id} or {name}); unknown groups are a 404 as for any entity. */
-export function groupRef(context: RequestContext, ref: unknown): GroupRecord {
-  if (!isRecord(ref)) throw badRequest('A group must be an object with "id" or "name"');
-  const group = context.state.groups.find((candidate) => candidate.id === ref.id || (ref.id === undefined && candidate.name === ref.name));
-  if (!group) throw entityNotFound(String(ref.id ?? ref.name));
-  return group;
+/**
+ * A `visibility` attribute of a write: undefined when absent, [] for UnlimitedVisibility, the group ids of a
+ * LimitedVisibility (groups by id; an unknown one is a 404 as for any entity). Assumption: a LimitedVisibility without
+ * groups is refused, since nobody could see the entity.
+ */
+export function readVisibility(context: RequestContext, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw badRequest('visibility must be an object with a $type');
+  if (value.$type === 'UnlimitedVisibility') return [];
+  if (value.$type !== 'LimitedVisibility') throw badRequest(`Unknown visibility $type ${JSON.stringify(value.$type)}`);
+  const groups = Array.isArray(value.permittedGroups) ? value.permittedGroups : [];
+  if (!groups.length) throw badRequest('LimitedVisibility needs permittedGroups');
+  return groups.map((ref) => {
+    const id = isRecord(ref) && typeof ref.id === 'string' ? ref.id : '';
+    const group = context.state.groups.find((candidate) => candidate.id === id);
+    if (!group) throw entityNotFound(id);
+    return group.id;
+  });
+}
+
+/** Visibility as an issue or comment carries it: LimitedVisibility with its groups, or UnlimitedVisibility. */
+export function visibilityView(state: YouTrackState, views: Views, owner: string, groupIds: string[] | undefined): View {
+  if (!groupIds?.length) return view('UnlimitedVisibility', { id: () => `${owner}-visibility` });
+  const groups = groupIds.map((id) => state.groups.find((group) => group.id === id)).filter((group): group is GroupRecord => group !== undefined);
+  return view('LimitedVisibility', {
+    id: () => `${owner}-visibility`,
+    permittedGroups: () => groups.map((group) => groupView({ state, views } as RequestContext, group)),
+    permittedUsers: () => [],
+  });
 }

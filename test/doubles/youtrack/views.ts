@@ -1,6 +1,7 @@
 // How each record looks through the REST API: `$type` names and attribute sets per the JetBrains
 // entity reference (Issue, IssueCustomField, ProjectCustomField, IssueLink, IssueWorkItem, Article, Agile, Sprint, ...).
 import { view, type View } from './fields.js';
+import { visibilityView } from './search-routes.js';
 import {
   conditionHolds,
   zoneOffset,
@@ -369,7 +370,7 @@ export class Views {
       comments: () => this.commentsOf(issue).map((comment) => this.comment(comment)),
       links: () => this.links(issue),
       attachments: () => [],
-      visibility: () => null,
+      visibility: () => visibilityView(this.state, this, issue.id, issue.visibleToGroupIds),
       timeTracking: () =>
         view('IssueTimeTracker', {
           id: () => `${issue.id}-tt`,
@@ -400,7 +401,7 @@ export class Views {
       deleted: () => comment.deleted,
       pinned: () => false,
       attachments: () => [],
-      visibility: () => null,
+      visibility: () => visibilityView(this.state, this, comment.id, comment.visibleToGroupIds),
       issue: () => this.issueById(comment.issueId),
     });
   }

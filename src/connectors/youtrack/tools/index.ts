@@ -1,6 +1,6 @@
 // Every YouTrack tool, in the order tools/list shows them.
 import type { AnyTool } from '../../../core/tool.js';
-import { createIssue, deleteIssue, getIssue, searchIssues, updateIssue } from './issues.js';
+import { createIssue, deleteIssue, getIssue, searchIssues, setIssueVisibility, updateIssue } from './issues.js';
 import { findGroups, findUsers, getCurrentUser } from './users.js';
 import { applyCommand } from './commands.js';
 import { addComment, deleteComment, listComments, updateComment } from './comments.js';
@@ -52,4 +52,5 @@ export const youtrackTools: AnyTool[] = [
   updateProject,
   createArticle,
   updateArticle,
+  setIssueVisibility,
 ];

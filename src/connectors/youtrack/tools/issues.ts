@@ -5,6 +5,7 @@ import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
 import { splitStateFields, toIssueCustomFields } from './fields.js';
+import { visibilityFor, visibleToGroupsSchema } from './users.js';
 import {
   creates, customFieldsSchema, deletes, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
   updates, userName, youtrackTool, type YouTrackContext, type YtIssueField, type YtUser,
@@ -334,4 +335,28 @@ export const deleteIssue = youtrackTool({
     return { issue: current.idReadable, summary, deleted: true };
   },
   render: (out) => `Deleted ${out.issue} "${out.summary}".`,
+});
+
+// ---------------------------------------------------------------- visibility
+
+export const setIssueVisibility = youtrackTool({
+  name: 'youtrack_set_issue_visibility',
+  title: 'Limit who sees a YouTrack issue',
+  description: 'Limit an issue to members of some groups, or give an empty list to let everyone with access to its project see it again.',
+  inputSchema: z.object({ issue_id: issueIdSchema, visible_to_groups: visibleToGroupsSchema }),
+  outputSchema: z.object({ issue: z.string(), visible_to_groups: z.array(z.string()) }),
+  annotations: updates,
+  handler: async (input, ctx) => {
+    const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    const visibility = await visibilityFor(ctx, input.visible_to_groups);
+    const issue = await ctx.client.post<{ visibility?: { permittedGroups?: Array<{ name: string }> | null } | null }>(
+      `/issues/${pathSegment(current.id)}`,
+      { visibility: visibility.body },
+      'visibility(permittedGroups(name))',
+      ctx.signal,
+    );
+    // What YouTrack now holds, not what was asked.
+    return { issue: current.idReadable, visible_to_groups: (issue.visibility?.permittedGroups ?? []).map((g) => g.name) };
+  },
+  render: (out) => (out.visible_to_groups.length ? `${out.issue} is now visible to ${out.visible_to_groups.join(', ')} only.` : `${out.issue} is now visible to everyone with access to its project.`),
 });

@@ -1,7 +1,8 @@
 // Who the token belongs to, and finding other users (for assignees and commands).
 import { z } from 'zod';
 import type { YouTrackClient } from '../client.js';
-import { readOnly, youtrackTool } from './shared.js';
+import { InputError } from '../../../core/errors.js';
+import { readOnly, youtrackTool, type YouTrackContext } from './shared.js';
 
 const USER_PAGE = 200;
 /** Users read at most per search: GET /users has no filter, so the instance's users are read and matched here. */
@@ -118,3 +119,23 @@ export const findGroups = youtrackTool({
     return lines.join('\n');
   },
 });
+
+export const visibleToGroupsSchema = z
+  .array(z.string().trim().min(1).max(100))
+  .max(20)
+  .describe('Group names (youtrack_find_groups); only their members will see it');
+
+/**
+ * A LimitedVisibility for groups given by name (any case), or UnlimitedVisibility for none. Unknown names, and teams of
+ * projects outside the scope, are refused with the groups there are.
+ */
+export async function visibilityFor(ctx: YouTrackContext, names: string[]): Promise<{ body: Record<string, unknown>; groups: string[] }> {
+  if (!names.length) return { body: { $type: 'UnlimitedVisibility' }, groups: [] };
+  const groups = (await readGroups(ctx.client, ctx.signal)).filter((g) => !g.teamForProject || ctx.scope.allows([g.teamForProject.shortName, g.teamForProject.id]));
+  const chosen = names.map((name) => {
+    const group = groups.find((g) => g.name.toLowerCase() === name.toLowerCase());
+    if (!group) throw new InputError(`visible_to_groups: there is no group "${name}". Groups: ${groups.map((g) => `"${g.name}"`).join(', ')}.`);
+    return group;
+  });
+  return { body: { $type: 'LimitedVisibility', permittedGroups: chosen.map((g) => ({ id: g.id })) }, groups: chosen.map((g) => g.name) };
+}
