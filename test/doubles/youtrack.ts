@@ -14,7 +14,7 @@ import { parseFields } from './youtrack/fields.js';
 import { issueRoutes } from './youtrack/issue-routes.js';
 import type { UserRecord, YouTrackState } from './youtrack/model.js';
 import { match, type Route } from './youtrack/router.js';
-import { searchRoutes } from './youtrack/search-routes.js';
+import { activityRoutes, searchRoutes } from './youtrack/search-routes.js';
 import { seed } from './youtrack/seed.js';
 import { Views } from './youtrack/views.js';
 
@@ -82,7 +82,7 @@ export interface YouTrackDoubleOptions {
   tokens?: string[];
 }
 
-const ROUTES: Route[] = [...issueRoutes, ...catalogRoutes, ...searchRoutes];
+const ROUTES: Route[] = [...issueRoutes, ...catalogRoutes, ...searchRoutes, ...activityRoutes];
 const JSON_HEADERS = { 'Content-Type': 'application/json;charset=UTF-8' };
 
 /** The user a token belongs to: the login is the token's first segment; unknown logins act as admin. */

@@ -30,6 +30,8 @@ const CALLS: Array<[tool: string, input: Record<string, unknown>]> = [
   ['youtrack_set_issue_visibility', { issue_id: 'DEMO-3', visible_to_groups: ['Developers'] }],
   ['youtrack_set_issue_visibility', { issue_id: 'DEMO-3', visible_to_groups: [] }],
   ['youtrack_add_comment', { issue_id: 'DEMO-3', text: 'Limited', visible_to_groups: ['Developers'] }],
+  ['youtrack_get_issue_history', { issue_id: 'DEMO-3', kinds: ['fields', 'comments', 'visibility'], newest_first: true }],
+  ['youtrack_list_project_comments', { project: 'DEMO', since: '2025-01-01' }],
   ['youtrack_delete_issue', { issue_id: 'DEMO-12' }],
 ];
 

@@ -25,7 +25,7 @@ import {
   type YouTrackState,
 } from './model.js';
 import { searchIssues } from './query.js';
-import { readVisibility } from './search-routes.js';
+import { readVisibility, recordChanges } from './search-routes.js';
 import { canUseTag } from './views.js';
 import { EMPTY, entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 
@@ -111,6 +111,7 @@ function updateIssue(context: RequestContext) {
   const fields = { ...issue.fields };
   for (const [field, value] of given) fields[field.name] = value;
   checkFields(project, { ...issue, fields }, given.keys());
+  recordChanges(context, issue, summary || undefined, description, fields);
   if (summary) issue.summary = summary;
   if (description !== undefined) issue.description = description;
   if (typeof body.usesMarkdown === 'boolean') issue.usesMarkdown = body.usesMarkdown;

@@ -233,6 +233,19 @@ export interface SavedQueryRecord {
   sharedWithAll: boolean;
 }
 
+/** A recorded change of an issue's summary, description or custom field (the rest of its history is derived). */
+export interface ActivityRecord {
+  id: string; // 105-N
+  issueId: string;
+  category: 'SummaryCategory' | 'DescriptionCategory' | 'CustomFieldCategory';
+  /** The custom field's name (CustomFieldCategory). */
+  field?: string;
+  removed: FieldValue;
+  added: FieldValue;
+  authorId: string;
+  timestamp: number;
+}
+
 export interface YouTrackState {
   users: UserRecord[];
   projects: ProjectRecord[];
@@ -248,6 +261,7 @@ export interface YouTrackState {
   sprints: SprintRecord[];
   groups: GroupRecord[];
   savedQueries: SavedQueryRecord[];
+  activities: ActivityRecord[];
   /** Last number handed out per id prefix ("2" for issues, ...). */
   sequences: Record<string, number>;
   /** Last timestamp handed out, so that writes within one millisecond still move `updated` forward. */

@@ -2,7 +2,23 @@
 // description (SavedQuery, SearchSuggestions with Suggestion items, UserGroup and its subtypes, Article).
 import { badRequest, entityNotFound, forbidden, invalidProperties } from './errors.js';
 import { view, type View } from './fields.js';
-import { findArticle, findProject, nextId, tick, type ArticleRecord, type GroupRecord, type ProjectRecord, type SavedQueryRecord, type YouTrackState } from './model.js';
+import {
+  findArticle,
+  findIssue,
+  findProject,
+  findUser,
+  nextId,
+  tick,
+  type ActivityRecord,
+  type ArticleRecord,
+  type FieldValue,
+  type GroupRecord,
+  type IssueRecord,
+  type ProjectRecord,
+  type SavedQueryRecord,
+  type YouTrackState,
+} from './model.js';
+import { searchIssues } from './query.js';
 import { entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 import type { Views } from './views.js';
 
@@ -236,3 +252,120 @@ export function visibilityView(state: YouTrackState, views: Views, owner: string
     permittedUsers: () => [],
   });
 }
+
+/** Records what an update changes (summary, description, custom fields), for the issue's activities. */
+export function recordChanges(context: RequestContext, issue: IssueRecord, summary: string | undefined, description: string | null | undefined, fields: Record<string, FieldValue>): void {
+  const { state, me } = context;
+  const at = state.clock + 1;
+  const push = (category: ActivityRecord['category'], removed: FieldValue, added: FieldValue, field?: string) =>
+    state.activities.push({ id: nextId(state, '105'), issueId: issue.id, category, field, removed, added, authorId: me.id, timestamp: at });
+  if (summary !== undefined && summary !== issue.summary) push('SummaryCategory', issue.summary, summary);
+  if (description !== undefined && description !== issue.description) push('DescriptionCategory', issue.description, description);
+  for (const [name, value] of Object.entries(fields)) {
+    const before = issue.fields[name] ?? null;
+    if (JSON.stringify(before) !== JSON.stringify(value)) push('CustomFieldCategory', before, value, name);
+  }
+}
+
+interface ActivityEntry {
+  issue: IssueRecord;
+  timestamp: number;
+  category: string;
+  view: View;
+}
+
+/** A custom-field value in an activity: bundle elements and users as entities, lists as lists, nothing as []. */
+function activityValue(context: RequestContext, issue: IssueRecord, field: string | undefined, value: FieldValue): unknown {
+  if (field === undefined) return value;
+  const project = context.state.projects.find((p) => p.id === issue.projectId)!;
+  const definition = project.fields.find((f) => f.name === field);
+  if (!definition) return value;
+  const shown = context.views.fieldValue(definition, value);
+  if (shown === null || shown === undefined) return [];
+  return Array.isArray(shown) ? shown : [shown];
+}
+
+/**
+ * An issue's activities, oldest first, derived from the double's records: creation, recorded changes, comments and
+ * work items, with the ActivityItem subtypes of the 2026.1 description. Assumption: changes made by commands and link,
+ * tag and attachment changes are not part of this history.
+ */
+function activitiesOf(context: RequestContext, issue: IssueRecord): ActivityEntry[] {
+  const { state, views } = context;
+  const category = (id: string) => view('ActivityCategory', { id: () => id });
+  const item = ($type: string, id: string, at: number, authorId: string, categoryId: string, extra: Record<string, () => unknown>): ActivityEntry => ({
+    issue,
+    timestamp: at,
+    category: categoryId,
+    view: view($type, { id: () => id, timestamp: () => at, author: () => views.userById(authorId), category: () => category(categoryId), target: () => views.issue(issue), targetMember: () => null, field: () => null, added: () => null, removed: () => null, ...extra }),
+  });
+  const entries: ActivityEntry[] = [item('IssueCreatedActivityItem', `${issue.id}.0-0`, issue.created, issue.reporterId, 'IssueCreatedCategory', {})];
+  for (const change of state.activities.filter((a) => a.issueId === issue.id)) {
+    const custom = change.category === 'CustomFieldCategory';
+    entries.push(
+      item(custom ? 'CustomFieldActivityItem' : 'TextMarkupActivityItem', change.id, change.timestamp, change.authorId, change.category, {
+        field: () => view(custom ? 'CustomFilterField' : 'PredefinedFilterField', { id: () => change.field ?? change.category, name: () => change.field ?? change.category.replace('Category', '').toLowerCase(), presentation: () => change.field ?? change.category.replace('Category', '').toLowerCase() }),
+        targetMember: () => (custom ? '__CUSTOM_FIELD__' : change.category === 'SummaryCategory' ? 'summary' : 'description'),
+        added: () => activityValue(context, issue, change.field, change.added),
+        removed: () => activityValue(context, issue, change.field, change.removed),
+      }),
+    );
+  }
+  for (const comment of state.comments.filter((c) => c.issueId === issue.id)) {
+    entries.push(
+      item('CommentActivityItem', `${comment.id}.0-0`, comment.created, comment.authorId, 'CommentsCategory', {
+        target: () => views.comment(comment),
+        added: () => [views.comment(comment)],
+        removed: () => [],
+      }),
+    );
+  }
+  for (const work of state.workItems.filter((w) => w.issueId === issue.id)) {
+    entries.push(
+      item('WorkItemActivityItem', `${work.id}.0-0`, work.created, work.authorId, 'WorkItemCategory', {
+        target: () => views.workItem(work),
+        added: () => [views.workItem(work)],
+        removed: () => [],
+      }),
+    );
+  }
+  return entries;
+}
+
+/** The `categories` parameter, required as on a real server (assumption: an empty list is refused with a 400). */
+function categoriesParameter(context: RequestContext): Set<string> {
+  const raw = context.query.categories ?? '';
+  const categories = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  if (!categories.length) throw badRequest('Parameter categories is required');
+  return new Set(categories);
+}
+
+function activityPage(context: RequestContext, entries: ActivityEntry[]) {
+  const categories = categoriesParameter(context);
+  const author = context.query.author ? (context.query.author === 'me' ? context.me : findUser(context.state, context.query.author)) : undefined;
+  const start = context.query.start ? Number(context.query.start) : 0;
+  const end = context.query.end ? Number(context.query.end) : Number.MAX_SAFE_INTEGER;
+  const kept = entries
+    .filter((e) => categories.has(e.category) && e.timestamp >= start && e.timestamp <= end)
+    .filter((e) => !context.query.author || (author && (e.view.attributes.author!() as View | null)?.attributes.id!() === author.id))
+    .sort((a, b) => a.timestamp - b.timestamp);
+  if (context.query.reverse === 'true') kept.reverse();
+  return page(context, kept.map((e) => e.view));
+}
+
+export const activityRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: '/issues/:issue/activities',
+    handler: (c) => {
+      const issue = findIssue(c.state, c.params.issue!);
+      if (!issue) throw entityNotFound(c.params.issue!);
+      return activityPage(c, activitiesOf(c, issue));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/activities',
+    handler: (c) => activityPage(c, searchIssues(c.state, c.me, c.query.issueQuery).flatMap((issue) => activitiesOf(c, issue))),
+  },
+];

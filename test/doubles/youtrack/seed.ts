@@ -383,6 +383,7 @@ export function seed(startedAt = Date.now()): YouTrackState {
       { id: '79-2', name: 'Operations backlog', query: 'project: OPS #Unresolved', ownerId: '1-1', sharedWithAll: true },
       { id: '79-3', name: 'Jane private', query: 'for: jane', ownerId: '1-2', sharedWithAll: false },
     ],
+    activities: [],
     sequences: { '1': 3, '3': 6, '4': 0, '6': 7, '8': 0, '9': 0, '68': 2, '79': 3, '114': 4, '120': 0, '121': 0 },
     clock: 0,
     countedQueries: new Set(),

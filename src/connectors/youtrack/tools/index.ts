@@ -11,6 +11,7 @@ import { createProject, getProject, listProjects, updateProject } from './projec
 import { createArticle, getArticle, searchArticles, updateArticle } from './articles.js';
 import { getSprint, listAgileBoards } from './agile.js';
 import { listSavedSearches, runSavedSearch, suggestQuery } from './searches.js';
+import { getIssueHistory, listProjectComments } from './activity.js';
 
 export const youtrackTools: AnyTool[] = [
   searchIssues,
@@ -53,4 +54,6 @@ export const youtrackTools: AnyTool[] = [
   createArticle,
   updateArticle,
   setIssueVisibility,
+  getIssueHistory,
+  listProjectComments,
 ];
