@@ -159,7 +159,7 @@ export const createArticle = youtrackTool({
   description: 'Write a knowledge-base article (Markdown) in a project, optionally under a parent article.',
   inputSchema: z.object({
     project: projectSchema,
-    summary: z.string().trim().min(1).max(500),
+    summary: z.string().max(500).trim().min(1),
     content: z.string().max(200_000).default('').describe('Markdown'),
     parent_article_id: articleIdSchema.optional(),
   }),
@@ -192,7 +192,7 @@ export const updateArticle = youtrackTool({
   description: 'Replace an article\'s title or Markdown content (read it first with youtrack_get_article).',
   inputSchema: z.object({
     article_id: articleIdSchema,
-    summary: z.string().trim().min(1).max(500).optional(),
+    summary: z.string().max(500).trim().min(1).optional(),
     content: z.string().max(200_000).optional().describe('Markdown; replaces the whole content'),
   }),
   outputSchema: writtenArticleOutput,

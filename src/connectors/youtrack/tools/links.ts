@@ -44,7 +44,7 @@ async function knownVerb(client: YouTrackClient, wanted: string, signal: AbortSi
   return found;
 }
 
-const linkVerbSchema = z.string().trim().min(1).max(100).describe('A link as youtrack_list_link_types words it, e.g. "depends on"');
+const linkVerbSchema = z.string().max(100).trim().min(1).describe('A link as youtrack_list_link_types words it, e.g. "depends on"');
 
 /** How the link reads from this side: "depends on" outward, "is required for" inward. */
 function linkVerb(link: YtLink): string {

@@ -213,7 +213,7 @@ export const createProject = youtrackTool({
   description: 'Create a project led by the token\'s user (needs the Create Project permission).',
   inputSchema: z.object({
     short_name: z.string().min(1).max(50).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and "_", e.g. "WEB"').describe('Issue key prefix, e.g. "WEB"'),
-    name: z.string().trim().min(1).max(200),
+    name: z.string().max(200).trim().min(1),
     description: z.string().max(10_000).optional(),
   }),
   outputSchema: writtenProjectOutput,
@@ -240,7 +240,7 @@ export const updateProject = youtrackTool({
   description: 'Rename a project, change its description, or archive it (archived: true hides it and stops new issues) or restore it.',
   inputSchema: z.object({
     project: projectSchema,
-    name: z.string().trim().min(1).max(200).optional(),
+    name: z.string().max(200).trim().min(1).optional(),
     description: z.string().max(10_000).optional(),
     archived: z.boolean().optional(),
   }),

@@ -34,7 +34,7 @@ export const runSavedSearch = youtrackTool({
   title: 'Run a YouTrack saved search',
   description: 'The issues a saved search finds now (by name or id), one line each, within the allowed projects.',
   inputSchema: z.object({
-    search: z.string().trim().min(1).max(200).describe('Name or id, e.g. "Assigned to me"'),
+    search: z.string().max(200).trim().min(1).describe('Name or id, e.g. "Assigned to me"'),
     skip: skipSchema,
     top: topSchema(25),
   }),

@@ -121,7 +121,7 @@ export const findGroups = youtrackTool({
 });
 
 export const visibleToGroupsSchema = z
-  .array(z.string().trim().min(1).max(100))
+  .array(z.string().max(100).trim().min(1))
   .max(20)
   .describe('Group names (youtrack_find_groups); only their members will see it');
 

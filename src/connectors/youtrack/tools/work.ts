@@ -277,7 +277,7 @@ export const timeReport = youtrackTool({
     start_date: daySchema,
     end_date: daySchema.describe('Inclusive'),
     project: projectSchema.optional(),
-    author: z.string().trim().min(1).max(100).regex(/^[^\s,{}()]+$/, 'must be a login like "jane" (youtrack_find_users)').optional().describe('Login'),
+    author: z.string().max(100).regex(/^[^\s,{}()]+$/, 'must be a login like "jane" (youtrack_find_users)').optional().describe('Login'),
   }),
   outputSchema: z.object({
     start_date: z.string(),
