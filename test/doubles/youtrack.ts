@@ -14,6 +14,7 @@ import { parseFields } from './youtrack/fields.js';
 import { issueRoutes } from './youtrack/issue-routes.js';
 import type { UserRecord, YouTrackState } from './youtrack/model.js';
 import { match, type FilePart, type Reply, type Route } from './youtrack/router.js';
+import { activityRoutes, searchRoutes } from './youtrack/search-routes.js';
 import { seed } from './youtrack/seed.js';
 import { Views } from './youtrack/views.js';
 
@@ -83,7 +84,7 @@ export interface YouTrackDoubleOptions {
   tokens?: string[];
 }
 
-const ROUTES: Route[] = [...issueRoutes, ...catalogRoutes];
+const ROUTES: Route[] = [...issueRoutes, ...catalogRoutes, ...searchRoutes, ...activityRoutes];
 const JSON_HEADERS = { 'Content-Type': 'application/json;charset=UTF-8' };
 
 /** The user a token belongs to: the login is the token's first segment; unknown logins act as admin. */

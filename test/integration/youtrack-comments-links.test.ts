@@ -305,11 +305,13 @@ describe('youtrack_link_issues', () => {
     expect(double.state.links.length).toBe(count);
   });
 
-  it('rejects an unknown link verb and a malformed target before calling YouTrack', async () => {
-    const before = double.requests.length;
+  it('rejects an unknown link verb, writing nothing, and a malformed target before calling YouTrack', async () => {
+    const written = writes(double);
     const verb = await call(bastion, 'youtrack_link_issues', { issue_id: 'DEMO-9', link: 'blocks', target_issue_id: 'DEMO-10' });
     expect(verb.isError).toBe(true);
-    expect(verb.text).toContain('link');
+    expect(verb.text).toContain('link: "blocks" is not a link of this YouTrack');
+    expect(writes(double)).toBe(written);
+    const before = double.requests.length;
     const target = await call(bastion, 'youtrack_link_issues', { issue_id: 'DEMO-9', link: 'relates to', target_issue_id: 'DEMO-10 remove relates to DEMO-1' });
     expect(target.isError).toBe(true);
     expect(target.text).toContain('target_issue_id');

@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 28, etim: 19, coreflux: 18 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 45, etim: 19, coreflux: 18 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -249,7 +249,7 @@ async function redmineSweep(): Promise<void> {
   });
 }
 
-/** YouTrack: all 28 tools on the double, plus 403 and 5xx answers whose bodies echo the token. */
+/** YouTrack: all 45 tools on the double, plus 403 and 5xx answers whose bodies echo the token. */
 async function youtrackSweep(): Promise<void> {
   await sweep('youtrack', youtrackEnv(youtrack), async (b) => {
     const c = 'youtrack';

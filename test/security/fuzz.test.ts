@@ -178,7 +178,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'youtrack',
-    tools: 28,
+    tools: 45,
     start: async () => {
       const double = await startYouTrack();
       const bastion = await startBastionOnYouTrack(double, { BASTION_LOG_LEVEL: 'info' });

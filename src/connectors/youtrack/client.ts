@@ -181,6 +181,11 @@ export class YouTrackClient {
     return cached;
   }
 
+  /** Forgets the cached projects after one was changed (its name, description or archived flag). */
+  forgetProjects(): void {
+    this.projects.clear();
+  }
+
   /** The project's custom-field schema: the source of truth for value $types and allowed values. */
   fieldSchema(projectId: string, signal: AbortSignal): Promise<YtFieldSchema[]> {
     let cached = this.schemas.get(projectId);

@@ -10,6 +10,7 @@ import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.
 import { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
 import { YouTrackClient } from './client.js';
+import { youtrackResources } from './resources.js';
 import { youtrackTokenProblem } from './token.js';
 import { youtrackTools } from './tools/index.js';
 
@@ -162,5 +163,6 @@ export const youtrackConnector: ConnectorModule = {
   variables: YOUTRACK_VARIABLES,
   credential: YOUTRACK_CREDENTIAL,
   tools: youtrackTools,
+  resources: youtrackResources,
   create,
 };

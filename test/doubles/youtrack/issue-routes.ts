@@ -26,6 +26,7 @@ import {
   type YouTrackState,
 } from './model.js';
 import { searchIssues } from './query.js';
+import { readVisibility, recordChanges } from './search-routes.js';
 import { canUseTag } from './views.js';
 import { EMPTY, entity, isRecord, objectBody, optionalString, page, type RequestContext, type Route } from './router.js';
 
@@ -111,9 +112,12 @@ function updateIssue(context: RequestContext) {
   const fields = { ...issue.fields };
   for (const [field, value] of given) fields[field.name] = value;
   checkFields(project, { ...issue, fields }, given.keys());
+  recordChanges(context, issue, summary || undefined, description, fields);
   if (summary) issue.summary = summary;
   if (description !== undefined) issue.description = description;
   if (typeof body.usesMarkdown === 'boolean') issue.usesMarkdown = body.usesMarkdown;
+  const visibility = readVisibility(context, body.visibility);
+  if (visibility !== undefined) issue.visibleToGroupIds = visibility.length ? visibility : undefined;
   issue.fields = fields;
   const at = touch(state, issue, me);
   refreshResolved(state, issue, at);
@@ -168,6 +172,7 @@ function addComment(context: RequestContext) {
   const issue = issueParam(context);
   const body = objectBody(context);
   const text = requireCommentText(body);
+  const visibility = readVisibility(context, body.visibility);
   const created = touch(state, issue, me);
   const comment: CommentRecord = {
     id: nextId(state, '4'),
@@ -178,6 +183,7 @@ function addComment(context: RequestContext) {
     created,
     updated: null,
     deleted: false,
+    ...(visibility?.length ? { visibleToGroupIds: visibility } : {}),
   };
   state.comments.push(comment);
   return entity(context, context.views.comment(comment));
@@ -413,6 +419,38 @@ function changeWorkItem(context: RequestContext, remove: boolean) {
   return entity(context, context.views.workItem(item));
 }
 
+/** A `YYYY-MM-DD` query parameter (startDate, endDate); anything else is a 400, as for any malformed parameter. */
+function dayParameter(context: RequestContext, name: string): string | undefined {
+  const raw = context.query[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(raw)) throw badRequest(`Invalid value of parameter ${name}: ${raw}`);
+  return raw;
+}
+
+/**
+ * GET /workItems: every work item on issues the caller can read, filtered by an issue query, an interval of work days
+ * (startDate/endDate, both inclusive) and an author (login, id or "me"). Assumption: the days are read in the
+ * caller's time zone (the one work-item dates are written in); items come in creation order.
+ */
+function allWorkItems(context: RequestContext) {
+  const { state, me } = context;
+  const issues = new Set(searchIssues(state, me, context.query.query).map((issue) => issue.id));
+  const start = dayParameter(context, 'startDate');
+  const end = dayParameter(context, 'endDate');
+  let authorId: string | undefined;
+  if (context.query.author) {
+    const author = context.query.author === 'me' ? me : findUser(state, context.query.author);
+    if (!author) return page(context, []);
+    authorId = author.id;
+  }
+  const items = state.workItems.filter((item) => {
+    if (!issues.has(item.issueId) || (authorId && item.authorId !== authorId)) return false;
+    const day = dayIn(item.date, me.timezone);
+    return (!start || day >= start) && (!end || day <= end);
+  });
+  return page(context, items.map((item) => context.views.workItem(item)));
+}
+
 function commandIssues(state: YouTrackState, body: Record<string, unknown>): IssueRecord[] {
   if (!Array.isArray(body.issues) || body.issues.length === 0) throw badRequest('Command needs at least one issue');
   return body.issues.map((ref) => {
@@ -550,4 +588,5 @@ export const issueRoutes: Route[] = [
   },
   { method: 'POST', pattern: '/commands', handler: runCommand },
   { method: 'POST', pattern: '/commands/assist', handler: assistCommand },
+  { method: 'GET', pattern: '/workItems', handler: allWorkItems },
 ];

@@ -115,6 +115,8 @@ export interface IssueRecord {
   /** Custom field values by field name. */
   fields: Record<string, FieldValue>;
   tagIds: string[];
+  /** LimitedVisibility: only these groups (ids) see the issue; absent: UnlimitedVisibility. */
+  visibleToGroupIds?: string[];
 }
 
 export interface CommentRecord {
@@ -127,6 +129,8 @@ export interface CommentRecord {
   created: number;
   updated: number | null;
   deleted: boolean;
+  /** LimitedVisibility: only these groups (ids) see the comment; absent: UnlimitedVisibility. */
+  visibleToGroupIds?: string[];
 }
 
 /** A file attached to an issue (IssueAttachment); its bytes are served at `url`. */
@@ -223,6 +227,38 @@ export interface SprintRecord {
   issueIds: string[];
 }
 
+/** A user group (UserGroup, AllUsersGroup, RegisteredUsersGroup or a project's team, ProjectTeam). */
+export interface GroupRecord {
+  id: string; // 3-N
+  name: string;
+  $type: 'UserGroup' | 'AllUsersGroup' | 'RegisteredUsersGroup' | 'ProjectTeam';
+  memberIds: string[];
+  /** The project whose team this group is (ProjectTeam only). */
+  projectId?: string;
+}
+
+/** A saved search: its owner sees it, and everybody when it is shared with all users. */
+export interface SavedQueryRecord {
+  id: string; // 79-N
+  name: string;
+  query: string;
+  ownerId: string;
+  sharedWithAll: boolean;
+}
+
+/** A recorded change of an issue's summary, description or custom field (the rest of its history is derived). */
+export interface ActivityRecord {
+  id: string; // 105-N
+  issueId: string;
+  category: 'SummaryCategory' | 'DescriptionCategory' | 'CustomFieldCategory';
+  /** The custom field's name (CustomFieldCategory). */
+  field?: string;
+  removed: FieldValue;
+  added: FieldValue;
+  authorId: string;
+  timestamp: number;
+}
+
 export interface YouTrackState {
   users: UserRecord[];
   projects: ProjectRecord[];
@@ -239,6 +275,9 @@ export interface YouTrackState {
   articles: ArticleRecord[];
   agiles: AgileRecord[];
   sprints: SprintRecord[];
+  groups: GroupRecord[];
+  savedQueries: SavedQueryRecord[];
+  activities: ActivityRecord[];
   /** Last number handed out per id prefix ("2" for issues, ...). */
   sequences: Record<string, number>;
   /** Last timestamp handed out, so that writes within one millisecond still move `updated` forward. */

@@ -371,7 +371,22 @@ export function seed(startedAt = Date.now()): YouTrackState {
     articles: [],
     agiles: [],
     sprints: [],
-    sequences: { '1': 3, '4': 0, '6': 7, '8': 0, '9': 0, '68': 2, '114': 4, '120': 0, '121': 0 },
+    // Groups and saved searches: made up, in the shapes of the 2026.1 description (UserGroup subtypes, SavedQuery).
+    groups: [
+      { id: '3-1', name: 'All Users', $type: 'AllUsersGroup', memberIds: ['1-1', '1-2', '1-3'] },
+      { id: '3-2', name: 'Registered Users', $type: 'RegisteredUsersGroup', memberIds: ['1-1', '1-2', '1-3'] },
+      { id: '3-3', name: 'Developers', $type: 'UserGroup', memberIds: ['1-1', '1-2'] },
+      { id: '3-4', name: 'Analysts', $type: 'UserGroup', memberIds: ['1-3'] },
+      { id: '3-5', name: 'Demo Team', $type: 'ProjectTeam', memberIds: ['1-1', '1-2'], projectId: '0-1' },
+      { id: '3-6', name: 'Operations Team', $type: 'ProjectTeam', memberIds: ['1-1', '1-3'], projectId: '0-2' },
+    ],
+    savedQueries: [
+      { id: '79-1', name: 'Unresolved in Demo', query: 'project: DEMO #Unresolved', ownerId: '1-1', sharedWithAll: true },
+      { id: '79-2', name: 'Operations backlog', query: 'project: OPS #Unresolved', ownerId: '1-1', sharedWithAll: true },
+      { id: '79-3', name: 'Jane private', query: 'for: jane', ownerId: '1-2', sharedWithAll: false },
+    ],
+    activities: [],
+    sequences: { '1': 3, '3': 6, '4': 0, '6': 7, '8': 0, '9': 0, '68': 2, '79': 3, '114': 4, '120': 0, '121': 0 },
     clock: 0,
     countedQueries: new Set(),
   };

@@ -1,6 +1,7 @@
 // How each record looks through the REST API: `$type` names and attribute sets per the JetBrains
 // entity reference (Issue, IssueCustomField, ProjectCustomField, IssueLink, IssueWorkItem, Article, Agile, Sprint, ...).
 import { view, type View } from './fields.js';
+import { visibilityView } from './search-routes.js';
 import {
   conditionHolds,
   zoneOffset,
@@ -370,7 +371,7 @@ export class Views {
       comments: () => this.commentsOf(issue).map((comment) => this.comment(comment)),
       links: () => this.links(issue),
       attachments: () => this.attachmentsOf(issue).map((attachment) => this.attachment(attachment)),
-      visibility: () => null,
+      visibility: () => visibilityView(this.state, this, issue.id, issue.visibleToGroupIds),
       timeTracking: () =>
         view('IssueTimeTracker', {
           id: () => `${issue.id}-tt`,
@@ -430,7 +431,7 @@ export class Views {
       deleted: () => comment.deleted,
       pinned: () => false,
       attachments: () => [],
-      visibility: () => null,
+      visibility: () => visibilityView(this.state, this, comment.id, comment.visibleToGroupIds),
       issue: () => this.issueById(comment.issueId),
     });
   }

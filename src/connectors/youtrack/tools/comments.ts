@@ -5,6 +5,7 @@ import { InputError, UpstreamError } from '../../../core/errors.js';
 import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
+import { visibilityFor, visibleToGroupsSchema } from './users.js';
 import { creates, deletes, entityIdSchema, isoTime, issueIdSchema, readOnly, skipSchema, topSchema, updates, userName, youtrackTool, type YtUser } from './shared.js';
 
 interface YtComment {
@@ -92,21 +93,24 @@ export const addComment = youtrackTool({
   inputSchema: z.object({
     issue_id: issueIdSchema,
     text: commentTextSchema,
+    visible_to_groups: visibleToGroupsSchema.optional(),
   }),
-  outputSchema: writtenCommentOutput,
+  outputSchema: writtenCommentOutput.extend({ visible_to_groups: z.array(z.string()).optional() }),
   annotations: creates,
   handler: async (input, ctx) => {
     const issue = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    // Limited when it is created, so that nobody outside the groups is notified of it.
+    const visibility = input.visible_to_groups?.length ? await visibilityFor(ctx, input.visible_to_groups) : undefined;
     const comment = await ctx.client.post<YtComment>(
       `/issues/${pathSegment(issue.id)}/comments`,
       // IssueComment has no usesMarkdown attribute in 2026.1: comments are Markdown, YouTrack's default.
-      { text: input.text },
+      { text: input.text, visibility: visibility?.body },
       'id',
       ctx.signal,
     );
-    return { issue: issue.idReadable, comment_id: comment.id, url: commentUrl(ctx.client, issue.idReadable, comment.id) };
+    return { issue: issue.idReadable, comment_id: comment.id, url: commentUrl(ctx.client, issue.idReadable, comment.id), visible_to_groups: visibility?.groups };
   },
-  render: (out) => `Added comment ${out.comment_id} to ${out.issue} (${out.url})`,
+  render: (out) => `Added comment ${out.comment_id} to ${out.issue} (${out.url})${out.visible_to_groups ? `, visible to ${out.visible_to_groups.join(', ')} only` : ''}`,
 });
 
 export const updateComment = youtrackTool({

@@ -1,16 +1,18 @@
 // Every YouTrack tool, in the order tools/list shows them.
 import type { AnyTool } from '../../../core/tool.js';
-import { createIssue, getIssue, searchIssues, updateIssue } from './issues.js';
-import { findUsers, getCurrentUser } from './users.js';
+import { createIssue, deleteIssue, getIssue, searchIssues, setIssueVisibility, updateIssue } from './issues.js';
+import { findGroups, findUsers, getCurrentUser } from './users.js';
 import { applyCommand } from './commands.js';
 import { addComment, deleteComment, listComments, updateComment } from './comments.js';
 import { deleteAttachment, downloadAttachment, listAttachments, uploadAttachment } from './attachments.js';
-import { linkIssues, listLinks } from './links.js';
+import { linkIssues, listLinks, listLinkTypes, unlinkIssues } from './links.js';
 import { addTag, listTags, removeTag } from './tags.js';
-import { listWorkItems, logWork } from './work.js';
-import { getProject, listProjects } from './projects.js';
-import { getArticle, searchArticles } from './articles.js';
+import { deleteWorkItem, listWorkItems, logWork, timeReport, updateWorkItem } from './work.js';
+import { createProject, getProject, listProjects, updateProject } from './projects.js';
+import { createArticle, getArticle, searchArticles, updateArticle } from './articles.js';
 import { getSprint, listAgileBoards } from './agile.js';
+import { listSavedSearches, runSavedSearch, suggestQuery } from './searches.js';
+import { getIssueHistory, listProjectComments } from './activity.js';
 
 export const youtrackTools: AnyTool[] = [
   searchIssues,
@@ -41,4 +43,22 @@ export const youtrackTools: AnyTool[] = [
   getArticle,
   listAgileBoards,
   getSprint,
+  // Seed parity: link types and unlinking, deleting issues, editing time and reporting it.
+  listLinkTypes,
+  unlinkIssues,
+  deleteIssue,
+  updateWorkItem,
+  deleteWorkItem,
+  timeReport,
+  listSavedSearches,
+  runSavedSearch,
+  suggestQuery,
+  findGroups,
+  createProject,
+  updateProject,
+  createArticle,
+  updateArticle,
+  setIssueVisibility,
+  getIssueHistory,
+  listProjectComments,
 ];

@@ -5,9 +5,10 @@ import { pathSegment } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
 import { splitStateFields, toIssueCustomFields } from './fields.js';
+import { visibilityFor, visibleToGroupsSchema } from './users.js';
 import {
-  creates, customFieldsSchema, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
-  updates, userName, youtrackTool, type YtIssueField, type YtUser,
+  creates, customFieldsSchema, deletes, FIELD_READ, fieldDisplay, fieldsByName, isoTime, issueIdSchema, projectSchema, readOnly, skipSchema, topSchema,
+  updates, userName, youtrackTool, type YouTrackContext, type YtIssueField, type YtUser,
 } from './shared.js';
 
 type YtCustomField = YtIssueField;
@@ -72,6 +73,48 @@ async function countIssues(client: YouTrackClient, query: string, signal: AbortS
   return undefined;
 }
 
+export const searchOutput = z.object({
+  total: z.number().optional(),
+  skip: z.number(),
+  issues: z.array(
+    z.object({
+      id: z.string(),
+      summary: z.string(),
+      state: z.string().optional(),
+      priority: z.string().optional(),
+      assignee: z.string().optional(),
+      updated: z.string().optional(),
+      resolved: z.boolean().optional(),
+    }),
+  ),
+  next_skip: z.number().optional(),
+});
+
+/** One page of a YouTrack query, limited to the scope: what youtrack_search_issues and saved searches return. */
+export async function runSearch(ctx: YouTrackContext, text: string, skip: number, top: number): Promise<z.input<typeof searchOutput>> {
+  const query = scopedQuery(text, ctx.scope.values);
+  const [{ items, more }, total] = await Promise.all([
+    ctx.client.page<YtIssue>('/issues', SUMMARY_FIELDS, { query }, skip, top, ctx.signal),
+    countIssues(ctx.client, query, ctx.signal),
+  ]);
+  // Defence in depth: whatever the query said, nothing outside the scope is returned.
+  const visible = items.filter((issue) => !ctx.scope.active || ctx.scope.allows([issue.project.shortName]));
+  return {
+    total,
+    skip: skip,
+    issues: visible.map((issue) => ({
+      id: issue.idReadable,
+      summary: issue.summary,
+      state: field(issue, 'State'),
+      priority: field(issue, 'Priority'),
+      assignee: field(issue, 'Assignee'),
+      updated: isoTime(issue.updated)?.slice(0, 10),
+      resolved: issue.resolved ? true : undefined,
+    })),
+    next_skip: more ? skip + items.length : undefined,
+  };
+}
+
 export const searchIssues = youtrackTool({
   name: 'youtrack_search_issues',
   title: 'Search YouTrack issues',
@@ -82,56 +125,22 @@ export const searchIssues = youtrackTool({
     skip: skipSchema,
     top: topSchema(25),
   }),
-  outputSchema: z.object({
-    total: z.number().optional(),
-    skip: z.number(),
-    issues: z.array(
-      z.object({
-        id: z.string(),
-        summary: z.string(),
-        state: z.string().optional(),
-        priority: z.string().optional(),
-        assignee: z.string().optional(),
-        updated: z.string().optional(),
-        resolved: z.boolean().optional(),
-      }),
-    ),
-    next_skip: z.number().optional(),
-  }),
+  outputSchema: searchOutput,
   annotations: readOnly,
-  handler: async (input, ctx) => {
-    const query = scopedQuery(input.query, ctx.scope.values);
-    const [{ items, more }, total] = await Promise.all([
-      ctx.client.page<YtIssue>('/issues', SUMMARY_FIELDS, { query }, input.skip, input.top, ctx.signal),
-      countIssues(ctx.client, query, ctx.signal),
-    ]);
-    // Defence in depth: whatever the query said, nothing outside the scope is returned.
-    const visible = items.filter((issue) => !ctx.scope.active || ctx.scope.allows([issue.project.shortName]));
-    return {
-      total,
-      skip: input.skip,
-      issues: visible.map((issue) => ({
-        id: issue.idReadable,
-        summary: issue.summary,
-        state: field(issue, 'State'),
-        priority: field(issue, 'Priority'),
-        assignee: field(issue, 'Assignee'),
-        updated: isoTime(issue.updated)?.slice(0, 10),
-        resolved: issue.resolved ? true : undefined,
-      })),
-      next_skip: more ? input.skip + items.length : undefined,
-    };
-  },
-  render: (out) => {
-    const head = out.issues.length
-      ? `Issues ${out.skip + 1}-${out.skip + out.issues.length}${out.total !== undefined ? ` of ${out.total}` : ''}${out.next_skip !== undefined ? ` (more: skip=${out.next_skip})` : ''}`
-      : `No issues${out.total !== undefined ? ` (total ${out.total})` : ''}.`;
-    const lines = out.issues.map(
-      (i) => `${i.id} [${[i.state, i.priority].filter(Boolean).join('/')}] ${i.summary}${i.assignee ? ` → ${i.assignee}` : ''}${i.updated ? ` · ${i.updated}` : ''}`,
-    );
-    return [head, ...lines].join('\n');
-  },
+  handler: (input, ctx) => runSearch(ctx, input.query, input.skip, input.top),
+  render: (out) => renderSearch(out),
 });
+
+/** One line per issue under a head that says which of how many they are. */
+export function renderSearch(out: z.output<typeof searchOutput>): string {
+  const head = out.issues.length
+    ? `Issues ${out.skip + 1}-${out.skip + out.issues.length}${out.total !== undefined ? ` of ${out.total}` : ''}${out.next_skip !== undefined ? ` (more: skip=${out.next_skip})` : ''}`
+    : `No issues${out.total !== undefined ? ` (total ${out.total})` : ''}.`;
+  const lines = out.issues.map(
+    (i) => `${i.id} [${[i.state, i.priority].filter(Boolean).join('/')}] ${i.summary}${i.assignee ? ` → ${i.assignee}` : ''}${i.updated ? ` · ${i.updated}` : ''}`,
+  );
+  return [head, ...lines].join('\n');
+}
 
 // ---------------------------------------------------------------- get
 
@@ -307,4 +316,47 @@ export const updateIssue = youtrackTool({
     return writtenIssue(ctx.client, issue, changed);
   },
   render: (out) => `Updated ${out.id}: ${out.changed.join(', ')} (${out.url})\n${Object.entries(out.fields).map(([n, v]) => `${n}: ${v}`).join(' · ')}`,
+});
+
+// ---------------------------------------------------------------- delete
+
+export const deleteIssue = youtrackTool({
+  name: 'youtrack_delete_issue',
+  title: 'Delete a YouTrack issue',
+  description: 'Delete an issue with its comments, work items and links, for good (YouTrack has no bin). Needs the Delete Issue permission.',
+  inputSchema: z.object({ issue_id: issueIdSchema }),
+  outputSchema: z.object({ issue: z.string(), summary: z.string(), deleted: z.boolean() }),
+  annotations: { ...deletes, idempotentHint: false },
+  handler: async (input, ctx) => {
+    const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    // The summary is read first so that the result says what is gone.
+    const { summary } = await ctx.client.get<{ summary: string }>(`/issues/${pathSegment(current.id)}`, 'summary', undefined, ctx.signal);
+    await ctx.client.delete(`/issues/${pathSegment(current.id)}`, ctx.signal);
+    return { issue: current.idReadable, summary, deleted: true };
+  },
+  render: (out) => `Deleted ${out.issue} "${out.summary}".`,
+});
+
+// ---------------------------------------------------------------- visibility
+
+export const setIssueVisibility = youtrackTool({
+  name: 'youtrack_set_issue_visibility',
+  title: 'Limit who sees a YouTrack issue',
+  description: 'Limit an issue to members of some groups, or give an empty list to let everyone with access to its project see it again.',
+  inputSchema: z.object({ issue_id: issueIdSchema, visible_to_groups: visibleToGroupsSchema }),
+  outputSchema: z.object({ issue: z.string(), visible_to_groups: z.array(z.string()) }),
+  annotations: updates,
+  handler: async (input, ctx) => {
+    const current = await ctx.client.assertIssueInScope(ctx.scope, input.issue_id, ctx.signal);
+    const visibility = await visibilityFor(ctx, input.visible_to_groups);
+    const issue = await ctx.client.post<{ visibility?: { permittedGroups?: Array<{ name: string }> | null } | null }>(
+      `/issues/${pathSegment(current.id)}`,
+      { visibility: visibility.body },
+      'visibility(permittedGroups(name))',
+      ctx.signal,
+    );
+    // What YouTrack now holds, not what was asked.
+    return { issue: current.idReadable, visible_to_groups: (issue.visibility?.permittedGroups ?? []).map((g) => g.name) };
+  },
+  render: (out) => (out.visible_to_groups.length ? `${out.issue} is now visible to ${out.visible_to_groups.join(', ')} only.` : `${out.issue} is now visible to everyone with access to its project.`),
 });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { pathSegment, type QueryValue } from '../../../core/http.js';
 import { clip } from '../../../core/untrusted.js';
 import type { YouTrackClient } from '../client.js';
-import { projectSchema, readOnly, skipSchema, topSchema, youtrackTool } from './shared.js';
+import { InputError } from '../../../core/errors.js';
+import { creates, projectSchema, readOnly, skipSchema, topSchema, updates, youtrackTool } from './shared.js';
 
 /**
  * One page of a collection that is filtered here (scope, archived, project) because YouTrack cannot filter it.
@@ -178,4 +179,86 @@ export const getProject = youtrackTool({
     lines.push(`Work item types: ${out.work_item_types.join(', ') || 'none'}`);
     return lines.join('\n');
   },
+});
+
+const PROJECT_WRITE_FIELDS = 'id,name,shortName,description,archived,leader(login,fullName)';
+
+const writtenProjectOutput = z.object({
+  id: z.string(),
+  short_name: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  archived: z.boolean().optional(),
+  leader: z.string().optional(),
+  url: z.string(),
+  changed: z.array(z.string()),
+});
+
+function writtenProject(client: YouTrackClient, p: YtProjectRow & { leader?: { login?: string; fullName?: string } | null }, changed: string[]): z.input<typeof writtenProjectOutput> {
+  return {
+    id: p.id,
+    short_name: p.shortName,
+    name: p.name,
+    description: p.description ?? undefined,
+    archived: p.archived,
+    leader: p.leader?.login,
+    url: client.webUrl(`/projects/${p.shortName}`),
+    changed,
+  };
+}
+
+export const createProject = youtrackTool({
+  name: 'youtrack_create_project',
+  title: 'Create a YouTrack project',
+  description: 'Create a project led by the token\'s user (needs the Create Project permission).',
+  inputSchema: z.object({
+    short_name: z.string().min(1).max(50).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and hold only letters, digits and "_", e.g. "WEB"').describe('Issue key prefix, e.g. "WEB"'),
+    name: z.string().max(200).trim().min(1),
+    description: z.string().max(10_000).optional(),
+  }),
+  outputSchema: writtenProjectOutput,
+  annotations: creates,
+  handler: async (input, ctx) => {
+    const shortName = input.short_name.toUpperCase();
+    // Under YOUTRACK_PROJECTS a new project must already be named there, or the tools could not use it.
+    ctx.client.assertProjectInScope(ctx.scope, { shortName }, `Project ${shortName}`);
+    const me = await ctx.client.get<{ id: string }>('/users/me', 'id', undefined, ctx.signal);
+    const created = await ctx.client.post<YtProjectRow>(
+      '/admin/projects',
+      { shortName, name: input.name, description: input.description, leader: { id: me.id } },
+      PROJECT_WRITE_FIELDS,
+      ctx.signal,
+    );
+    return writtenProject(ctx.client, created, ['created']);
+  },
+  render: (out) => `Created project ${out.short_name} "${out.name}" (${out.url}), led by ${out.leader ?? 'you'}.`,
+});
+
+export const updateProject = youtrackTool({
+  name: 'youtrack_update_project',
+  title: 'Update or archive a YouTrack project',
+  description: 'Rename a project, change its description, or archive it (archived: true hides it and stops new issues) or restore it.',
+  inputSchema: z.object({
+    project: projectSchema,
+    name: z.string().max(200).trim().min(1).optional(),
+    description: z.string().max(10_000).optional(),
+    archived: z.boolean().optional(),
+  }),
+  outputSchema: writtenProjectOutput,
+  annotations: updates,
+  handler: async (input, ctx) => {
+    const changed = (['name', 'description', 'archived'] as const).filter((key) => input[key] !== undefined);
+    if (!changed.length) throw new InputError('Nothing to update: give name, description or archived.');
+    const project = await ctx.client.project(input.project, ctx.signal);
+    ctx.client.assertProjectInScope(ctx.scope, project, `Project ${project.shortName}`);
+    const updated = await ctx.client.post<YtProjectRow>(
+      `/admin/projects/${pathSegment(project.id)}`,
+      { name: input.name, description: input.description, archived: input.archived },
+      PROJECT_WRITE_FIELDS,
+      ctx.signal,
+    );
+    ctx.client.forgetProjects();
+    return writtenProject(ctx.client, updated, changed);
+  },
+  render: (out) => `Updated project ${out.short_name} "${out.name}": ${out.changed.join(', ')}${out.archived ? ' (archived)' : ''} (${out.url})`,
 });
