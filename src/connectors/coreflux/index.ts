@@ -14,6 +14,7 @@ import type { CorefluxClient } from './client.js';
 import { MqttConnection } from './mqtt.js';
 import { Subscriptions } from './subscriptions.js';
 import { RouteHosts } from './lot-check.js';
+import { corefluxResources } from './resources.js';
 import { TopicScope } from './topics.js';
 import { corefluxTools } from './tools/index.js';
 
@@ -229,5 +230,6 @@ export const corefluxConnector: ConnectorModule = {
   variables: COREFLUX_VARIABLES,
   credential: COREFLUX_CREDENTIAL,
   tools: corefluxTools,
+  resources: corefluxResources,
   create,
 };
