@@ -9,7 +9,7 @@ export interface ResourceDefinition<Client> {
   name: string;
   title: string;
   description: string;
-  mimeType: 'text/plain' | 'application/json';
+  mimeType: 'text/plain' | 'text/markdown' | 'application/json';
   read: (ctx: { client: Client; signal: AbortSignal }) => Promise<string>;
 }
 

@@ -19,6 +19,11 @@ export interface ToolContext<Client> {
   /** The connector's scope (projects, topics) to check objects against. */
   scope: Scope;
   logger: Logger;
+  /**
+   * Who is calling ("stdio", or the verified HTTP caller's name): state a tool keeps between calls (e.g. MQTT
+   * subscriptions) is kept per caller, so that one caller never sees another's.
+   */
+  caller: string;
   /** Reports progress to the client when it asked for it; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** The largest attachment a tool downloads for the model (BASTION_ATTACHMENT_MAX_BYTES). */

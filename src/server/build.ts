@@ -275,6 +275,7 @@ async function runTool(
       signal: sdkContext.mcpReq.signal,
       scope: runtime.scope,
       logger: options.logger,
+      caller,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await sdkContext.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, total, message } });

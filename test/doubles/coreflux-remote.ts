@@ -11,7 +11,7 @@
 // (`<prefix>/Coreflux/Actions/<name>`) are retained on Mosquitto, which flags them as retained when it delivers them
 // to a new subscriber; a real Coreflux broker sends them without the flag (the aedes emulator does that).
 import mqtt, { type MqttClient } from 'mqtt';
-import { ACTIONS_PREFIX, type CommandEffects, type CommandRecord, type CorefluxState, type DiagnosticForm } from './coreflux/commands.js';
+import { ACTIONS_PREFIX, SYS_PREFIX, type CommandEffects, type CommandRecord, type CorefluxState, type DiagnosticForm } from './coreflux/commands.js';
 import { createDesk, type CorefluxMode, type RequestIdSupport } from './coreflux/desk.js';
 
 export interface RemoteCorefluxOptions {
@@ -49,7 +49,7 @@ export async function startCorefluxOnBroker(options: RemoteCorefluxOptions): Pro
   const outputTopic = `${commandTopic}/Output`;
   const actionsPrefix = `${base}/Actions/`;
   // The desk speaks in `$SYS/Coreflux/...` topics; here they live under the prefix.
-  const local = (topic: string) => (topic.startsWith(ACTIONS_PREFIX) ? actionsPrefix + topic.slice(ACTIONS_PREFIX.length) : topic);
+  const local = (topic: string) => (topic.startsWith(SYS_PREFIX) ? `${base}/${topic.slice(SYS_PREFIX.length)}` : topic);
 
   const client: MqttClient = await mqtt.connectAsync(options.url, {
     username: options.username,

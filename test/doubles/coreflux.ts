@@ -80,6 +80,12 @@ export interface CorefluxBroker {
    * (current brokers publish none: Coreflux's $SYS topic reference lists no Description topic).
    */
   publishActionDescription(name: string, description: string, format: 'text' | 'json'): void;
+  /**
+   * Publishes broker state on `$SYS/Coreflux/<topic>` as the broker does: retained (Version, License/Status,
+   * Actions/<name>/Error), or as an entity snapshot for Actions/Models/Routes/Rules/<name> and Routes/<name>/status.
+   * An empty payload clears it.
+   */
+  publishSys(topic: string, payload: string): void;
   /** Resolves once everything the emulator has published so far (answers, retained topics, traces) is out. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -90,6 +96,10 @@ export interface CorefluxBrokerOptions {
   users?: Record<string, CorefluxAccount>;
   /** Accept CONNECTs without a username (as a non-system user). Default false. */
   allowAnonymous?: boolean;
+  /** Retained on `$SYS/Coreflux/Version` from the start (a real broker always publishes it; default: nothing). */
+  version?: string;
+  /** Retained on `$SYS/Coreflux/License/Status` from the start (JSON: tier, expiry, connections; default: nothing). */
+  license?: string;
 }
 
 const SYS = /^\$SYS(?:\/|$)/;
@@ -217,7 +227,7 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
   // subscriber without the retain flag (Coreflux's own MCP client keeps them for that reason): they are kept here
   // and sent to each new matching subscription as plain messages, and changes go out live, also without the flag.
   const snapshots = new Map<string, string>();
-  const isSnapshot = (topic: string) => topic.startsWith(ACTIONS_PREFIX) && !topic.slice(ACTIONS_PREFIX.length).includes('/');
+  const isSnapshot = (topic: string) => /^\$SYS\/Coreflux\/(Actions|Models|Routes|Rules)\/[^/]+$|^\$SYS\/Coreflux\/Routes\/[^/]+\/status$/.test(topic);
   broker.on('subscribe', (subscriptions, client) => {
     for (const { topic: filter, qos } of subscriptions) {
       if ((qos as number) === 128 || !filter.startsWith('$')) continue;
@@ -243,6 +253,9 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     publish: (topic, payload) => publish(topic, payload, false),
     nextTraceId: () => `trace-${String(++traces).padStart(4, '0')}`,
   };
+
+  if (options.version !== undefined) effects.retain('$SYS/Coreflux/Version', options.version);
+  if (options.license !== undefined) effects.retain('$SYS/Coreflux/License/Status', options.license);
 
   const desk = createDesk(effects);
   const { commands, state } = desk;
@@ -281,6 +294,7 @@ export async function startCorefluxBroker(options: CorefluxBrokerOptions = {}): 
     publishActionDescription(name, description, format) {
       effects.retain(`${ACTIONS_PREFIX}${name}/Description`, format === 'json' ? JSON.stringify({ description }) : description);
     },
+    publishSys: (topic, payload) => effects.retain(`$SYS/Coreflux/${topic}`, payload),
     flush: () => outgoing,
     async close() {
       await outgoing;

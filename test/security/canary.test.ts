@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 45, etim: 19, coreflux: 18 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 45, etim: 19, coreflux: 25 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -334,10 +334,11 @@ async function etimSweep(): Promise<void> {
   });
 }
 
-/** Coreflux: all 18 tools on the emulator with the Copilot and verifier doubles, plus their failures. */
+/** Coreflux: all 25 tools on the emulator with the Copilot and verifier doubles, plus their failures. */
 async function corefluxSweep(): Promise<void> {
   copilot.setMode('ok');
-  const env = corefluxEnv(broker, { COREFLUX_COPILOT_URL: copilot.url, DO_AGENT_API_KEY: COPILOT_TEST_KEY, LOT_VERIFIER_API_URL: verifier.url, MQTT_COMMAND_TIMEOUT: '3' });
+  // $SYS/Coreflux/# is allowed too, so that the overview and the action trace read the broker's state topics.
+  const env = corefluxEnv(broker, { COREFLUX_COPILOT_URL: copilot.url, DO_AGENT_API_KEY: COPILOT_TEST_KEY, LOT_VERIFIER_API_URL: verifier.url, MQTT_COMMAND_TIMEOUT: '3', MQTT_TOPICS: '#,$SYS/Coreflux/#' });
   await sweep('coreflux', env, async (b) => {
     const c = 'coreflux';
     await listTools('coreflux', b);
@@ -350,16 +351,30 @@ async function corefluxSweep(): Promise<void> {
     await tool(c, b, 'coreflux_add_action', { definition: [`DEFINE ACTION Blink${RUN}`, 'DESCRIPTION "Canary action"', 'DO', `    PUBLISH TOPIC "${topic}/lamp" WITH "on"`].join('\n') });
     await tool(c, b, 'coreflux_list_actions', { wait_ms: 200 });
     await tool(c, b, 'coreflux_run_action', { name: `Blink${RUN}`, input: { password: COREFLUX_TEST_PASSWORD } });
+    // The emulator's trace repeats the input, password included.
+    await tool(c, b, 'coreflux_trace_action', { name: `Blink${RUN}`, input: { password: COREFLUX_TEST_PASSWORD }, wait_seconds: 2 });
+    await tool(c, b, 'coreflux_broker_overview', { wait_ms: 300 });
     await tool(c, b, 'coreflux_remove_action', { name: `Blink${RUN}` });
     await tool(c, b, 'coreflux_add_route', { definition: [`DEFINE ROUTE Route${RUN} WITH TYPE MQTT_BRIDGE`, '    ADD SOURCE_CONFIG', '        WITH BROKER SELF'].join('\n') });
     await tool(c, b, 'coreflux_remove_route', { name: `Route${RUN}` });
     await tool(c, b, 'coreflux_add_rule', { definition: [`DEFINE RULE Rule${RUN} WITH PRIORITY 100 FOR Publish TO TOPIC "${topic}/+/lamp"`, '    IF USER IS "root" THEN ALLOW ELSE DENY'].join('\n') });
     await tool(c, b, 'coreflux_remove_rule', { name: `Rule${RUN}` });
     await tool(c, b, 'coreflux_broker_command', { verb: 'frobnicate', args: `--password ${COREFLUX_TEST_PASSWORD}` }, 'error');
+    await tool(c, b, 'mqtt_subscribe', { topic: `${topic}/#` });
     await tool(c, b, 'mqtt_publish', { topic: `${topic}/retained`, payload: `mqtt password ${COREFLUX_TEST_PASSWORD}`, qos: 1, retain: true });
+    await pollUntil(() => call(b, 'mqtt_list_subscriptions'), (result) => /[1-9]\d* kept/.test(result.text), 'a message kept by the subscription');
+    await tool(c, b, 'mqtt_read_subscription', { topic: `${topic}/#` });
+    await tool(c, b, 'mqtt_list_subscriptions');
+    await tool(c, b, 'mqtt_unsubscribe', { topic: `${topic}/#` });
+    for (const what of ['models', 'actions', 'routes', 'rules']) {
+      const uri = `lot://documentation/${what}`;
+      capture(`coreflux: ${uri}`, JSON.stringify(await b.client.readResource({ uri })));
+    }
     await tool(c, b, 'mqtt_read_retained', { topic: `${topic}/#`, wait_ms: 200 });
     await tool(c, b, 'mqtt_read_topic', { topic: `${topic}/quiet`, timeout_seconds: 0.3 });
     await tool(c, b, 'mqtt_broker_status');
+    await tool(c, b, 'mqtt_reconnect', { wait_seconds: 10 });
+    await waitConnected(b);
     await tool(c, b, 'coreflux_generate_lot', { query: 'Blink a lamp', context: `key ${COPILOT_TEST_KEY}` });
     await tool(c, b, 'coreflux_verify_lot', { code: `DEFINE MODEL Canary WITH TOPIC "${topic}/v"` });
 
@@ -646,7 +661,8 @@ beforeAll(async () => {
     badConfigurations(),
   ]);
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.jsonl'))) capture(`audit ${file}`, readFileSync(join(dir, file), 'utf8'));
-}, 180_000);
+  // The sweeps call every tool of the four connectors (97 tools); on a busy machine that takes about three minutes.
+}, 300_000);
 
 afterAll(async () => {
   await httpServer?.stop(2_000);

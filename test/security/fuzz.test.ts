@@ -233,7 +233,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'coreflux',
-    tools: 18,
+    tools: 25,
     start: async () => {
       const [broker, copilot, verifier] = await Promise.all([startCoreflux(), startCopilotDouble(), startVerifierDouble()]);
       const bastion = await startBastionOnCoreflux(broker, {

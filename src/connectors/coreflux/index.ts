@@ -12,7 +12,9 @@ import { Scope } from '../../core/policy.js';
 import { CommandChannel, REQUEST_ID_MODES } from './channel.js';
 import type { CorefluxClient } from './client.js';
 import { MqttConnection } from './mqtt.js';
+import { Subscriptions } from './subscriptions.js';
 import { RouteHosts } from './lot-check.js';
+import { corefluxResources } from './resources.js';
 import { TopicScope } from './topics.js';
 import { corefluxTools } from './tools/index.js';
 
@@ -36,6 +38,9 @@ export const COREFLUX_VARIABLES: VariableDoc[] = [
     description: 'auto: ask the broker once per connection whether it echoes -requestId and send none to one that does not; always; never (brokers that predate it)',
     default: 'auto',
   },
+  { name: 'MQTT_SUBSCRIPTION_MESSAGES', description: 'Messages kept per subscription (mqtt_subscribe); the oldest are dropped and counted', default: '100' },
+  { name: 'MQTT_SUBSCRIPTION_TOTAL', description: 'Messages kept over all subscriptions of one caller', default: '1000' },
+  { name: 'MQTT_SUBSCRIPTIONS_MAX', description: 'Subscriptions one caller may hold at once', default: '20' },
   { name: 'COREFLUX_COPILOT_URL', description: 'Base URL of the Coreflux Copilot (chat completions at /api/v1/chat/completions)' },
   { name: 'DO_AGENT_API_KEY', description: 'Copilot API key; or DO_AGENT_API_KEY_FILE', secret: true },
   { name: 'LOT_VERIFIER_API_URL', description: 'LoT verifier endpoint', default: 'http://localhost:8000/validate/code' },
@@ -61,6 +66,9 @@ const SettingsSchema = z.object({
   MQTT_COMMAND_TOPIC: z.string().min(1).max(256).default('$SYS/Coreflux/Command'),
   MQTT_COMMAND_TIMEOUT: z.coerce.number().min(1).max(120).default(10),
   MQTT_COMMAND_REQUEST_ID: z.enum(REQUEST_ID_MODES).default('auto'),
+  MQTT_SUBSCRIPTION_MESSAGES: z.coerce.number().int().min(1).max(10_000).default(100),
+  MQTT_SUBSCRIPTION_TOTAL: z.coerce.number().int().min(1).max(100_000).default(1000),
+  MQTT_SUBSCRIPTIONS_MAX: z.coerce.number().int().min(1).max(1000).default(20),
   COREFLUX_COPILOT_URL: z.string().url().optional(),
   LOT_VERIFIER_API_URL: z.string().url().default('http://localhost:8000/validate/code'),
 });
@@ -89,6 +97,11 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     mqtt,
     channel: new CommandChannel(mqtt, settings.MQTT_COMMAND_TOPIC, settings.MQTT_COMMAND_TIMEOUT * 1000, settings.MQTT_COMMAND_REQUEST_ID),
     topics: new TopicScope(settings.MQTT_TOPICS),
+    subscriptions: new Subscriptions(mqtt, {
+      perSubscription: settings.MQTT_SUBSCRIPTION_MESSAGES,
+      perCaller: settings.MQTT_SUBSCRIPTION_TOTAL,
+      subscriptions: settings.MQTT_SUBSCRIPTIONS_MAX,
+    }),
     routeHosts: new RouteHosts(settings.COREFLUX_ROUTE_HOSTS),
     copilot: settings.COREFLUX_COPILOT_URL
       ? {
@@ -205,6 +218,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     doctor,
     ready,
     close: async () => {
+      await client.subscriptions.close();
       await Promise.all([mqtt.close(), client.copilot?.http.close(), client.verifier.http.close()]);
     },
   };
@@ -216,5 +230,6 @@ export const corefluxConnector: ConnectorModule = {
   variables: COREFLUX_VARIABLES,
   credential: COREFLUX_CREDENTIAL,
   tools: corefluxTools,
+  resources: corefluxResources,
   create,
 };

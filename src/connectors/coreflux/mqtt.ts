@@ -299,6 +299,29 @@ export class MqttConnection {
     return release;
   }
 
+  /**
+   * Drops the connection and connects again with the configured settings, at once rather than after the backoff
+   * (e.g. once the broker is back, or its ACL or certificate changed). MQTT.js makes the held subscriptions again on
+   * the new connection. Resolves with the state once connected, refused, or after `waitMs`.
+   */
+  async reconnect(waitMs: number, signal?: AbortSignal): Promise<ReturnType<MqttConnection['status']> & { reconnected: boolean }> {
+    const client = this.client;
+    if (!client || this.state === 'closed') throw new UpstreamError('The MQTT connection is closed (Bastion is shutting down).', 'network');
+    const before = this.connectCount;
+    this.lastError = undefined;
+    this.backoffMs = 1_000;
+    client.options.reconnectPeriod = this.backoffMs;
+    await client.endAsync(true).catch(() => undefined);
+    this.setState('connecting');
+    // The client may have been replaced meanwhile (the fallback to MQTT 3.1.1 builds a new one).
+    (this.client ?? client).reconnect();
+    const deadline = Date.now() + waitMs;
+    while (this.connectCount === before && !this.lastError && Date.now() < deadline && !signal?.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { ...this.status(), reconnected: this.connectCount > before };
+  }
+
   async close(): Promise<void> {
     this.setState('closed');
     await this.client?.endAsync(true).catch(() => undefined);

@@ -8,7 +8,14 @@ import { lotPublishes, parseLotHeader, type LotKind } from './lot.js';
 
 export const COMMAND_TOPIC = '$SYS/Coreflux/Command';
 export const OUTPUT_TOPIC = '$SYS/Coreflux/Command/Output';
+export const SYS_PREFIX = '$SYS/Coreflux/';
 export const ACTIONS_PREFIX = '$SYS/Coreflux/Actions/';
+
+/** The status JSON a route publishes (Coreflux's $SYS topic reference, "Route status JSON"), as a new route has it. */
+function routeStatus(name: string, source: string): Record<string, unknown> {
+  const type = /\bWITH\s+TYPE\s+([A-Z0-9_]+)/i.exec(source)?.[1]?.toUpperCase() ?? 'UNKNOWN';
+  return { name, type, connection: 'Connecting', health: 'Yellow', errors: { total: 0, consecutive: 0, rate: 0 }, messages: { total: 0, succeeded: 0, failed: 0 } };
+}
 
 /** Entity name -> LoT source, per kind. */
 export interface CorefluxState {
@@ -183,9 +190,13 @@ export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effe
         return fail(message, [{ message, line: header.line, sourceLines: [source.split(/\r?\n/)[header.line - 1] ?? ''], suggestions: ['Use WITH PRIORITY 100 or higher'] }]);
       }
       store.set(header.name, source);
-      // Current brokers publish the action's LoT source on Actions/<name> and no Description topic (Coreflux's $SYS
-      // topic reference); an older broker's Description is published by the test through publishActionDescription.
-      if (kind === 'ACTION') effects.retain(`${ACTIONS_PREFIX}${header.name}`, source);
+      // Current brokers publish each entity's LoT source on Actions/<name>, Models/<name>, Routes/<name> and
+      // Rules/<name>, and no Description topic (Coreflux's $SYS topic reference); an older broker's Description is
+      // published by the test through publishActionDescription.
+      effects.retain(`${SYS_PREFIX}${label}s/${header.name}`, source);
+      // A route reports its state on Routes/<name>/status (JSON: name, type, connection, health, errors, messages);
+      // the emulator connects nowhere, so its routes stay Connecting until a test publishes another status.
+      if (kind === 'ROUTE') effects.retain(`${SYS_PREFIX}Routes/${header.name}/status`, JSON.stringify(routeStatus(header.name, source)));
       return ok(`${label} '${header.name}' added successfully!`, label, header.name);
     }
     const [name] = tokenize(rest);
@@ -193,10 +204,9 @@ export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effe
     // "Built-in rules cannot be removed" (Coreflux's broker command reference; -restoreRules names them).
     if (kind === 'RULE' && BUILT_IN_RULES.some((rule) => rule.toLowerCase() === name.toLowerCase())) return fail(`Rule '${name}' is a built-in rule and cannot be removed`);
     if (!store.delete(name)) return fail(`${label} '${name}' not found`);
-    if (kind === 'ACTION') {
-      effects.retain(`${ACTIONS_PREFIX}${name}`, '');
-      effects.retain(`${ACTIONS_PREFIX}${name}/Description`, '');
-    }
+    effects.retain(`${SYS_PREFIX}${label}s/${name}`, '');
+    if (kind === 'ACTION') effects.retain(`${ACTIONS_PREFIX}${name}/Description`, '');
+    if (kind === 'ROUTE') effects.retain(`${SYS_PREFIX}Routes/${name}/status`, '');
     return ok(`${label} '${name}' removed successfully!`, label, name);
   }
 
@@ -218,6 +228,18 @@ export function executeCommand(parsed: ParsedCommand, state: CorefluxState, effe
     for (const message of published) effects.publish(message.topic, message.payload);
     effects.publish(`${ACTIONS_PREFIX}${name}/Trace`, JSON.stringify({ traceId, action: name, status: 'completed', input, published }));
     return ok(`Action '${name}' executed successfully`, 'Action', name, { traceId, status: 'completed', published });
+  }
+
+  // `-actionTrace <name>|all|off|status|remove <name>` (Coreflux's broker command reference): arms tracing to
+  // Actions/<name>/Trace for 5 minutes. The emulator publishes a trace for every run anyway; it records what is armed
+  // and answers (wording assumed).
+  if (verb === 'actionTrace' && parsed.rawVerb.startsWith('-')) {
+    const [target, name] = tokenize(rest);
+    if (!target) return fail('Usage: -actionTrace <name>|all|off|status|remove <name>');
+    if (['all', 'off', 'status'].includes(target)) return ok(`Action trace ${target}`, null, null, {});
+    const action = target === 'remove' ? name : target;
+    if (!action || !state.actions.has(action)) return fail(`Action '${action ?? ''}' not found`);
+    return ok(target === 'remove' ? `Action trace removed for '${action}'` : `Action trace enabled for '${action}' (5 minutes)`, 'Action', action, {});
   }
 
   if (verb === 'lotDiagnostic' && parsed.rawVerb.startsWith('-') && diagnosticForm === 'value') {
