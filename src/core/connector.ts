@@ -8,6 +8,7 @@ import type { KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
 import type { Secret } from './secrets.js';
+import type { AnyPrompt } from './prompt.js';
 import type { AnyResource } from './resource.js';
 import type { AnyTool } from './tool.js';
 
@@ -71,5 +72,7 @@ export interface ConnectorModule {
   tools: AnyTool[];
   /** Read-only reference data offered as MCP resources. */
   resources?: AnyResource[];
+  /** Reusable requests offered as MCP prompts. */
+  prompts?: AnyPrompt[];
   create(context: ConnectorContext): Promise<ConnectorRuntime>;
 }

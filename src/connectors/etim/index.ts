@@ -11,6 +11,7 @@ import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
 import { EtimClient } from './client.js';
+import { etimPrompts } from './prompts.js';
 import { etimResources } from './resources.js';
 import { etimTools } from './tools/index.js';
 
@@ -178,5 +179,6 @@ export const etimConnector: ConnectorModule = {
   credential: ETIM_CREDENTIAL,
   tools: etimTools,
   resources: etimResources,
+  prompts: etimPrompts,
   create,
 };
