@@ -51,6 +51,8 @@ export interface ConnectorRuntime {
    * tool calls once the last confirmation is old or upstream refused the credential since.
    */
   identity?: CredentialIdentity<unknown>;
+  /** Who the connector acts as, when only its settings tell (no identity check): shown by bastion_status. */
+  account?: string;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**

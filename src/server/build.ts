@@ -8,7 +8,8 @@ import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError, UpstreamError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { PolicyTool, ToolPolicy } from '../core/policy.js';
+import { Scope, type PolicyTool, type ToolPolicy } from '../core/policy.js';
+import { CORE_TOOLS, type StatusClient } from '../core/status.js';
 import { promptPolicyTool, type AnyPrompt } from '../core/prompt.js';
 import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
 import { redact, redactDeep } from '../core/redact.js';
@@ -22,8 +23,28 @@ export const SERVER_NAME = 'bastion';
 export const SERVER_VERSION = '0.1.0';
 
 export interface LoadedConnector {
-  module: ConnectorModule;
+  module: Pick<ConnectorModule, 'name' | 'title' | 'tools' | 'resources' | 'prompts'>;
   runtime: ConnectorRuntime;
+}
+
+/**
+ * Bastion's own tools (bastion_status) as one more connector, "bastion", so that they pass the same pipeline:
+ * policy, an HTTP caller's connector scopes, audit. It is not an upstream: no readiness, no doctor checks.
+ */
+function withCore(connectors: LoadedConnector[]): LoadedConnector[] {
+  const client: StatusClient = { version: SERVER_VERSION, connectors: connectors.map((c) => ({ title: c.module.title, runtime: c.runtime })) };
+  const core: LoadedConnector = {
+    module: { name: 'bastion', title: 'Bastion', tools: CORE_TOOLS },
+    runtime: {
+      name: 'bastion',
+      client,
+      scope: new Scope('connector', 'BASTION_CONNECTORS', undefined),
+      doctor: async () => [],
+      ready: async () => undefined,
+      close: async () => undefined,
+    },
+  };
+  return [...connectors, core];
 }
 
 export interface PipelineOptions {
@@ -50,7 +71,7 @@ const INSTRUCTIONS =
 
 /** The tools of the enabled connectors that policy lets through, in a stable order. */
 export function enabledTools(options: Pick<PipelineOptions, 'connectors' | 'policy' | 'callerRefusal'>): Array<{ tool: AnyTool; connector: LoadedConnector }> {
-  return options.connectors.flatMap((connector) =>
+  return withCore(options.connectors).flatMap((connector) =>
     connector.module.tools
       .filter((tool) => options.policy.isEnabled(tool) && !options.callerRefusal?.(tool, connector.runtime.name))
       .map((tool) => ({ tool, connector })),
@@ -151,7 +172,7 @@ async function readResource(
 /** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason and what a caller is told. */
 function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }> {
   const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }>();
-  for (const connector of options.connectors) {
+  for (const connector of withCore(options.connectors)) {
     for (const tool of connector.module.tools) {
       const byPolicy = options.policy.refusal(tool);
       const reason = byPolicy ?? options.callerRefusal?.(tool, connector.runtime.name);

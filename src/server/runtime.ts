@@ -15,6 +15,7 @@ import { weakeningsFromFiles } from '../core/protection.js';
 import { registerSecret } from '../core/redact.js';
 import { promptPolicyTool } from '../core/prompt.js';
 import { resourcePolicyTool } from '../core/resource.js';
+import { CORE_TOOLS } from '../core/status.js';
 import type { Secret } from '../core/secrets.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
@@ -169,11 +170,11 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   const policy = new ToolPolicy(
     { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS },
     // Resources and prompts are named in these lists like tools (etim_resource_languages, etim_prompt_explain_class).
-    connectors.flatMap((connector) => [
+    CORE_TOOLS.map((tool) => tool.name).concat(connectors.flatMap((connector) => [
       ...connector.module.tools.map((tool) => tool.name),
       ...(connector.module.resources ?? []).map((resource) => resourcePolicyTool(connector.runtime.name, resource).name),
       ...(connector.module.prompts ?? []).map((prompt) => promptPolicyTool(connector.runtime.name, prompt).name),
-    ]),
+    ])),
   );
   return {
     settings,

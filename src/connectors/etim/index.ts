@@ -164,6 +164,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     // ETIM data is public classification data: nothing to scope by project.
     scope: new Scope('class', 'ETIM', undefined),
     credential: secret,
+    account: `client ${settings.ETIM_CLIENT_ID}`,
     doctor,
     ready,
     close: async () => {
