@@ -79,6 +79,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_READ_ONLY: booleanSetting.default(false),
   BASTION_TOOLS: listSetting.default([]),
   BASTION_EXCLUDE_TOOLS: listSetting.default([]),
+  BASTION_TOOLSETS: listSetting.optional(),
   BASTION_TOOL_SCHEMAS: z.enum(['compact', 'full']).default('compact'),
   BASTION_CONFIRM_DESTRUCTIVE: confirmSetting.default('ask'),
   BASTION_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
