@@ -6,6 +6,7 @@ import { ConfigError } from './core/errors.js';
 import { LOG_LEVELS } from './core/logger.js';
 import { redact } from './core/redact.js';
 import { CONNECTORS } from './connectors/index.js';
+import { TOOLSETS } from './connectors/toolsets.js';
 import { SERVER_VERSION } from './server/build.js';
 import type { FlagSettings } from './server/runtime.js';
 
@@ -15,6 +16,7 @@ const SHARED_OPTIONS: Array<[flags: string, description: string, variable: strin
   ['--read-only', 'hide and refuse every tool that changes data', 'BASTION_READ_ONLY'],
   ['--tools <globs>', 'allow list of tool names or globs, comma-separated', 'BASTION_TOOLS'],
   ['--exclude-tools <globs>', 'deny list of tool names or globs (deny wins)', 'BASTION_EXCLUDE_TOOLS'],
+  ['--toolsets <sets>', 'named sets of tools, comma-separated, e.g. redmine:issues,youtrack:read (bastion --help lists them); allowed beside --tools', 'BASTION_TOOLSETS'],
   ['--env-file <file>', 'read variables from this file (default: $XDG_CONFIG_HOME/bastion/.env, i.e. ~/.config/bastion/.env, if present; a .env in the working directory is read only when named here)', 'BASTION_ENV_FILE'],
   ['--config <file>', 'JSON file of settings ({"REDMINE_URL": "..."}), lowest precedence', 'BASTION_CONFIG'],
   ['--log-level <level>', `log level on stderr: ${LOG_LEVELS.join(', ')} (default info)`, 'BASTION_LOG_LEVEL'],
@@ -65,13 +67,18 @@ async function printOrFail(command: () => Promise<string>): Promise<void> {
 }
 
 const connectorHelp = CONNECTORS.map((c) => `  ${c.name.padEnd(10)} ${c.title}: set ${c.setupHint}`).join('\n');
+const toolsetHelp = Object.entries(TOOLSETS)
+  .map(([connector, sets]) =>
+    [`  ${connector}:read`.padEnd(22) + ' its read-only tools', `  ${connector}:all`.padEnd(22) + ' all its tools', ...Object.entries(sets).map(([set, { description }]) => `  ${connector}:${set}`.padEnd(22) + ` ${description}`)].join('\n'),
+  )
+  .join('\n');
 
 const program = new Command()
   .name('bastion')
   .description('One hardened MCP server for your Redmine, YouTrack, ETIM and Coreflux/MQTT systems.')
   .version(SERVER_VERSION)
   .showHelpAfterError()
-  .addHelpText('after', `\nConnectors:\n${connectorHelp}\n\nEvery flag also reads a BASTION_* variable (shown in brackets). Precedence: flags, environment, .env (--env-file or ~/.config/bastion/.env), --config.\nA settings file that turns a protection off is warned about at start and by doctor.\nDocs: README.md and SECURITY.md.`);
+  .addHelpText('after', `\nConnectors:\n${connectorHelp}\n\nToolsets (--toolsets; a connector's resources and prompts and bastion_status come with any set):\n${toolsetHelp}\n\nEvery flag also reads a BASTION_* variable (shown in brackets). Precedence: flags, environment, .env (--env-file or ~/.config/bastion/.env), --config.\nA settings file that turns a protection off is warned about at start and by doctor.\nDocs: README.md and SECURITY.md.`);
 
 addSharedOptions(
   program

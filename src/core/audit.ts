@@ -82,7 +82,18 @@ export interface ResourceReadEvent {
   error?: string;
 }
 
-export type AuditEvent = ToolCallEvent | ToolAttemptEvent | CredentialEvent | ResourceReadEvent;
+/** One prompts/get, audited like a tool call (its arguments are what the person typed). */
+export interface PromptGetEvent {
+  type: 'prompt_get';
+  prompt: string;
+  connector: string;
+  caller: string;
+  outcome: AuditOutcome;
+  args: unknown;
+  error?: string;
+}
+
+export type AuditEvent = ToolCallEvent | ToolAttemptEvent | CredentialEvent | ResourceReadEvent | PromptGetEvent;
 
 export interface AuditSink {
   /** Appends a record. Never throws: a record that cannot be written makes the sink unhealthy (and is logged once). */

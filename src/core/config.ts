@@ -80,6 +80,7 @@ export const GlobalSettingsSchema = z.object({
   BASTION_READ_ONLY: booleanSetting.default(false),
   BASTION_TOOLS: listSetting.default([]),
   BASTION_EXCLUDE_TOOLS: listSetting.default([]),
+  BASTION_TOOLSETS: listSetting.optional(),
   BASTION_TOOL_SCHEMAS: z.enum(['compact', 'full']).default('compact'),
   BASTION_CONFIRM_DESTRUCTIVE: confirmSetting.default('ask'),
   BASTION_ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(DEFAULT_ATTACHMENT_MAX_BYTES),

@@ -8,6 +8,7 @@ import type { KeyringStore } from './keyring.js';
 import type { Logger } from './logger.js';
 import type { Scope } from './policy.js';
 import type { Secret } from './secrets.js';
+import type { AnyPrompt } from './prompt.js';
 import type { AnyResource } from './resource.js';
 import type { AnyTool } from './tool.js';
 
@@ -56,6 +57,8 @@ export interface ConnectorRuntime {
    * connectors whose calls can run as the person have it.
    */
   checkPersonalCredential?(secret: Secret, signal: AbortSignal): Promise<string>;
+  /** Who the connector acts as, when only its settings tell (no identity check): shown by bastion_status. */
+  account?: string;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**
@@ -77,5 +80,7 @@ export interface ConnectorModule {
   tools: AnyTool[];
   /** Read-only reference data offered as MCP resources. */
   resources?: AnyResource[];
+  /** Reusable requests offered as MCP prompts. */
+  prompts?: AnyPrompt[];
   create(context: ConnectorContext): Promise<ConnectorRuntime>;
 }

@@ -7,6 +7,51 @@ export interface PolicySettings {
   allow: string[];
   /** Deny list: tool names or globs. Deny wins over allow. */
   deny: string[];
+  /** The tool names of the --toolsets sets (resolveToolsets): allowed beside the allow list. */
+  toolsets?: readonly string[];
+}
+
+/** Named sets of tools per connector: set name → the tool names or globs in it, and what it is for. */
+export type ToolsetDefinitions = Readonly<Record<string, Readonly<Record<string, { description: string; tools: readonly string[] }>>>>;
+
+/** Every set name operators may use: `<connector>:read`, `<connector>:all` and the connector's own sets. */
+export function toolsetNames(definitions: ToolsetDefinitions): string[] {
+  return Object.entries(definitions).flatMap(([connector, sets]) => [`${connector}:read`, `${connector}:all`, ...Object.keys(sets).map((set) => `${connector}:${set}`)]);
+}
+
+/**
+ * The names a list of sets stands for, among the enabled connectors' tools. `<connector>:read` is its read-only tools,
+ * `<connector>:all` every tool; a connector's resources and prompts (`extra`) come with any of its sets.
+ * An unknown set, or a set of a connector that is not enabled, is a ConfigError listing what is valid.
+ */
+export function resolveToolsets(
+  requested: readonly string[],
+  definitions: ToolsetDefinitions,
+  enabled: ReadonlyArray<{ name: string; tools: readonly PolicyTool[]; extra: readonly string[] }>,
+): string[] {
+  const names = new Set<string>();
+  for (const setName of requested) {
+    const [connector = '', set = ''] = setName.split(':');
+    const defined = definitions[connector];
+    const known = defined && (set === 'read' || set === 'all' || Object.hasOwn(defined, set));
+    if (!known) {
+      throw new ConfigError(`--toolsets (BASTION_TOOLSETS): "${setName}" is not a toolset. Valid toolsets: ${toolsetNames(definitions).join(', ')}.`);
+    }
+    const source = enabled.find((entry) => entry.name === connector);
+    if (!source) {
+      throw new ConfigError(
+        `--toolsets (BASTION_TOOLSETS): "${setName}" is a set of the ${connector} connector, which is not enabled. ` +
+          `Enabled: ${enabled.map((entry) => entry.name).join(', ') || 'none'}. Configure ${connector} or remove the set.`,
+      );
+    }
+    const patterns = set === 'all' || set === 'read' ? [/.*/] : defined[set]!.tools.map(globToRegExp);
+    for (const tool of source.tools) {
+      if (set === 'read' && !tool.annotations.readOnlyHint) continue;
+      if (patterns.some((regex) => regex.test(tool.name))) names.add(tool.name);
+    }
+    for (const name of source.extra) names.add(name);
+  }
+  return [...names];
 }
 
 export interface PolicyTool {
@@ -22,6 +67,7 @@ function globToRegExp(glob: string): RegExp {
 export class ToolPolicy {
   private readonly allow: RegExp[];
   private readonly deny: RegExp[];
+  private readonly toolsets: ReadonlySet<string> | undefined;
 
   /** Refuses to build (ConfigError) when a name or glob matches none of the known tools: a typo must not silently widen or narrow the set. */
   constructor(readonly settings: PolicySettings, knownTools: readonly string[]) {
@@ -35,6 +81,7 @@ export class ToolPolicy {
       });
     this.allow = check(settings.allow, '--tools (BASTION_TOOLS)');
     this.deny = check(settings.deny, '--exclude-tools (BASTION_EXCLUDE_TOOLS)');
+    this.toolsets = settings.toolsets ? new Set(settings.toolsets) : undefined;
   }
 
   /** Why the tool is not available, or undefined when it is. */
@@ -43,7 +90,10 @@ export class ToolPolicy {
       return `${tool.name} changes data and Bastion runs read-only (--read-only / BASTION_READ_ONLY).`;
     }
     if (this.deny.some((regex) => regex.test(tool.name))) return `${tool.name} is excluded by --exclude-tools (BASTION_EXCLUDE_TOOLS).`;
-    if (this.allow.length && !this.allow.some((regex) => regex.test(tool.name))) return `${tool.name} is not in the --tools allow list (BASTION_TOOLS).`;
+    // --tools and --toolsets together make the allow list: a tool in either is allowed.
+    const allowed = this.allow.some((regex) => regex.test(tool.name)) || this.toolsets?.has(tool.name) === true;
+    if (this.toolsets && !allowed) return `${tool.name} is in neither a --toolsets set (BASTION_TOOLSETS) nor the --tools allow list (BASTION_TOOLS).`;
+    if (this.allow.length && !allowed) return `${tool.name} is not in the --tools allow list (BASTION_TOOLS).`;
     return undefined;
   }
 

@@ -2,14 +2,16 @@
 // policy → (schema validation by the SDK) → call → sanitise → redact → shape result, with an audit record per call.
 import { randomBytes } from 'node:crypto';
 import { McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
-import type { CallToolResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, GetPromptResult, InputRequiredResult, ReadResourceResult, ServerContext } from '@modelcontextprotocol/server';
 import { DEFAULT_ATTACHMENT_MAX_BYTES, scrubMedia, type MediaContent } from '../core/attachment.js';
 import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError, UpstreamError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { PolicyTool, ToolPolicy } from '../core/policy.js';
+import { Scope, type PolicyTool, type ToolPolicy } from '../core/policy.js';
+import { CORE_TOOLS, type StatusClient } from '../core/status.js';
+import { promptPolicyTool, type AnyPrompt } from '../core/prompt.js';
 import { resourcePolicyTool, type AnyResource } from '../core/resource.js';
 import { redact, redactDeep } from '../core/redact.js';
 import type { AnyTool, ToolContext } from '../core/tool.js';
@@ -22,8 +24,28 @@ export const SERVER_NAME = 'bastion';
 export const SERVER_VERSION = '0.1.0';
 
 export interface LoadedConnector {
-  module: ConnectorModule;
+  module: Pick<ConnectorModule, 'name' | 'title' | 'tools' | 'resources' | 'prompts'>;
   runtime: ConnectorRuntime;
+}
+
+/**
+ * Bastion's own tools (bastion_status) as one more connector, "bastion", so that they pass the same pipeline:
+ * policy, an HTTP caller's connector scopes, audit. It is not an upstream: no readiness, no doctor checks.
+ */
+function withCore(connectors: LoadedConnector[]): LoadedConnector[] {
+  const client: StatusClient = { version: SERVER_VERSION, connectors: connectors.map((c) => ({ title: c.module.title, runtime: c.runtime })) };
+  const core: LoadedConnector = {
+    module: { name: 'bastion', title: 'Bastion', tools: CORE_TOOLS },
+    runtime: {
+      name: 'bastion',
+      client,
+      scope: new Scope('connector', 'BASTION_CONNECTORS', undefined),
+      doctor: async () => [],
+      ready: async () => undefined,
+      close: async () => undefined,
+    },
+  };
+  return [...connectors, core];
 }
 
 export interface PipelineOptions {
@@ -52,7 +74,7 @@ const INSTRUCTIONS =
 
 /** The tools of the enabled connectors that policy lets through, in a stable order. */
 export function enabledTools(options: Pick<PipelineOptions, 'connectors' | 'policy' | 'callerRefusal'>): Array<{ tool: AnyTool; connector: LoadedConnector }> {
-  return options.connectors.flatMap((connector) =>
+  return withCore(options.connectors).flatMap((connector) =>
     connector.module.tools
       .filter((tool) => options.policy.isEnabled(tool) && !options.callerRefusal?.(tool, connector.runtime.name))
       .map((tool) => ({ tool, connector })),
@@ -66,6 +88,50 @@ function visibleResources(options: PipelineOptions): Array<{ resource: AnyResour
       .map((resource) => ({ resource, connector, policyTool: resourcePolicyTool(connector.runtime.name, resource) }))
       .filter(({ policyTool }) => options.policy.isEnabled(policyTool) && !options.callerRefusal?.(policyTool, connector.runtime.name)),
   );
+}
+
+/**
+ * The prompts of the enabled connectors that policy and the caller's scopes let through, and whose tools are all
+ * available too: a prompt never sends the model to a tool it cannot call.
+ */
+function visiblePrompts(options: PipelineOptions): Array<{ prompt: AnyPrompt; connector: LoadedConnector; policyTool: PolicyTool }> {
+  const available = new Set(enabledTools(options).map(({ tool }) => tool.name));
+  return options.connectors.flatMap((connector) =>
+    (connector.module.prompts ?? [])
+      .map((prompt) => ({ prompt, connector, policyTool: promptPolicyTool(connector.runtime.name, prompt) }))
+      .filter(
+        ({ prompt, policyTool }) =>
+          options.policy.isEnabled(policyTool) &&
+          !options.callerRefusal?.(policyTool, connector.runtime.name) &&
+          prompt.uses.every((name: string) => available.has(name)),
+      ),
+  );
+}
+
+/** One prompts/get: the arguments (validated by the SDK against the prompt's schema) become the request text, audited. */
+function getPrompt(prompt: AnyPrompt, policyTool: PolicyTool, connector: LoadedConnector, args: Record<string, unknown>, sdkContext: ServerContext, options: PipelineOptions): GetPromptResult {
+  const audit = (outcome: 'ok' | 'error' | 'denied', error?: string): void =>
+    options.audit.record({
+      type: 'prompt_get',
+      prompt: policyTool.name,
+      connector: connector.runtime.name,
+      caller: sdkContext.http?.authInfo?.clientId ?? options.caller,
+      outcome,
+      args,
+      ...(error ? { error } : {}),
+    });
+  try {
+    options.policy.assertEnabled(policyTool);
+    const refusal = options.callerRefusal?.(policyTool, connector.runtime.name);
+    if (refusal) throw new PolicyError(refusal);
+    const text = redact(cleanText(prompt.text(args)));
+    audit('ok');
+    return { description: prompt.description, messages: [{ role: 'user', content: { type: 'text', text } }] };
+  } catch (error) {
+    const message = describeError(error, prompt.name, options.logger);
+    audit(error instanceof PolicyError ? 'denied' : 'error', message);
+    throw new Error(message, { cause: error });
+  }
 }
 
 /** One resources/read: policy checked again, then read, cleaned, redacted and audited like a tool call. */
@@ -109,7 +175,7 @@ async function readResource(
 /** The tools of the loaded connectors that policy or the caller's scopes hide, by name, with the reason and what a caller is told. */
 function hiddenTools(options: PipelineOptions): Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }> {
   const hidden = new Map<string, { tool: AnyTool; connector: LoadedConnector; reason: string; answer?: string }>();
-  for (const connector of options.connectors) {
+  for (const connector of withCore(options.connectors)) {
     for (const tool of connector.module.tools) {
       const byPolicy = options.policy.refusal(tool);
       const reason = byPolicy ?? options.callerRefusal?.(tool, connector.runtime.name);
@@ -184,10 +250,21 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Resources pass the same policy as tools: a hidden one is not registered, so it is neither listed nor readable
   // (the SDK answers "Resource not found", as for a resource that does not exist).
   const resources = visibleResources(options);
+  // Prompts likewise: a hidden one is not registered (the SDK answers as for a prompt that does not exist).
+  const prompts = visiblePrompts(options);
   return () => {
-    // The tool and resource lists are fixed for the life of the process: nothing to announce.
-    const capabilities = resources.length ? { tools: { listChanged: false }, resources: { listChanged: false } } : { tools: { listChanged: false } };
+    // The tool, resource and prompt lists are fixed for the life of the process: nothing to announce.
+    const capabilities = {
+      tools: { listChanged: false },
+      ...(resources.length ? { resources: { listChanged: false } } : {}),
+      ...(prompts.length ? { prompts: { listChanged: false } } : {}),
+    };
     const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities, instructions: INSTRUCTIONS });
+    for (const { prompt, connector, policyTool } of prompts) {
+      server.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: prompt.arguments }, (args: Record<string, unknown>, ctx: ServerContext) =>
+        getPrompt(prompt, policyTool, connector, args, ctx, options),
+      );
+    }
     for (const { resource, connector, policyTool } of resources) {
       server.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, (uri, ctx) =>
         readResource(resource, policyTool, connector, uri, ctx, options),

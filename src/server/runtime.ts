@@ -10,13 +10,16 @@ import { ConfigError } from '../core/errors.js';
 import { CredentialRefusedError } from '../core/identity.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { osKeyring, type KeyringStore } from '../core/keyring.js';
-import { ToolPolicy } from '../core/policy.js';
+import { resolveToolsets, ToolPolicy } from '../core/policy.js';
 import { weakeningsFromFiles } from '../core/protection.js';
 import { registerSecret } from '../core/redact.js';
+import { promptPolicyTool } from '../core/prompt.js';
 import { resourcePolicyTool } from '../core/resource.js';
+import { CORE_TOOLS } from '../core/status.js';
 import type { Secret } from '../core/secrets.js';
 import { openVault, type Vault } from '../core/vault.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
+import { TOOLSETS } from '../connectors/toolsets.js';
 import type { LoadedConnector } from './build.js';
 
 export interface Runtime {
@@ -191,13 +194,29 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
       throw refused.reason;
     }
   }
+  // Named sets stand for the tools of enabled connectors (with their resources and prompts); bastion_status comes with any.
+  const toolsets = global.BASTION_TOOLSETS?.length
+    ? resolveToolsets(
+        global.BASTION_TOOLSETS,
+        TOOLSETS,
+        connectors.map((connector) => ({
+          name: connector.runtime.name,
+          tools: connector.module.tools,
+          extra: [
+            ...(connector.module.resources ?? []).map((resource) => resourcePolicyTool(connector.runtime.name, resource).name),
+            ...(connector.module.prompts ?? []).map((prompt) => promptPolicyTool(connector.runtime.name, prompt).name),
+          ],
+        })),
+      ).concat(CORE_TOOLS.map((tool) => tool.name))
+    : undefined;
   const policy = new ToolPolicy(
-    { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS },
-    // Resources are named in these lists like tools (etim_resource_languages): see resourcePolicyTool.
-    connectors.flatMap((connector) => [
+    { readOnly: global.BASTION_READ_ONLY, allow: global.BASTION_TOOLS, deny: global.BASTION_EXCLUDE_TOOLS, toolsets },
+    // Resources and prompts are named in these lists like tools (etim_resource_languages, etim_prompt_explain_class).
+    CORE_TOOLS.map((tool) => tool.name).concat(connectors.flatMap((connector) => [
       ...connector.module.tools.map((tool) => tool.name),
       ...(connector.module.resources ?? []).map((resource) => resourcePolicyTool(connector.runtime.name, resource).name),
-    ]),
+      ...(connector.module.prompts ?? []).map((prompt) => promptPolicyTool(connector.runtime.name, prompt).name),
+    ])),
   );
   return {
     settings,

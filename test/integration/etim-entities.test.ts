@@ -67,14 +67,14 @@ describe('bad input never reaches ETIM', () => {
 });
 
 describe('the tool list', () => {
-  it('has the 19 ETIM tools, read-only, with flat input schemas (no anyOf)', async () => {
+  it('has the 20 ETIM tools and bastion_status, read-only, with flat input schemas (no anyOf)', async () => {
     const { tools } = await bastion.client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
       [
         'etim_search_classes', 'etim_get_class', 'etim_get_classes', 'etim_get_class_versions', 'etim_get_class_for_release',
         'etim_compare_classes', 'etim_diff_class_releases', 'etim_search_features', 'etim_get_feature', 'etim_search_values',
         'etim_get_value', 'etim_search_units', 'etim_get_unit', 'etim_search_groups', 'etim_get_group',
-        'etim_search_feature_groups', 'etim_get_feature_group', 'etim_list_languages', 'etim_list_releases',
+        'etim_search_feature_groups', 'etim_get_feature_group', 'etim_lookup_code', 'etim_list_languages', 'etim_list_releases', 'bastion_status',
       ].sort(),
     );
     for (const tool of tools) {

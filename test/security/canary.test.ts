@@ -46,7 +46,7 @@ const WRONG_HTTP_TOKEN = 'canary-http-wrong-token-Dn9Tc3';
 
 type Connector = 'redmine' | 'youtrack' | 'etim' | 'coreflux';
 const CONNECTORS: Connector[] = ['redmine', 'youtrack', 'etim', 'coreflux'];
-const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 45, etim: 19, coreflux: 25 };
+const TOOL_COUNTS: Record<Connector, number> = { redmine: 50, youtrack: 45, etim: 20, coreflux: 25 };
 
 /** What a call is meant to exercise; each error kind must really have happened (see ERROR_SIGNS). */
 type Kind = 'ok' | 'error' | '401' | '403' | '5xx' | 'timeout' | 'tls';
@@ -131,7 +131,8 @@ async function waitBroker(bastion: Bastion, pattern: RegExp): Promise<void> {
 async function listTools(connector: Connector, bastion: Bastion): Promise<void> {
   const { tools } = await bastion.client.listTools();
   capture(`${connector}: tools/list`, JSON.stringify(tools));
-  listed.set(connector, tools.map((t) => t.name));
+  // Bastion's own tools (bastion_status) are listed beside every connector's; each sweep calls them too.
+  listed.set(connector, tools.map((t) => t.name).filter((name) => !name.startsWith('bastion_')));
 }
 
 async function listen(server: Server): Promise<number> {
@@ -166,6 +167,7 @@ async function redmineSweep(): Promise<void> {
   await sweep('redmine', redmineEnv({ REDMINE_URL: proxy.url }), async (b) => {
     const c = 'redmine';
     await listTools('redmine', b);
+    await tool(c, b, 'bastion_status');
     const me = (await tool(c, b, 'redmine_get_current_user')).structured;
     await tool(c, b, 'redmine_list_projects');
     await tool(c, b, 'redmine_get_project', { project: 'alpha', include: ['memberships'] });
@@ -254,6 +256,7 @@ async function youtrackSweep(): Promise<void> {
   await sweep('youtrack', youtrackEnv(youtrack), async (b) => {
     const c = 'youtrack';
     await listTools('youtrack', b);
+    await tool(c, b, 'bastion_status');
     await tool(c, b, 'youtrack_get_current_user');
     await tool(c, b, 'youtrack_search_issues', { query: 'project: DEMO', top: 3 });
     await tool(c, b, 'youtrack_get_issue', { issue_id: 'DEMO-1' });
@@ -295,11 +298,12 @@ async function youtrackSweep(): Promise<void> {
   });
 }
 
-/** ETIM: all 19 tools and both resources, caching in Redis, plus 401, 403 and 5xx answers. */
+/** ETIM: all 20 tools, both resources and the prompts, caching in Redis, plus 401, 403 and 5xx answers. */
 async function etimSweep(): Promise<void> {
   await sweep('etim', etimEnv(etim, { REDIS_URL: redis.url, REDIS_PASSWORD }), async (b) => {
     const c = 'etim';
     await listTools('etim', b);
+    await tool(c, b, 'bastion_status');
     await tool(c, b, 'etim_search_classes', { text: 'cable' });
     await tool(c, b, 'etim_get_class', { code: 'EC990002', features: 'full' });
     await tool(c, b, 'etim_get_classes', { codes: ['EC990001', 'EC990002'] });
@@ -319,6 +323,10 @@ async function etimSweep(): Promise<void> {
     await tool(c, b, 'etim_get_feature_group', { code: 'EFG99003' });
     await tool(c, b, 'etim_list_languages');
     await tool(c, b, 'etim_list_releases');
+    await tool(c, b, 'etim_lookup_code', { code: 'EU990001' });
+    for (const name of ['etim_compare_products', 'etim_explain_class']) {
+      capture(`etim: prompt ${name}`, JSON.stringify(await b.client.getPrompt({ name, arguments: name === 'etim_explain_class' ? { class_code: 'EC990001' } : { class1: 'EC990001', class2: 'EC990002' } })));
+    }
     for (const uri of ['etim://languages', 'etim://releases']) capture(`etim: ${uri}`, JSON.stringify(await b.client.readResource({ uri })));
 
     await tool(c, b, 'etim_get_feature', { code: 'EF999990' }, 'error');
@@ -342,6 +350,7 @@ async function corefluxSweep(): Promise<void> {
   await sweep('coreflux', env, async (b) => {
     const c = 'coreflux';
     await listTools('coreflux', b);
+    await tool(c, b, 'bastion_status');
     await waitConnected(b);
     const topic = `canary/${RUN}`;
     await tool(c, b, 'coreflux_add_model', { definition: `DEFINE MODEL Canary${RUN} WITH TOPIC "${topic}/model"` });

@@ -153,7 +153,7 @@ async function fuzzValid(target: Target, tools: ListedTool[]): Promise<ValidRepo
 const connectors: Array<{ name: string; tools: number; start: () => Promise<Target> }> = [
   {
     name: 'redmine',
-    tools: 50,
+    tools: 51,
     start: async () => {
       const { body } = await redmine<{ issue: { attachments: Array<{ id: number }> } }>('GET', '/issues/1.json?include=attachments');
       const attachments = body.issue.attachments.map((attachment) => attachment.id);
@@ -178,7 +178,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'youtrack',
-    tools: 45,
+    tools: 46,
     start: async () => {
       const double = await startYouTrack();
       const bastion = await startBastionOnYouTrack(double, { BASTION_LOG_LEVEL: 'info' });
@@ -208,7 +208,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'etim',
-    tools: 19,
+    tools: 21,
     start: async () => {
       const double = await startEtim();
       const bastion = await startBastionOnEtim(double, { BASTION_LOG_LEVEL: 'info' });
@@ -233,7 +233,7 @@ const connectors: Array<{ name: string; tools: number; start: () => Promise<Targ
   },
   {
     name: 'coreflux',
-    tools: 25,
+    tools: 26,
     start: async () => {
       const [broker, copilot, verifier] = await Promise.all([startCoreflux(), startCopilotDouble(), startVerifierDouble()]);
       const bastion = await startBastionOnCoreflux(broker, {

@@ -84,9 +84,15 @@ const full = new Map<string, Tool[]>();
 const compact = new Map<string, Tool[]>();
 const readOnly = new Map<string, { bastion: Bastion; tools: Tool[] }>();
 
-async function listing(bastion: Bastion): Promise<Tool[]> {
+/** Bastion's own tools (bastion_status), listed beside every connector's: snapshot once, under "bastion". */
+const CORE_PREFIX = 'bastion_';
+const core = new Map<'full' | 'compact' | 'readOnly', Tool[]>();
+
+async function listing(bastion: Bastion, own?: 'full' | 'compact' | 'readOnly'): Promise<Tool[]> {
   const { tools } = await bastion.client.listTools();
-  return [...tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...tools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (own) core.set(own, sorted.filter((tool) => tool.name.startsWith(CORE_PREFIX)));
+  return sorted.filter((tool) => !tool.name.startsWith(CORE_PREFIX));
 }
 
 beforeAll(async () => {
@@ -95,9 +101,10 @@ beforeAll(async () => {
     CONNECTORS.map(async (connector) => {
       const [all, limited, lean] = await Promise.all([connector.start(FULL), connector.start({ ...FULL, BASTION_READ_ONLY: 'true' }), connector.start(COMPACT)]);
       bastions.push(all, limited, lean);
-      full.set(connector.name, await listing(all));
-      compact.set(connector.name, await listing(lean));
-      readOnly.set(connector.name, { bastion: limited, tools: await listing(limited) });
+      const own = connector.name === 'redmine';
+      full.set(connector.name, await listing(all, own ? 'full' : undefined));
+      compact.set(connector.name, await listing(lean, own ? 'compact' : undefined));
+      readOnly.set(connector.name, { bastion: limited, tools: await listing(limited, connector.name === 'redmine' ? 'readOnly' : undefined) });
     }),
   );
 });
@@ -159,6 +166,20 @@ describe.each(CONNECTORS.map((connector) => [connector.name, connector] as const
       await expect(bastion.client.callTool({ name: tool.name, arguments: {} }), tool.name).rejects.toThrow(`Tool ${tool.name} is hidden by read-only mode`);
     }
     expect(connector.upstream()).toBe(before);
+  });
+});
+
+describe('Bastion\'s own tools', () => {
+  it('match the checked-in snapshots, set all four hints, read only, and stay listed in read-only mode', async () => {
+    const tools = core.get('full')!;
+    expect(tools.map((tool) => tool.name)).toEqual(['bastion_status']);
+    await expect(`${JSON.stringify(tools, null, 2)}\n`).toMatchFileSnapshot('../__snapshots__/bastion.tools.json');
+    await expect(`${JSON.stringify(core.get('compact'), null, 2)}\n`).toMatchFileSnapshot('../__snapshots__/bastion.tools.compact.json');
+    for (const tool of tools) {
+      for (const hint of HINTS) expect(typeof tool.annotations?.[hint], `${tool.name} ${hint}`).toBe('boolean');
+      expect(tool.annotations!.readOnlyHint, tool.name).toBe(true);
+    }
+    expect(core.get('readOnly')).toEqual(tools);
   });
 });
 

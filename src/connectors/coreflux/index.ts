@@ -215,6 +215,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     client,
     scope: new Scope('topic', 'MQTT_TOPICS', undefined),
     credential: password,
+    account: settings.MQTT_USER ? `MQTT user ${settings.MQTT_USER}` : who,
     doctor,
     ready,
     close: async () => {

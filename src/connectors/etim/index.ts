@@ -11,6 +11,7 @@ import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.
 import { ClientCredentialsProvider, oauthErrorDetails } from '../../core/oauth2.js';
 import { Scope } from '../../core/policy.js';
 import { EtimClient } from './client.js';
+import { etimPrompts } from './prompts.js';
 import { etimResources } from './resources.js';
 import { etimTools } from './tools/index.js';
 
@@ -163,6 +164,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     // ETIM data is public classification data: nothing to scope by project.
     scope: new Scope('class', 'ETIM', undefined),
     credential: secret,
+    account: `client ${settings.ETIM_CLIENT_ID}`,
     doctor,
     ready,
     close: async () => {
@@ -178,5 +180,6 @@ export const etimConnector: ConnectorModule = {
   credential: ETIM_CREDENTIAL,
   tools: etimTools,
   resources: etimResources,
+  prompts: etimPrompts,
   create,
 };

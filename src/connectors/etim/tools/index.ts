@@ -2,6 +2,7 @@
 import type { AnyTool } from '../../../core/tool.js';
 import { compareClasses, diffClassReleases, getClass, getClasses, getClassForRelease, getClassVersions, searchClasses } from './classes.js';
 import { entityTools } from './entities.js';
+import { lookupCode } from './lookup.js';
 import { listLanguages, listReleases } from './reference.js';
 
 export const etimTools: AnyTool[] = [
@@ -13,6 +14,7 @@ export const etimTools: AnyTool[] = [
   compareClasses,
   diffClassReleases,
   ...entityTools,
+  lookupCode,
   listLanguages,
   listReleases,
 ];
