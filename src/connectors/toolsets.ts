@@ -22,7 +22,7 @@ export const TOOLSETS: ToolsetDefinitions = {
       description: 'issues, commands, comments, links, tags, attachments',
       tools: ['youtrack_*issue*', 'youtrack_apply_command', 'youtrack_*comment*', 'youtrack_*link*', 'youtrack_*tag*', 'youtrack_*attachment*'],
     },
-    work: { description: 'work items (time tracking)', tools: ['youtrack_*work*'] },
+    work: { description: 'work items (time tracking) and time reports', tools: ['youtrack_*work*', 'youtrack_time_report'] },
     projects: { description: 'projects, users, agile boards and sprints', tools: ['youtrack_*project*', 'youtrack_*user*', 'youtrack_*agile*', 'youtrack_*sprint*'] },
     knowledge: { description: 'knowledge base articles', tools: ['youtrack_*article*'] },
   },

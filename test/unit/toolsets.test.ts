@@ -42,7 +42,7 @@ describe('toolset definitions', () => {
     const issues = resolveToolsets(['redmine:issues'], TOOLSETS, CONNECTORS);
     expect(issues).toEqual(expect.arrayContaining(['redmine_search_issues', 'redmine_get_issue', 'redmine_create_issue', 'redmine_add_note', 'redmine_create_relation']));
     expect(issues).not.toContain('redmine_log_time');
-    expect(resolveToolsets(['youtrack:work'], TOOLSETS, CONNECTORS).sort()).toEqual(['youtrack_list_work_items', 'youtrack_log_work']);
+    expect(resolveToolsets(['youtrack:work'], TOOLSETS, CONNECTORS).sort()).toEqual(['youtrack_delete_work_item', 'youtrack_list_work_items', 'youtrack_log_work', 'youtrack_time_report', 'youtrack_update_work_item']);
   });
 
   it('an unknown set is refused, naming it and listing every valid set', () => {
