@@ -26,6 +26,9 @@ export interface ToolCallEvent {
   error?: string;
   /** For a tool that changes data: the id of its `tool_attempt` record. */
   call_id?: string;
+  /** Who the call ran as upstream: "shared", or the login it was impersonated as or linked to (BASTION_IDENTITY). */
+  upstream?: string;
+  upstream_kind?: 'shared' | 'impersonated' | 'linked';
 }
 
 /**
@@ -41,16 +44,22 @@ export interface ToolAttemptEvent {
   caller: string;
   args: unknown;
   credential?: string;
+  upstream?: string;
+  upstream_kind?: 'shared' | 'impersonated' | 'linked';
 }
 
 export interface CredentialEvent {
   type: 'credential';
-  event: 'token_validation' | 'client_initialization' | 'authentication_failure' | 'token_access';
+  /** `impersonation_refused`: per-user mode found no upstream login for a caller, or upstream would not act as it. */
+  event: 'token_validation' | 'client_initialization' | 'authentication_failure' | 'token_access' | 'impersonation_refused';
   connector: string;
   source: string;
   credential: string;
   outcome: AuditOutcome;
   detail?: string;
+  /** For per-user events: the MCP caller and the upstream login concerned. */
+  caller?: string;
+  upstream?: string;
 }
 
 /** One read of an MCP resource (resources/read), audited like a tool call. */

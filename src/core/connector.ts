@@ -10,6 +10,7 @@ import type { Scope } from './policy.js';
 import type { Secret } from './secrets.js';
 import type { AnyResource } from './resource.js';
 import type { AnyTool } from './tool.js';
+import type { PerUserSupport } from './upstream-identity.js';
 
 export interface VariableDoc {
   name: string;
@@ -50,6 +51,11 @@ export interface ConnectorRuntime {
    * tool calls once the last confirmation is old or upstream refused the credential since.
    */
   identity?: CredentialIdentity<unknown>;
+  /**
+   * How the connector acts as the calling person in per-user mode (BASTION_IDENTITY=per-user). Absent: it keeps its
+   * one shared credential in every mode (ETIM, MQTT).
+   */
+  perUser?: PerUserSupport;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**

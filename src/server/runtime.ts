@@ -15,6 +15,7 @@ import { weakeningsFromFiles } from '../core/protection.js';
 import { registerSecret } from '../core/redact.js';
 import { resourcePolicyTool } from '../core/resource.js';
 import type { Secret } from '../core/secrets.js';
+import { checkImpersonationSource, identityFromSettings, UpstreamIdentityResolver, type IdentitySettings } from '../core/upstream-identity.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import type { LoadedConnector } from './build.js';
 
@@ -26,6 +27,9 @@ export interface Runtime {
   cache: CacheStore;
   connectors: LoadedConnector[];
   policy: ToolPolicy;
+  /** Who tool calls run as upstream (BASTION_IDENTITY), and the settings behind it (for doctor). */
+  identities: UpstreamIdentityResolver;
+  identitySettings: IdentitySettings;
   /** REDIS_URL and its password, when Redis is configured (for doctor). */
   redis?: { url: string; password?: Secret };
   close(): Promise<void>;
@@ -126,6 +130,14 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     if (!options.onSetupError) throw error;
     options.onSetupError('audit', error);
   }
+  let identity: ReturnType<typeof identityFromSettings>;
+  try {
+    identity = identityFromSettings(global, audit);
+  } catch (error) {
+    if (!options.onSetupError) throw error;
+    options.onSetupError('identity', error);
+    identity = { resolver: new UpstreamIdentityResolver({ mode: 'shared', audit }), settings: { mode: 'shared' } };
+  }
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;
@@ -156,6 +168,15 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
       options.onSetupError(entry.name, error);
     }
   }
+  try {
+    checkImpersonationSource(identity.settings, connectors.map((connector) => connector.runtime));
+  } catch (error) {
+    if (!options.onSetupError) {
+      await Promise.all(connectors.map((connector) => connector.runtime.close().catch(() => undefined)));
+      throw error;
+    }
+    options.onSetupError('identity', error);
+  }
   if (options.checkIdentity) {
     // All at once, each bounded: a client waits for the start, and an unreachable upstream only delays it.
     const checks = await Promise.allSettled(connectors.map((connector) => logIdentity(connector.runtime, logger)));
@@ -181,6 +202,8 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     cache,
     connectors,
     policy,
+    identities: identity.resolver,
+    identitySettings: identity.settings,
     redis,
     close: async () => {
       await Promise.all(connectors.map((connector) => connector.runtime.close()));

@@ -231,6 +231,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_REFUSAL_LIMIT: '30/min',
       BASTION_HTTP_TRUSTED_PROXIES: [],
       BASTION_HTTP_FORCE: false,
+      BASTION_IDENTITY: 'shared',
     });
   });
 
