@@ -12,7 +12,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redmineEnv, runCli } from '../helpers/bastion.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
-import { ADMIN_KEY, redmine } from '../helpers/redmine.js';
+import { ADMIN_KEY, redmine, USER_KEY } from '../helpers/redmine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bastion-per-user-'));
 // Unique per run: the test Redmine keeps its data between runs, and other tests rely on the seeded data.
@@ -230,6 +230,30 @@ describe('impersonation with logins from a JWT claim', () => {
   });
 });
 
+describe('rate limits per person', () => {
+  it('keeps a bucket per person when everyone\'s tokens come from the same client', async () => {
+    const server = await serve({
+      BASTION_OAUTH_ISSUER: issuer,
+      BASTION_OAUTH_JWKS_URL: `${issuer}/jwks`,
+      BASTION_OAUTH_AUDIENCE: audience,
+      BASTION_IDENTITY_CLAIM: 'preferred_username',
+      BASTION_RATE_LIMIT: '8/min',
+    });
+    const alice = await sign({ scope: 'bastion:write', client_id: 'team-app', preferred_username: login.alice });
+    const bob = await sign({ scope: 'bastion:write', client_id: 'team-app', preferred_username: login.bob });
+    let limited = false;
+    for (let i = 0; i < 10 && !limited; i++) {
+      limited = await callAs(server, alice, 'redmine_get_current_user').then(
+        () => false,
+        (error: unknown) => /429|too many requests/i.test(String(error)),
+      );
+    }
+    expect(limited).toBe(true);
+    const me = await callAs(server, bob, 'redmine_get_current_user');
+    expect(me.structured).toMatchObject({ login: login.bob });
+  });
+});
+
 describe('answers remembered per identity', () => {
   it('never serves what was resolved for alice to bob', async () => {
     // With REDMINE_PROJECTS, the client remembers the scope's projects as it resolved them. Resolved as alice,
@@ -244,6 +268,33 @@ describe('answers remembered per identity', () => {
     expect(bob.isError).toBe(true);
     expect(bob.text).toMatch(new RegExp(`^Redmine answered 403 to GET /projects/${project.a}\\.json: forbidden`));
     expect(bob.text).not.toContain(`Per-user issue ${run}`);
+  });
+});
+
+interface DoctorCheck {
+  name: string;
+  status: string;
+  detail: string;
+}
+
+async function doctor(env: Record<string, string>): Promise<Map<string, DoctorCheck>> {
+  const result = await runCli(['doctor', '--json', '--transport', 'http'], redmineEnv({ BASTION_KEYRING: 'false', BASTION_IDENTITY: 'per-user', REDMINE_IMPERSONATE: 'true', BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_IDENTITY_MAP_FILE: mappingFile(), ...env }));
+  answers.push(result.stdout, result.stderr);
+  const report = JSON.parse(result.stdout) as { sections: Array<{ connector: string; checks: DoctorCheck[] }> };
+  return new Map(report.sections.flatMap((section) => section.checks.map((check) => [`${section.connector} ${check.name}`, check] as const)));
+}
+
+describe('doctor in per-user mode', () => {
+  it('reports the mode, the mapping and that the key can switch users', async () => {
+    const checks = await doctor({});
+    expect(checks.get('bastion identity')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^per-user: Redmine run as each caller, never as a shared account; logins from .*logins\.json \(4 entries\)$/) });
+    expect(checks.get('bastion identity mapping file')).toMatchObject({ status: 'ok', detail: expect.stringContaining('(mode 600)') });
+    expect(checks.get('redmine impersonation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^the key can switch users \(X-Redmine-Switch-User to admin works\)/) });
+  });
+
+  it('fails impersonation for a key that is not an administrator\'s', async () => {
+    const checks = await doctor({ REDMINE_API_KEY: USER_KEY });
+    expect(checks.get('redmine impersonation')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^dev is not an administrator, so Redmine ignores X-Redmine-Switch-User.*Fix: set REDMINE_API_KEY to the key of a Redmine administrator/) });
   });
 });
 
