@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtimDouble } from '../doubles/etim.js';
 import { redmineEnv, runCli } from '../helpers/bastion.js';
+import { etimEnv } from '../helpers/etim.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { ADMIN_KEY, redmine, USER_KEY } from '../helpers/redmine.js';
 
@@ -227,6 +229,31 @@ describe('impersonation with logins from a JWT claim', () => {
     const answer = await callAs(server, carol, 'redmine_list_projects', { limit: 100 });
     expect(answer.isError).toBe(true);
     expect(answer.text).toMatch(/^Caller team-app has no Redmine login \(its token has no usable preferred_username claim\), so the call did not run/);
+  });
+});
+
+describe('connectors without a per-person identity', () => {
+  it('keep ETIM on its shared credential, and say so in tools/list', async () => {
+    const etim = await startEtimDouble();
+    try {
+      const audit = join(dir, 'audit-etim.jsonl');
+      const server = await serve({ ...etimEnv(etim), BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_IDENTITY_MAP_FILE: mappingFile(), BASTION_AUDIT_LOG: audit });
+      const client = await connect(server.url, TOKENS.carol);
+      try {
+        const { tools } = await client.listTools();
+        const describe = (name: string) => tools.find((tool) => tool.name === name)?.description ?? '';
+        expect(describe('etim_list_languages')).toMatch(/ Runs with the server's shared account, not as you\.$/);
+        expect(describe('redmine_list_projects')).not.toContain('shared account');
+      } finally {
+        await client.close();
+      }
+      // carol has no Redmine login, but ETIM answers her: it never acted per person.
+      const languages = await callAs(server, TOKENS.carol, 'etim_list_languages');
+      expect(languages.isError, languages.text).toBe(false);
+      expect(auditRecords(audit).find((r) => r.type === 'tool_call' && r.tool === 'etim_list_languages')).toMatchObject({ caller: 'carol', upstream: 'shared', upstream_kind: 'shared', outcome: 'ok' });
+    } finally {
+      await etim.close();
+    }
   });
 });
 
