@@ -178,7 +178,10 @@ export class UpstreamIdentityResolver {
 
   /** Forgets a confirmed login (upstream just refused it): the next call checks again. */
   forget(connector: string, login: string): void {
-    this.confirmed.delete(`${connector}\0${login}`);
+    // Keyed by the login as the caller's settings give it; upstream may spell it otherwise (Redmine: any case).
+    for (const [key, value] of this.confirmed) {
+      if (key.startsWith(`${connector}\0`) && (value.login === login || key === `${connector}\0${login}`)) this.confirmed.delete(key);
+    }
   }
 
   /** A refusal recorded as a credential event: who asked and why, never a credential. */

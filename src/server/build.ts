@@ -323,7 +323,7 @@ async function runTool(
       error = options.identities.refusal(
         runtime,
         { name: caller },
-        `caller ${caller} cannot act in ${runtime.perUser.service} as "${identity.login}": ${runtime.perUser.service} no longer accepts that user (unknown or locked). Nothing ran, not even as the shared account. Ask the operator to check the user`,
+        `caller ${caller} cannot act in ${runtime.perUser.service} as "${identity.login}": ${runtime.perUser.service} no longer accepts that user (unknown or locked). Nothing ran, not even as the shared account. Ask the operator to check the user.`,
         identity.login,
       );
     }

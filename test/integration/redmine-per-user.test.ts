@@ -19,7 +19,7 @@ import { ADMIN_KEY, redmine, USER_KEY } from '../helpers/redmine.js';
 const dir = mkdtempSync(join(tmpdir(), 'bastion-per-user-'));
 // Unique per run: the test Redmine keeps its data between runs, and other tests rely on the seeded data.
 const run = randomBytes(3).toString('hex');
-const login = { alice: `alice_${run}`, bob: `bob_${run}`, carol: `carol_${run}`, locked: `locked_${run}` };
+const login = { alice: `alice_${run}`, bob: `bob_${run}`, carol: `carol_${run}`, locked: `locked_${run}`, dave: `Dave_${run}` };
 const project = { a: `pu-a-${run}`, b: `pu-b-${run}` };
 const TOKENS = {
   alice: 'canary-per-user-alice-token-1a',
@@ -27,6 +27,7 @@ const TOKENS = {
   carol: 'canary-per-user-carol-token-3c',
   ghost: 'canary-per-user-ghost-token-4d',
   locked: 'canary-per-user-locked-token-5e',
+  dave: 'canary-per-user-dave-token-6f',
 };
 const audience = 'https://bastion.example/mcp';
 
@@ -35,6 +36,7 @@ let jwks: Server | undefined;
 let issuer = '';
 let sign: (claims: Record<string, unknown>) => Promise<string>;
 let issueInA = 0;
+let daveId = 0;
 
 async function createUser(name: string, status = 1): Promise<number> {
   const created = await redmine<{ user: { id: number } }>('POST', '/users.json', {
@@ -54,6 +56,7 @@ async function createProject(identifier: string, member: number, role: number): 
 beforeAll(async () => {
   const ids = { alice: await createUser(login.alice), bob: await createUser(login.bob), carol: await createUser(login.carol) };
   await createUser(login.locked, 3);
+  daveId = await createUser(login.dave);
   const { body: roles } = await redmine<{ roles: Array<{ id: number; name: string }> }>('GET', '/roles.json');
   const role = (roles.roles.find((r) => r.name === 'Developer') ?? roles.roles[0]!).id;
   await createProject(project.a, ids.alice, role);
@@ -81,7 +84,7 @@ afterAll(async () => {
 function mappingFile(): string {
   const file = join(dir, 'logins.json');
   // carol's token is not in the mapping; ghost maps to a login Redmine does not know; locked to a locked user.
-  writeFileSync(file, JSON.stringify({ alice: login.alice, bob: login.bob, ghost: `ghost_${run}`, locked: login.locked }));
+  writeFileSync(file, JSON.stringify({ alice: login.alice, bob: login.bob, ghost: `ghost_${run}`, locked: login.locked, dave: login.dave.toLowerCase() }));
   chmodSync(file, 0o600);
   return file;
 }
@@ -182,6 +185,24 @@ describe('impersonation with logins from a mapping file (named tokens)', () => {
       ]),
     );
     expect(records.filter((r) => r.type === 'tool_call' && r.caller === 'locked')).toEqual([expect.objectContaining({ outcome: 'denied', tool: 'redmine_list_projects' })]);
+  });
+
+  it('refuses a user locked after the login was confirmed, then checks the login again', async () => {
+    // dave is mapped in lower case; Redmine spells the login "Dave_…".
+    expect((await callAs(server, TOKENS.dave, 'redmine_get_current_user')).structured).toMatchObject({ login: login.dave });
+    expect((await redmine('PUT', `/users/${daveId}.json`, { user: { status: 3 } })).status).toBe(204);
+    try {
+      const locked = await callAs(server, TOKENS.dave, 'redmine_get_current_user');
+      expect(locked.isError).toBe(true);
+      expect(locked.text).toBe(
+        `Caller dave cannot act in Redmine as "${login.dave}": Redmine no longer accepts that user (unknown or locked). Nothing ran, not even as the shared account. Ask the operator to check the user.`,
+      );
+      const again = await callAs(server, TOKENS.dave, 'redmine_get_current_user');
+      expect(again.text).toMatch(/^Caller dave cannot act in Redmine as "dave_[0-9a-f]+": Redmine has no active user with that login \(unknown or locked\) and refused the switch \(412\)/);
+    } finally {
+      await redmine('PUT', `/users/${daveId}.json`, { user: { status: 1 } });
+    }
+    expect((await callAs(server, TOKENS.dave, 'redmine_get_current_user')).structured).toMatchObject({ login: login.dave });
   });
 
   it('writes a note that Redmine records under alice, and audits the call with both identities', async () => {
@@ -314,7 +335,7 @@ async function doctor(env: Record<string, string>): Promise<Map<string, DoctorCh
 describe('doctor in per-user mode', () => {
   it('reports the mode, the mapping and that the key can switch users', async () => {
     const checks = await doctor({});
-    expect(checks.get('bastion identity')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^per-user: Redmine run as each caller, never as a shared account; logins from .*logins\.json \(4 entries\)$/) });
+    expect(checks.get('bastion identity')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^per-user: Redmine run as each caller, never as a shared account; logins from .*logins\.json \(5 entries\)$/) });
     expect(checks.get('bastion identity mapping file')).toMatchObject({ status: 'ok', detail: expect.stringContaining('(mode 600)') });
     expect(checks.get('redmine impersonation')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^the key can switch users \(X-Redmine-Switch-User to admin works\)/) });
   });
