@@ -11,6 +11,8 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtimDouble } from '../doubles/etim.js';
+import { startYouTrackDouble } from '../doubles/youtrack.js';
+import { youtrackEnv } from '../helpers/youtrack.js';
 import { redmineEnv, runCli } from '../helpers/bastion.js';
 import { etimEnv } from '../helpers/etim.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
@@ -274,6 +276,20 @@ describe('connectors without a per-person identity', () => {
       expect(auditRecords(audit).find((r) => r.type === 'tool_call' && r.tool === 'etim_list_languages')).toMatchObject({ caller: 'carol', upstream: 'shared', upstream_kind: 'shared', outcome: 'ok' });
     } finally {
       await etim.close();
+    }
+  });
+});
+
+describe('YouTrack in per-user mode', () => {
+  it('refuses a caller without a linked YouTrack account instead of using the shared token', async () => {
+    const youtrack = await startYouTrackDouble();
+    try {
+      const server = await serve({ ...youtrackEnv(youtrack), BASTION_HTTP_TOKENS_FILE: tokensFile(), BASTION_IDENTITY_MAP_FILE: mappingFile() });
+      const answer = await callAs(server, TOKENS.alice, 'youtrack_get_current_user');
+      expect(answer.isError).toBe(true);
+      expect(answer.text).toMatch(/^Caller alice has no linked YouTrack account, and Bastion runs in per-user mode/);
+    } finally {
+      await youtrack.close();
     }
   });
 });
