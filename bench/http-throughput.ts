@@ -29,7 +29,7 @@ interface BareServer {
 }
 
 /** CPU time (user + system) a process has used so far, in ms; /proc counts in USER_HZ ticks, 100 per second on Linux. */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name start at field 3 (state); utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -11,6 +11,7 @@ import { benchHttpThroughput } from './http-throughput.js';
 import { benchMemory } from './memory.js';
 import { benchOAuthLoad } from './oauth-load.js';
 import { benchOverhead } from './overhead.js';
+import { benchPerUser } from './per-user.js';
 import { benchRedaction } from './redaction.js';
 import { benchResultSize } from './result-size.js';
 import { markdown, printTable, type Section } from './lib/report.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     ['5', () => benchMemory(services)],
     ['6', () => benchHttpThroughput(services)],
     ['7', () => benchOAuthLoad()],
+    ['10', () => benchPerUser(services)],
   ];
   try {
     for (const [id, step] of steps) {

@@ -26,6 +26,9 @@ export interface ToolCallEvent {
   error?: string;
   /** For a tool that changes data: the id of its `tool_attempt` record. */
   call_id?: string;
+  /** Who the call ran as upstream: "shared", or the login it was impersonated as or linked to (BASTION_IDENTITY). */
+  upstream?: string;
+  upstream_kind?: 'shared' | 'impersonated' | 'linked';
 }
 
 /**
@@ -41,6 +44,8 @@ export interface ToolAttemptEvent {
   caller: string;
   args: unknown;
   credential?: string;
+  upstream?: string;
+  upstream_kind?: 'shared' | 'impersonated' | 'linked';
 }
 
 export interface CredentialEvent {
@@ -56,16 +61,20 @@ export interface CredentialEvent {
     | 'identity_unlinked'
     | 'identity_revoked'
     | 'identity_validation_failed'
-    | 'identity_key_refused';
+    | 'identity_key_refused'
+    /** Per-user mode found no upstream login for a caller, or upstream would not act as it. */
+    | 'impersonation_refused';
   connector: string;
   source: string;
   credential: string;
   outcome: AuditOutcome;
   detail?: string;
-  /** The MCP caller a personal credential belongs to. */
+  /** For per-user events: the MCP caller concerned. */
   caller?: string;
-  /** The upstream login that credential authenticates as. */
+  /** The upstream login a personal credential authenticates as (linking events). */
   upstream_login?: string;
+  /** The upstream login an impersonation was refused for. */
+  upstream?: string;
 }
 
 /** One read of an MCP resource (resources/read), audited like a tool call. */

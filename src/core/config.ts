@@ -113,6 +113,10 @@ export const GlobalSettingsSchema = z.object({
   BASTION_HTTP_TRUSTED_PROXIES: listSetting.default([]),
   BASTION_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   BASTION_HTTP_FORCE: booleanSetting.default(false),
+  // Who tool calls run as upstream (src/core/upstream-identity.ts): one shared account, or each HTTP caller's own.
+  BASTION_IDENTITY: z.enum(['shared', 'per-user']).default('shared'),
+  BASTION_IDENTITY_CLAIM: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be the name of a JWT claim, e.g. preferred_username or email').optional(),
+  BASTION_IDENTITY_MAP_FILE: z.string().min(1).optional(),
   // Upstream HTTP through a proxy (src/core/proxy.ts reads them, lower-case spellings first).
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),

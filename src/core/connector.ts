@@ -11,6 +11,7 @@ import type { Secret } from './secrets.js';
 import type { AnyPrompt } from './prompt.js';
 import type { AnyResource } from './resource.js';
 import type { AnyTool } from './tool.js';
+import type { PerUserSupport } from './upstream-identity.js';
 
 export interface VariableDoc {
   name: string;
@@ -59,6 +60,11 @@ export interface ConnectorRuntime {
   checkPersonalCredential?(secret: Secret, signal: AbortSignal): Promise<string>;
   /** Who the connector acts as, when only its settings tell (no identity check): shown by bastion_status. */
   account?: string;
+  /**
+   * How the connector acts as the calling person in per-user mode (BASTION_IDENTITY=per-user). Absent: it keeps its
+   * one shared credential in every mode (ETIM, MQTT).
+   */
+  perUser?: PerUserSupport;
   /** Checks reachability, identity and privileges without changing anything. */
   doctor(signal: AbortSignal): Promise<DoctorCheck[]>;
   /**

@@ -185,6 +185,17 @@ export class HttpClient {
   }
 
   /**
+   * The same client with these headers on every request (an impersonation header, say). It shares the connection
+   * pool: a keep-alive socket carries no identity, since credentials and identity travel in each request's headers.
+   * Closing the client closes the pool of every view.
+   */
+  withHeaders(headers: Record<string, string>): HttpClient {
+    const view = Object.create(this) as HttpClient;
+    Object.defineProperty(view, 'options', { value: { ...this.options, headers: { ...this.options.headers, ...headers } } });
+    return view;
+  }
+
+  /**
    * A `doctor` line about transport security: verification state, the CA in use, client certificate, or plain http.
    * `settings` names the connector's variables, for the fix of a warning.
    */

@@ -18,6 +18,8 @@ import type { AnyTool, ToolContext } from '../core/tool.js';
 import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js';
 import { lenientInputSchema } from '../core/tool-input.js';
 import { confirmDestructive } from './confirm.js';
+import type { Caller } from './http-auth.js';
+import { describeUpstream, IdentityRefusedError, IdentityRequiredError, type UpstreamIdentity, type UpstreamIdentityResolver } from '../core/upstream-identity.js';
 import { cleanDeep, cleanText, DATA_CLOSE, DATA_OPEN, neutralise, renderForModel } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
@@ -63,6 +65,8 @@ export interface PipelineOptions {
   confirmDestructive: ConfirmMode;
   /** The largest attachment a tool downloads for the model (BASTION_ATTACHMENT_MAX_BYTES). */
   attachmentMaxBytes?: number;
+  /** Who calls run as upstream (BASTION_IDENTITY); absent or shared: each connector's own credential. */
+  identities?: UpstreamIdentityResolver;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: AuditOutcome, seconds: number) => void;
 }
@@ -161,12 +165,17 @@ async function readResource(
     options.policy.assertEnabled(policyTool);
     const refusal = options.callerRefusal?.(policyTool, runtime.name);
     if (refusal) throw new PolicyError(refusal);
-    const text = await resource.read({ client: runtime.client, signal: sdkContext.mcpReq.signal });
+    // Resources follow per-user mode like tools (today only shared connectors, ETIM, offer resources).
+    const caller = sdkContext.http?.authInfo?.clientId ?? options.caller;
+    const person = (sdkContext.http?.authInfo?.extra?.caller as Caller | undefined)?.person;
+    const identity = options.identities ? await options.identities.resolve(runtime, { name: caller, person }, sdkContext.mcpReq.signal) : undefined;
+    const client = identity && identity.kind !== 'shared' && runtime.perUser ? runtime.perUser.clientFor(identity) : runtime.client;
+    const text = await resource.read({ client, signal: sdkContext.mcpReq.signal });
     audit('ok');
     return { contents: [{ uri: uri.href, mimeType: resource.mimeType, text: redact(cleanText(text)) }] };
   } catch (error) {
     const message = describeError(error, resource.uri, options.logger);
-    audit(error instanceof PolicyError ? 'denied' : 'error', message);
+    audit(error instanceof PolicyError || error instanceof IdentityRequiredError || error instanceof IdentityRefusedError ? 'denied' : 'error', message);
     // Resources have no error result: the protocol error carries the same readable, redacted message.
     throw new Error(message, { cause: error });
   }
@@ -241,8 +250,12 @@ function auditHiddenToolCalls(server: McpServer, hidden: ReturnType<typeof hidde
 
 export function createServerFactory(options: PipelineOptions): () => McpServer {
   // Listed schemas are converted once here: over HTTP the factory runs for every request.
+  // In per-user mode, the tools of connectors without a per-person identity (ETIM, MQTT) say that they act as the
+  // server's shared account, so that nobody takes their results or changes for their own.
+  const sharedNote = options.identities?.mode === 'per-user' ? ' Runs with the server\'s shared account, not as you.' : '';
   const tools = enabledTools(options).map((entry) => ({
     ...entry,
+    description: entry.connector.runtime.perUser ? entry.tool.description : entry.tool.description + sharedNote,
     listedInput: lenientInputSchema(listedInputSchema(entry.tool.inputSchema, options.toolSchemas), entry.tool.inputSchema, entry.tool.coerce),
   }));
   const hidden = hiddenTools(options);
@@ -270,12 +283,12 @@ export function createServerFactory(options: PipelineOptions): () => McpServer {
         readResource(resource, policyTool, connector, uri, ctx, options),
       );
     }
-    for (const { tool, connector, listedInput } of tools) {
+    for (const { tool, connector, listedInput, description } of tools) {
       server.registerTool(
         tool.name,
         {
           title: tool.title,
-          description: tool.description,
+          description,
           inputSchema: listedInput,
           ...(full ? { outputSchema: tool.outputSchema } : {}),
           annotations: tool.annotations,
@@ -301,6 +314,8 @@ async function runTool(
   // Over HTTP the verified caller (the token's name or the JWT's client) is recorded; over stdio, "stdio".
   const caller = sdkContext.http?.authInfo?.clientId ?? options.caller;
   let callId: string | undefined;
+  // Who the call runs as upstream, once resolved (records of calls refused before that name none).
+  let identity: UpstreamIdentity | undefined;
   const audit = (outcome: AuditOutcome, error?: string): void => {
     options.onToolCall?.(tool.name, runtime.name, outcome, (performance.now() - started) / 1000);
     options.audit.record({
@@ -311,7 +326,8 @@ async function runTool(
       outcome,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       args: input,
-      credential: runtime.credential?.fingerprint,
+      credential: identity?.kind === 'linked' ? identity.secret.fingerprint : runtime.credential?.fingerprint,
+      ...(identity ? describeUpstream(identity) : {}),
       ...(error ? { error } : {}),
       ...(callId ? { call_id: callId } : {}),
     });
@@ -335,12 +351,24 @@ async function runTool(
       // The question goes out first; the call is audited once it has been answered.
       if (confirmation !== 'run') return confirmation;
     }
+    // Per-user mode: the caller's own upstream identity, or a refusal; never the shared credential in its place.
+    const person = (sdkContext.http?.authInfo?.extra?.caller as Caller | undefined)?.person;
+    identity = options.identities ? await options.identities.resolve(runtime, { name: caller, person }, sdkContext.mcpReq.signal) : { kind: 'shared' };
     // A credential that stopped working (revoked, or served as anonymous) fails the call instead of answering as nobody.
-    await runtime.identity?.current(sdkContext.mcpReq.signal);
+    if (identity.kind !== 'linked') await runtime.identity?.current(sdkContext.mcpReq.signal);
     if (!tool.annotations.readOnlyHint) {
       // A change is recorded before it runs, so that one cut short (the process killed) still leaves a trace.
       callId = randomBytes(8).toString('hex');
-      options.audit.record({ type: 'tool_attempt', call_id: callId, tool: tool.name, connector: runtime.name, caller, args: input, credential: runtime.credential?.fingerprint });
+      options.audit.record({
+        type: 'tool_attempt',
+        call_id: callId,
+        tool: tool.name,
+        connector: runtime.name,
+        caller,
+        args: input,
+        credential: identity.kind === 'linked' ? identity.secret.fingerprint : runtime.credential?.fingerprint,
+        ...describeUpstream(identity),
+      });
       // Fail closed: a change that cannot be recorded does not run. Reads go on (they change nothing).
       if (!options.audit.healthy) throw new PolicyError(auditUnwritable(tool.name, options.audit.problem));
     }
@@ -348,7 +376,8 @@ async function runTool(
     // Images and embedded files a tool adds; sent after the text only when the call succeeds.
     const media: MediaContent[] = [];
     const ctx: ToolContext<unknown> = {
-      client: runtime.client,
+      // A view bound to the caller's identity: its own remembered answers, so nothing one person saw serves another.
+      client: identity.kind === 'shared' || !runtime.perUser ? runtime.client : runtime.perUser.clientFor(identity),
       signal: sdkContext.mcpReq.signal,
       scope: runtime.scope,
       logger: options.logger,
@@ -375,11 +404,23 @@ async function runTool(
     const content: CallToolResult['content'] = [{ type: 'text', text }, ...media.map(scrubMedia)];
     if (options.toolSchemas !== 'full') return { content };
     return { content, structuredContent: redactDeep(output) };
-  } catch (error) {
+  } catch (caught) {
+    let error = caught;
+    // Upstream stopped accepting the identity (a Redmine user locked since it was confirmed): forget it and refuse.
+    if (identity && identity.kind !== 'shared' && options.identities && runtime.perUser?.identityRefused?.(identity, error)) {
+      options.identities.forget(runtime.name, identity.login);
+      error = options.identities.refusal(
+        runtime,
+        { name: caller },
+        `caller ${caller} cannot act in ${runtime.perUser.service} as "${identity.login}": ${runtime.perUser.service} no longer accepts that user (unknown or locked). Nothing ran, not even as the shared account. Ask the operator to check the user.`,
+        identity.login,
+      );
+    }
     const message = describeError(error, tool.name, options.logger);
     // A change cut after it was sent (a timeout, a cancellation, a failing gateway) may or may not have been applied.
     const unknown = error instanceof UpstreamError && error.maybeApplied;
-    audit(error instanceof PolicyError ? 'denied' : unknown ? 'unknown' : 'error', message);
+    const denied = error instanceof PolicyError || error instanceof IdentityRequiredError || error instanceof IdentityRefusedError;
+    audit(denied ? 'denied' : unknown ? 'unknown' : 'error', message);
     return { content: [{ type: 'text', text: message }], isError: true };
   }
 }
@@ -395,7 +436,7 @@ function auditUnwritable(toolName: string, problem: string | undefined): string 
 /** A readable, redacted message for the model. Unexpected errors are logged with detail and reported without it. */
 function describeError(error: unknown, toolName: string, logger: Logger): string {
   // Upstream error details are upstream text too.
-  if (isUserFacing(error)) return redact(neutralise(cleanText(error.message)));
+  if (isUserFacing(error) || error instanceof IdentityRequiredError || error instanceof IdentityRefusedError) return redact(neutralise(cleanText(error.message)));
   logger.error({ err: error, tool: toolName }, 'tool failed unexpectedly');
   return `${toolName} failed unexpectedly inside Bastion; the server log has the details.`;
 }

@@ -184,6 +184,29 @@ function confirmationCheck(runtime: Runtime): DoctorCheck {
   }
 }
 
+/** Who tool calls run as upstream (BASTION_IDENTITY): the mode, where logins come from, which connectors stay shared. */
+function identityChecks(runtime: Runtime, setupError: unknown): DoctorCheck[] {
+  if (setupError !== undefined) return [setupFailure('identity', setupError)];
+  const settings = runtime.identitySettings;
+  if (settings.mode === 'shared') {
+    return [{ name: 'identity', status: 'ok', detail: 'shared: every call uses the connector\'s own credential (BASTION_IDENTITY=per-user over HTTP runs Redmine and YouTrack calls as each caller)' }];
+  }
+  const personal = runtime.connectors.filter((c) => c.runtime.perUser).map((c) => c.module.title);
+  const shared = runtime.connectors.filter((c) => !c.runtime.perUser).map((c) => c.module.title);
+  const source = settings.claim
+    ? `logins from the JWT claim ${settings.claim}`
+    : settings.mapFile
+      ? `logins from ${settings.mapFile.path} (${settings.mapFile.entries} ${settings.mapFile.entries === 1 ? 'entry' : 'entries'})`
+      : 'no login source for impersonation (BASTION_IDENTITY_CLAIM or BASTION_IDENTITY_MAP_FILE): only linked personal credentials';
+  const detail =
+    `per-user: ${personal.length ? `${personal.join(', ')} run as each caller, never as a shared account` : 'no enabled connector acts per person'}; ${source}` +
+    (shared.length ? `; ${shared.join(', ')} stay on the shared credential` : '');
+  return [
+    { name: 'identity', status: 'ok', detail },
+    ...(settings.mapFile ? [fileModeCheck('identity mapping file', settings.mapFile.path, 'BASTION_IDENTITY_MAP_FILE')] : []),
+  ];
+}
+
 /** A non-ok check's detail ends with its fix, so that the text output and `detail` in JSON both say what to do. */
 function withFix(check: DoctorCheck): DoctorCheck {
   // A message that already gives its remedy (e.g. "Fix it with: chmod 600 ...") is not told it twice.
@@ -215,7 +238,8 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
   // Doctor's own output goes to stdout, and every warning a log line would give is one of its checks: no log lines
   // unless --log-level asks for them.
   const runtime = await createRuntime({ BASTION_LOG_LEVEL: 'silent', ...flags }, { onSetupError: (part, error) => setupErrors.set(part, error) });
-  const failedConnectors = [...setupErrors.keys()].filter((part) => !['redis', 'audit', 'vault'].includes(part));
+  const GENERAL_PARTS = ['redis', 'audit', 'vault', 'identity'];
+  const failedConnectors = [...setupErrors.keys()].filter((part) => !GENERAL_PARTS.includes(part));
   const sections: Array<{ connector: string; checks: DoctorCheck[] }> = [];
   const general: DoctorCheck[] = [
     policyCheck(runtime, failedConnectors),
@@ -226,6 +250,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     ...(await cacheChecks(runtime, setupErrors.get('redis'))),
     ...(await vaultChecks(runtime, setupErrors.get('vault'))),
     ...httpChecks(runtime),
+    ...identityChecks(runtime, setupErrors.get('identity')),
   ];
   sections.push({ connector: 'bastion', checks: general });
   for (const { runtime: connector } of runtime.connectors) {
@@ -238,7 +263,7 @@ export async function runDoctor(flags: FlagSettings, options: { json: boolean })
     }
     sections.push({ connector: connector.name, checks });
   }
-  for (const [part, error] of setupErrors) if (!['redis', 'audit', 'vault'].includes(part)) sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
+  for (const [part, error] of setupErrors) if (!GENERAL_PARTS.includes(part)) sections.push({ connector: part, checks: [setupFailure('configuration', error)] });
   await runtime.close();
 
   const shown = sections.map((section) => ({ connector: section.connector, checks: section.checks.map(withFix) }));

@@ -14,6 +14,8 @@ export interface Caller {
   scopes: string[];
   /** Epoch seconds. */
   expiresAt: number;
+  /** The person's upstream login from the JWT claim named by BASTION_IDENTITY_CLAIM (per-user mode), if the token has one. */
+  person?: string;
 }
 
 export class AuthenticationError extends Error {
@@ -117,6 +119,8 @@ export class JwtAuthenticator implements Authenticator {
     readonly issuer: string,
     private readonly audience: string,
     private readonly jwksUrl: string,
+    /** BASTION_IDENTITY_CLAIM: the claim holding the person's upstream login. */
+    private readonly identityClaim?: string,
   ) {
     assertEgressUrl('The JWKS URL (BASTION_OAUTH_JWKS_URL, or BASTION_OAUTH_ISSUER/.well-known/jwks.json)', new URL(jwksUrl));
   }
@@ -137,7 +141,13 @@ export class JwtAuthenticator implements Authenticator {
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.map(String) : [];
       requireUsableScopes(scopes);
       const name = String(payload.client_id ?? payload.azp ?? payload.sub ?? 'jwt');
-      return { name, scopes, expiresAt: typeof payload.exp === 'number' ? payload.exp : Math.floor(Date.now() / 1000) + 300 };
+      const person = this.identityClaim ? payload[this.identityClaim] : undefined;
+      return {
+        name,
+        scopes,
+        expiresAt: typeof payload.exp === 'number' ? payload.exp : Math.floor(Date.now() / 1000) + 300,
+        ...(typeof person === 'string' ? { person } : {}),
+      };
     } catch (error) {
       if (error instanceof AuthenticationError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthenticationError('the token has expired', 'invalid_token');

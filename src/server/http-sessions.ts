@@ -100,9 +100,14 @@ function jsonRpcError(status: number, code: number, message: string, headers: Re
   });
 }
 
-/** Who may use a session: the caller's name and scopes, so a token with other rights cannot take it over. */
+/**
+ * Who may use a session: the caller's name and scopes, so a token with other rights cannot take it over, and the
+ * person's upstream login (per-user mode), so that people whose tokens share a client name never share a session.
+ */
 export function callerKey(caller: Caller | undefined): string {
-  return caller ? `${caller.name} ${[...caller.scopes].sort().join(',')}` : 'anonymous';
+  if (!caller) return 'anonymous';
+  const key = `${caller.name} ${[...caller.scopes].sort().join(',')}`;
+  return caller.person === undefined ? key : `${key} ${JSON.stringify(caller.person)}`;
 }
 
 /** The JSON body of a POST, read once from a copy and handed to whichever leg serves it; undefined if none. */

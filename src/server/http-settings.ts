@@ -17,7 +17,7 @@ export function httpSecurityFromSettings(g: GlobalSettings): Pick<HttpServeOptio
     const issuer = g.BASTION_OAUTH_ISSUER.replace(/\/+$/, '');
     const audience = g.BASTION_OAUTH_AUDIENCE ?? `${g.BASTION_PUBLIC_URL ?? ''}/mcp`;
     if (!g.BASTION_OAUTH_AUDIENCE && !g.BASTION_PUBLIC_URL) throw new ConfigError('With BASTION_OAUTH_ISSUER, set BASTION_OAUTH_AUDIENCE (or BASTION_PUBLIC_URL, whose /mcp is the audience).');
-    authenticator = new JwtAuthenticator(issuer, audience, g.BASTION_OAUTH_JWKS_URL ?? `${issuer}/.well-known/jwks.json`);
+    authenticator = new JwtAuthenticator(issuer, audience, g.BASTION_OAUTH_JWKS_URL ?? `${issuer}/.well-known/jwks.json`, g.BASTION_IDENTITY_CLAIM);
   } else if (g.BASTION_HTTP_AUTH) {
     throw new ConfigError(
       'HTTP needs callers to authenticate: set BASTION_HTTP_TOKENS_FILE or BASTION_OAUTH_ISSUER (or BASTION_HTTP_AUTH=false on 127.0.0.1 for local testing).',

@@ -242,7 +242,8 @@ export async function serveOverHttp(
     }
     if (url.pathname === '/mcp') {
       const callerName = caller?.name ?? 'anonymous';
-      const allowance = await options.rateLimiter.take(callerName);
+      // Per-user mode: people whose JWTs share a client id each get their own bucket.
+      const allowance = await options.rateLimiter.take(caller?.person === undefined ? callerName : `${callerName}\u0000${caller.person}`);
       if (!allowance.allowed) {
         metrics.rateLimited(callerName);
         const refusal = json(429, { error: 'rate_limited', error_description: `too many requests; retry after ${allowance.retryAfterSeconds} s` }, { 'retry-after': String(allowance.retryAfterSeconds) });

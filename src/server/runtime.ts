@@ -18,6 +18,7 @@ import { resourcePolicyTool } from '../core/resource.js';
 import { CORE_TOOLS } from '../core/status.js';
 import type { Secret } from '../core/secrets.js';
 import { openVault, type Vault } from '../core/vault.js';
+import { checkImpersonationSource, identityFromSettings, UpstreamIdentityResolver, type IdentitySettings } from '../core/upstream-identity.js';
 import { CONNECTORS, findConnector, type ConnectorEntry } from '../connectors/index.js';
 import { TOOLSETS } from '../connectors/toolsets.js';
 import type { LoadedConnector } from './build.js';
@@ -30,6 +31,9 @@ export interface Runtime {
   cache: CacheStore;
   connectors: LoadedConnector[];
   policy: ToolPolicy;
+  /** Who tool calls run as upstream (BASTION_IDENTITY), and the settings behind it (for doctor). */
+  identities: UpstreamIdentityResolver;
+  identitySettings: IdentitySettings;
   /** REDIS_URL and its password, when Redis is configured (for doctor). */
   redis?: { url: string; password?: Secret };
   /** Personal upstream credentials people linked (BASTION_VAULT_KEY_FILE set), for the connect page and per-user calls. */
@@ -148,6 +152,14 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     if (!options.onSetupError) throw error;
     options.onSetupError('audit', error);
   }
+  let identity: ReturnType<typeof identityFromSettings>;
+  try {
+    identity = identityFromSettings(global, audit);
+  } catch (error) {
+    if (!options.onSetupError) throw error;
+    options.onSetupError('identity', error);
+    identity = { resolver: new UpstreamIdentityResolver({ mode: 'shared', audit }), settings: { mode: 'shared' } };
+  }
   const entries = selectConnectors(settings, global.BASTION_CONNECTORS);
   const keyring = global.BASTION_KEYRING ? osKeyring : undefined;
   let shared: Awaited<ReturnType<typeof createCache>>;
@@ -184,6 +196,15 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
       if (!options.onSetupError) throw error;
       options.onSetupError(entry.name, error);
     }
+  }
+  try {
+    checkImpersonationSource(identity.settings, connectors.map((connector) => connector.runtime));
+  } catch (error) {
+    if (!options.onSetupError) {
+      await Promise.all(connectors.map((connector) => connector.runtime.close().catch(() => undefined)));
+      throw error;
+    }
+    options.onSetupError('identity', error);
   }
   if (options.checkIdentity) {
     // All at once, each bounded: a client waits for the start, and an unreachable upstream only delays it.
@@ -226,6 +247,8 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
     cache,
     connectors,
     policy,
+    identities: identity.resolver,
+    identitySettings: identity.settings,
     redis,
     vault,
     close: async () => {

@@ -233,6 +233,7 @@ describe('parseSettings with GlobalSettingsSchema', () => {
       BASTION_HTTP_TRUSTED_PROXIES: [],
       BASTION_HTTP_FORCE: false,
       BASTION_CONNECT_LINK_TTL: 600,
+      BASTION_IDENTITY: 'shared',
     });
   });
 

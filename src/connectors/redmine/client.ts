@@ -69,15 +69,23 @@ export class RedmineClient {
   private allowedProjects?: Promise<Map<number, string>>;
   private readonly lookups = new Map<string, Promise<NamedRef[]>>();
 
-  constructor(options: {
-    url: string;
-    apiKey: Secret;
-    extraHeaders?: HttpClientOptions['extraHeaders'];
-    tls: HttpClientOptions['tls'];
-    timeoutMs?: number;
-    logger?: HttpClientOptions['logger'];
-    onAuthFailure?: HttpClientOptions['onAuthFailure'];
-  }) {
+  constructor(
+    options:
+      | {
+          url: string;
+          apiKey: Secret;
+          extraHeaders?: HttpClientOptions['extraHeaders'];
+          tls: HttpClientOptions['tls'];
+          timeoutMs?: number;
+          logger?: HttpClientOptions['logger'];
+          onAuthFailure?: HttpClientOptions['onAuthFailure'];
+        }
+      | { http: HttpClient },
+  ) {
+    if ('http' in options) {
+      this.http = options.http;
+      return;
+    }
     this.http = new HttpClient({
       service: 'Redmine',
       baseUrl: options.url,
@@ -91,6 +99,15 @@ export class RedmineClient {
       errorDetails: redmineErrorDetails,
       statusHints: STATUS_HINTS,
     });
+  }
+
+  /**
+   * This client acting as another Redmine user (the key must be an administrator's): every request carries
+   * X-Redmine-Switch-User. It shares the connection pool but none of the answers remembered here (resolved scope
+   * projects, lookups), since what a user sees depends on who the user is.
+   */
+  asUser(login: string): RedmineClient {
+    return new RedmineClient({ http: this.http.withHeaders({ 'X-Redmine-Switch-User': login }) });
   }
 
   async get<T>(path: string, query: Record<string, QueryValue> | undefined, signal: AbortSignal): Promise<T> {

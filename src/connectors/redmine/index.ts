@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { booleanSetting, listSetting, parseSettings } from '../../core/config.js';
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, UpstreamError } from '../../core/errors.js';
+import type { PerUserSupport, UpstreamIdentity } from '../../core/upstream-identity.js';
 import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
 import { Scope } from '../../core/policy.js';
 import type { Secret } from '../../core/secrets.js';
@@ -22,7 +23,8 @@ export const REDMINE_VARIABLES: VariableDoc[] = [
   { name: 'REDMINE_CLIENT_KEY', description: 'PEM private key of the client certificate' },
   { name: 'REDMINE_PROJECTS', description: 'Comma-separated project identifiers (or ids) every Redmine tool and result is limited to (subprojects only if listed)' },
   { name: 'REDMINE_TIMEOUT', description: 'Seconds to wait for Redmine per request', default: '30' },
-  { name: 'REDMINE_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of Redmine: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization, Host and X-Redmine-API-Key cannot be set here. Or REDMINE_EXTRA_HEADERS_FILE', secret: true },
+  { name: 'REDMINE_EXTRA_HEADERS', description: 'Extra request headers for a gateway in front of Redmine: "Name: value" lines or a JSON object; values are secrets, never logged; Authorization, Host, X-Redmine-API-Key and X-Redmine-Switch-User cannot be set here. Or REDMINE_EXTRA_HEADERS_FILE', secret: true },
+  { name: 'REDMINE_IMPERSONATE', description: 'With BASTION_IDENTITY=per-user: act as each caller\'s own Redmine user (X-Redmine-Switch-User); REDMINE_API_KEY must then be an administrator\'s key', default: 'false' },
 ];
 
 export const REDMINE_CREDENTIAL: CredentialSpec = {
@@ -39,6 +41,7 @@ const SettingsSchema = z.object({
   REDMINE_CLIENT_KEY: z.string().optional(),
   REDMINE_PROJECTS: listSetting.optional(),
   REDMINE_TIMEOUT: z.coerce.number().int().min(1).max(600).default(30),
+  REDMINE_IMPERSONATE: booleanSetting.default(false),
 });
 
 interface RedmineUser {
@@ -73,7 +76,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     certFile: settings.REDMINE_CLIENT_CERT,
     keyFile: settings.REDMINE_CLIENT_KEY,
   };
-  const extraHeaders = extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles });
+  const extraHeaders = extraHeadersFromSettings(context.settings, 'REDMINE_EXTRA_HEADERS', ['X-Redmine-API-Key', 'X-Redmine-Switch-User'], { allowInsecureSecretFiles: context.allowInsecureSecretFiles });
   const clientFor = (key: Secret, onAuthFailure?: (request: string) => void) =>
     new RedmineClient({ url: settings.REDMINE_URL, apiKey: key, extraHeaders, tls, timeoutMs: settings.REDMINE_TIMEOUT * 1000, logger: context.logger, onAuthFailure });
   const client = clientFor(apiKey, (request) => {
@@ -91,6 +94,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     }
   };
   const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
+  const perUser = redminePerUser(client, settings.REDMINE_IMPERSONATE);
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
@@ -104,8 +108,13 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
       const user = await identity.verify(signal);
       checks.push({ name: 'reachability', status: 'ok', detail: 'Redmine answered with the REST API enabled' });
       checks.push({ name: 'identity', status: 'ok', detail: `the key belongs to ${user.login} (id ${user.id})` });
+      const impersonating = settings.REDMINE_IMPERSONATE && context.settings.values.BASTION_IDENTITY === 'per-user';
+      if (impersonating) checks.push(await impersonationCheck(client, user, signal));
+      else if (settings.REDMINE_IMPERSONATE) checks.push(warn('impersonation', 'REDMINE_IMPERSONATE=true has no effect in shared mode: every call runs as the key\'s user', 'set BASTION_IDENTITY=per-user (HTTP) to run calls as each caller, or remove REDMINE_IMPERSONATE'));
       checks.push(
-        user.admin
+        impersonating && user.admin
+          ? { name: 'privileges', status: 'ok', detail: `${user.login} is an administrator, as impersonation needs; guard this key like an administrator's password` }
+          : user.admin
           ? warn(
               'privileges',
               `${user.login} is a Redmine administrator: a key of a user with only the needed project roles limits the damage of a leak`,
@@ -138,7 +147,77 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.checkSettings(scope, signal);
   };
 
-  return { name: 'redmine', client, scope, credential: apiKey, identity, checkPersonalCredential, doctor, ready, close: () => client.close() };
+  return { name: 'redmine', client, scope, credential: apiKey, identity, checkPersonalCredential, perUser, doctor, ready, close: () => client.close() };
+}
+
+/** Whether the key can switch users: it is an administrator's, and a switch to its own login answers as that login. */
+async function impersonationCheck(client: RedmineClient, user: RedmineUser, signal: AbortSignal): Promise<DoctorCheck> {
+  const fix = 'set REDMINE_API_KEY to the key of a Redmine administrator (Administration > Users > the user > Administrator), or turn REDMINE_IMPERSONATE off';
+  if (!user.admin) return fail('impersonation', `${user.login} is not an administrator, so Redmine ignores X-Redmine-Switch-User and calls would be refused`, fix);
+  try {
+    const { user: switched } = await client.asUser(user.login).get<{ user?: RedmineUser }>('/users/current.json', undefined, signal);
+    if (switched?.login !== user.login) return fail('impersonation', `a switch to ${user.login} answered as ${switched?.login ?? 'nobody'}`, fix);
+  } catch (error) {
+    return fail('impersonation', `a switch to ${user.login} failed: ${error instanceof Error ? error.message : String(error)}`, fix);
+  }
+  return { name: 'impersonation', status: 'ok', detail: `the key can switch users (X-Redmine-Switch-User to ${user.login} works); each call runs as the caller's login` };
+}
+
+/** Most client views kept at once (one per impersonated login); beyond it the oldest are rebuilt on their next use. */
+const MAX_VIEWS = 1_000;
+
+/**
+ * Per-user mode for Redmine: with REDMINE_IMPERSONATE, the service key acts as each caller's login; without it,
+ * only a personal key the person linked. Each identity gets its own client view (own remembered answers).
+ */
+function redminePerUser(client: RedmineClient, impersonate: boolean): PerUserSupport {
+  const views = new Map<string, RedmineClient>();
+  const view = (kind: string, id: string, build: () => RedmineClient): RedmineClient => {
+    const key = `${kind}\0${id}`;
+    let found = views.get(key);
+    if (!found) {
+      if (views.size >= MAX_VIEWS) views.delete(views.keys().next().value!);
+      found = build();
+      views.set(key, found);
+    }
+    return found;
+  };
+  const clientFor = (identity: UpstreamIdentity): RedmineClient => {
+    if (identity.kind === 'impersonated') return view('as', identity.login, () => client.asUser(identity.login));
+    if (identity.kind === 'linked') {
+      // A personal key replaces the service key; keyed by the key's fingerprint so a re-linked key gets a fresh view.
+      return view('key', identity.secret.fingerprint, () => new RedmineClient({ http: client.http.withHeaders({ 'X-Redmine-API-Key': identity.secret.reveal() }) }));
+    }
+    return client;
+  };
+  return {
+    service: 'Redmine',
+    clientFor,
+    // Redmine answers 412 to a switch to a login that does not exist or is locked (application_controller.rb).
+    identityRefused: (identity, error) => identity.kind === 'impersonated' && error instanceof UpstreamError && error.status === 412,
+    ...(impersonate
+      ? {
+          impersonate: async (login, refuse, signal) => {
+            let user: RedmineUser | undefined;
+            try {
+              ({ user } = await clientFor({ kind: 'impersonated', login }).get<{ user?: RedmineUser }>('/users/current.json', undefined, signal));
+            } catch (error) {
+              if (error instanceof UpstreamError && error.status === 412) throw refuse('Redmine has no active user with that login (unknown or locked) and refused the switch (412). Nothing ran, not even as the shared account. Ask the operator to check the login in Redmine (Administration > Users) or the caller\'s login mapping');
+              throw error;
+            }
+            // Redmine ignores the header when the key is not an administrator's and answers as the key's own user:
+            // that must never pass for the caller.
+            if (!user?.login || user.login.toLowerCase() !== login.toLowerCase()) {
+              throw refuse(
+                `Redmine answered as "${user?.login ?? 'anonymous'}" instead of "${login}": REDMINE_API_KEY is not an administrator's key, so Redmine ignores X-Redmine-Switch-User. ` +
+                  'Nothing ran. The operator sets REDMINE_API_KEY to an administrator\'s key (or turns REDMINE_IMPERSONATE off)',
+              );
+            }
+            return user.login;
+          },
+        }
+      : {}),
+  };
 }
 
 export const redmineConnector: ConnectorModule = {

@@ -4,6 +4,7 @@ import { booleanSetting, listSetting, parseSettings } from '../../core/config.js
 import type { ConnectorContext, ConnectorModule, ConnectorRuntime, DoctorCheck, VariableDoc } from '../../core/connector.js';
 import { requireCredential, type CredentialSpec } from '../../core/credentials.js';
 import { credentialFileChecks, describeSource, fail, requestFailure, warn } from '../../core/doctor.js';
+import type { PerUserSupport } from '../../core/upstream-identity.js';
 import { ConfigError } from '../../core/errors.js';
 import { extraHeadersFromSettings } from '../../core/extra-headers.js';
 import { CredentialIdentity, CredentialRefusedError } from '../../core/identity.js';
@@ -154,7 +155,16 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.get('/users/me', 'login', undefined, signal);
   };
 
-  return { name: 'youtrack', client, scope, credential: token, identity, checkPersonalCredential, doctor, ready, close: () => client.close() };
+  // Per-user mode: YouTrack acts per person (no impersonation exists), so without a person's own token a call is
+  // refused by the resolver, never run with the shared token. Clients for linked tokens come with the vault.
+  const perUser: PerUserSupport = {
+    service: 'YouTrack',
+    clientFor: (upstream) => {
+      if (upstream.kind === 'shared') return client;
+      throw new ConfigError('Personal YouTrack tokens are not supported by this Bastion version yet; the call did not run.');
+    },
+  };
+  return { name: 'youtrack', client, scope, credential: token, identity, checkPersonalCredential, perUser, doctor, ready, close: () => client.close() };
 }
 
 export const youtrackConnector: ConnectorModule = {
