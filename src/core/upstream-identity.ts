@@ -148,6 +148,11 @@ export class UpstreamIdentityResolver {
     return this.options.mode;
   }
 
+  /** Personal credentials, once the vault is open (it may live in Redis, which is connected after the settings are read). */
+  useStore(store: LinkedCredentialStore): void {
+    this.options.store = store;
+  }
+
   get loginSource(): string | undefined {
     return this.options.loginSource;
   }

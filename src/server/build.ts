@@ -6,6 +6,7 @@ import type { CallToolResult, GetPromptResult, InputRequiredResult, ReadResource
 import { DEFAULT_ATTACHMENT_MAX_BYTES, scrubMedia, type MediaContent } from '../core/attachment.js';
 import type { AuditOutcome, AuditSink } from '../core/audit.js';
 import type { ConfirmMode } from '../core/config.js';
+import { CredentialRefusedError } from '../core/identity.js';
 import type { ConnectorModule, ConnectorRuntime } from '../core/connector.js';
 import { isUserFacing, PolicyError, UpstreamError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -19,7 +20,10 @@ import { listedInputSchema, type ToolSchemaMode } from '../core/tool-listing.js'
 import { lenientInputSchema } from '../core/tool-input.js';
 import { confirmDestructive } from './confirm.js';
 import type { Caller } from './http-auth.js';
-import { describeUpstream, IdentityRefusedError, IdentityRequiredError, type UpstreamIdentity, type UpstreamIdentityResolver } from '../core/upstream-identity.js';
+import { describeUpstream, IdentityRefusedError, IdentityRequiredError, type LinkedCredentialStore, type UpstreamIdentity, type UpstreamIdentityResolver } from '../core/upstream-identity.js';
+import { identityRequired, retireRefusedCredential } from '../core/vault.js';
+import { connectRequired } from './connect-request.js';
+import type { ConnectLinks } from './connect-page.js';
 import { cleanDeep, cleanText, DATA_CLOSE, DATA_OPEN, neutralise, renderForModel } from '../core/untrusted.js';
 
 export const SERVER_NAME = 'bastion';
@@ -67,6 +71,10 @@ export interface PipelineOptions {
   attachmentMaxBytes?: number;
   /** Who calls run as upstream (BASTION_IDENTITY); absent or shared: each connector's own credential. */
   identities?: UpstreamIdentityResolver;
+  /** Personal credentials people linked (per-user mode with BASTION_VAULT_KEY_FILE). */
+  vault?: LinkedCredentialStore;
+  /** Makes connect-page links for a caller who has not linked an account (HTTP with a vault). */
+  connectLinks?: ConnectLinks;
   /** Called after every tool call, for metrics. */
   onToolCall?: (tool: string, connector: string, outcome: AuditOutcome, seconds: number) => void;
 }
@@ -356,6 +364,7 @@ async function runTool(
     identity = options.identities ? await options.identities.resolve(runtime, { name: caller, person }, sdkContext.mcpReq.signal) : { kind: 'shared' };
     // A credential that stopped working (revoked, or served as anonymous) fails the call instead of answering as nobody.
     if (identity.kind !== 'linked') await runtime.identity?.current(sdkContext.mcpReq.signal);
+    else await recheckLinked(runtime, identity, sdkContext.mcpReq.signal);
     if (!tool.annotations.readOnlyHint) {
       // A change is recorded before it runs, so that one cut short (the process killed) still leaves a trace.
       callId = randomBytes(8).toString('hex');
@@ -416,6 +425,20 @@ async function runTool(
         identity.login,
       );
     }
+    if (options.vault && options.connectLinks) {
+      // No linked account, or a linked key upstream now refuses (revoked, expired, the user locked: the link is
+      // removed): the person connects their own account on Bastion's page, by a URL request where the client can open one.
+      const required =
+        identity?.kind === 'linked' && ((error instanceof UpstreamError && error.status === 401) || error instanceof CredentialRefusedError)
+          ? await retireRefusedCredential(options.vault, options.audit, { connector: runtime.name, caller, login: identity.login, secret: identity.secret })
+          : error instanceof IdentityRequiredError
+            ? identityRequired(runtime.name, caller)
+            : undefined;
+      if (required) {
+        audit('denied', required.message);
+        return connectRequired(required, options.connectLinks, server, sdkContext);
+      }
+    }
     const message = describeError(error, tool.name, options.logger);
     // A change cut after it was sent (a timeout, a cancellation, a failing gateway) may or may not have been applied.
     const unknown = error instanceof UpstreamError && error.maybeApplied;
@@ -423,6 +446,25 @@ async function runTool(
     audit(denied ? 'denied' : unknown ? 'unknown' : 'error', message);
     return { content: [{ type: 'text', text: message }], isError: true };
   }
+}
+
+/** When each linked key was last confirmed upstream (by fingerprint); bounded like the other per-person maps. */
+const linkedConfirmed = new Map<string, number>();
+const LINKED_RECHECK_MS = 60_000;
+const MAX_LINKED_CONFIRMED = 10_000;
+
+/**
+ * A linked key is asked again who it is at most once a minute: Redmine serves a revoked key as its anonymous user
+ * rather than refusing it, which would answer the person with public data only. Throws CredentialRefusedError.
+ */
+async function recheckLinked(runtime: ConnectorRuntime, identity: Extract<UpstreamIdentity, { kind: 'linked' }>, signal: AbortSignal): Promise<void> {
+  const key = `${runtime.name}\0${identity.secret.fingerprint}`;
+  const at = linkedConfirmed.get(key);
+  if (!runtime.checkPersonalCredential || (at !== undefined && Date.now() - at < LINKED_RECHECK_MS)) return;
+  linkedConfirmed.delete(key);
+  await runtime.checkPersonalCredential(identity.secret, signal);
+  if (linkedConfirmed.size >= MAX_LINKED_CONFIRMED) linkedConfirmed.delete(linkedConfirmed.keys().next().value!);
+  linkedConfirmed.set(key, Date.now());
 }
 
 /** Why a change is refused while the audit log cannot be written, and what the operator does about it. */

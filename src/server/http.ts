@@ -112,6 +112,8 @@ export async function serveOverHttp(
         toolSchemas: runtime.global.BASTION_TOOL_SCHEMAS,
         confirmDestructive: runtime.global.BASTION_CONFIRM_DESTRUCTIVE,
         attachmentMaxBytes: runtime.global.BASTION_ATTACHMENT_MAX_BYTES,
+        // Made below, before the first request can reach a factory.
+        connectLinks,
         callerRefusal: (tool, connector) => callerRefusal(scopes, tool, connector),
         onToolCall: (tool, connector, outcome, seconds) => metrics.toolCall(tool, connector, outcome, seconds),
       });

@@ -174,6 +174,7 @@ export async function createRuntime(flags: FlagSettings, options: RuntimeOptions
   let vault: Vault | undefined;
   try {
     vault = await vaultFromSettings(global, redis, logger);
+    if (vault) identity.resolver.useStore(vault);
   } catch (error) {
     if (!options.onSetupError) throw error;
     options.onSetupError('vault', error);

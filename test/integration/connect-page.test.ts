@@ -15,6 +15,7 @@ import { ConnectLinks, createConnectLink } from '../../src/server/connect-page.j
 import { startYouTrackDouble, YOUTRACK_TEST_TOKEN, YOUTRACK_USER_TOKEN, type YouTrackDouble } from '../doubles/youtrack.js';
 import { redmineEnv, runCli } from '../helpers/bastion.js';
 import { secretForms } from '../helpers/canary.js';
+import { open, submit } from '../helpers/connect-browser.js';
 import { startHttpBastion, writeTokensFile, type HttpBastion } from '../helpers/http-server.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { ADMIN_KEY, USER_KEY } from '../helpers/redmine.js';
@@ -70,34 +71,6 @@ afterAll(async () => {
 async function linkFor(connector: string, caller: string, on: HttpBastion = a, maker: ConnectLinks = links): Promise<string> {
   const url = await createConnectLink(maker, connector, caller);
   return `${on.baseUrl}${url.pathname}${url.search}`;
-}
-
-interface Form {
-  status: number;
-  html: string;
-  cookie?: string;
-  csrf?: string;
-  action?: string;
-}
-
-/** What a browser does with the link: GET, keep the cookie, read the form. */
-async function open(link: string): Promise<Form> {
-  const response = await fetch(link);
-  const html = await response.text();
-  const cookie = response.headers.get('set-cookie')?.split(';')[0];
-  return { status: response.status, html, cookie, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1], action: /<form method="post" action="([^"]+)"/.exec(html)?.[1] };
-}
-
-/** What a browser does on submit: POST the form to its action, with the cookie and the page's Origin. */
-async function submit(link: string, form: Form, fields: Record<string, string>, headers: Record<string, string | undefined> = {}): Promise<{ status: number; html: string }> {
-  const target = new URL(form.action ? form.action.replaceAll('&amp;', '&') : link, link);
-  const sent: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', origin: target.origin, ...(form.cookie ? { cookie: form.cookie } : {}) };
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) delete sent[name];
-    else sent[name] = value;
-  }
-  const response = await fetch(target, { method: 'POST', headers: sent, body: new URLSearchParams({ ...(form.csrf ? { csrf: form.csrf } : {}), action: 'link', ...fields }) });
-  return { status: response.status, html: await response.text() };
 }
 
 function audit(name: 'a' | 'b'): Array<Record<string, unknown>> {

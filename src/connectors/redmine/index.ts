@@ -94,7 +94,7 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     }
   };
   const scope = new Scope('project', 'REDMINE_PROJECTS', settings.REDMINE_PROJECTS);
-  const perUser = redminePerUser(client, settings.REDMINE_IMPERSONATE);
+  const perUser = redminePerUser(client, settings.REDMINE_IMPERSONATE, (key) => clientFor(key));
 
   const doctor = async (signal: AbortSignal): Promise<DoctorCheck[]> => {
     const checks: DoctorCheck[] = [
@@ -147,7 +147,9 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
     await client.checkSettings(scope, signal);
   };
 
-  return { name: 'redmine', client, scope, credential: apiKey, identity, checkPersonalCredential, perUser, doctor, ready, close: () => client.close() };
+  return { name: 'redmine', client, scope, credential: apiKey, identity, checkPersonalCredential, perUser, doctor, ready, close: async () => {
+      await Promise.all([client.close(), perUser.close()]);
+    } };
 }
 
 /** Whether the key can switch users: it is an administrator's, and a switch to its own login answers as that login. */
@@ -170,13 +172,19 @@ const MAX_VIEWS = 1_000;
  * Per-user mode for Redmine: with REDMINE_IMPERSONATE, the service key acts as each caller's login; without it,
  * only a personal key the person linked. Each identity gets its own client view (own remembered answers).
  */
-function redminePerUser(client: RedmineClient, impersonate: boolean): PerUserSupport {
+function redminePerUser(client: RedmineClient, impersonate: boolean, clientForKey: (key: Secret) => RedmineClient): PerUserSupport & { close(): Promise<void> } {
   const views = new Map<string, RedmineClient>();
+  // Views of impersonated logins share the service client's pool; clients of personal keys have their own.
+  const ownPool = (key: string): boolean => key.startsWith('key\0');
   const view = (kind: string, id: string, build: () => RedmineClient): RedmineClient => {
     const key = `${kind}\0${id}`;
     let found = views.get(key);
     if (!found) {
-      if (views.size >= MAX_VIEWS) views.delete(views.keys().next().value!);
+      if (views.size >= MAX_VIEWS) {
+        const [oldest, dropped] = views.entries().next().value!;
+        views.delete(oldest);
+        if (ownPool(oldest)) void dropped.close();
+      }
       found = build();
       views.set(key, found);
     }
@@ -185,14 +193,18 @@ function redminePerUser(client: RedmineClient, impersonate: boolean): PerUserSup
   const clientFor = (identity: UpstreamIdentity): RedmineClient => {
     if (identity.kind === 'impersonated') return view('as', identity.login, () => client.asUser(identity.login));
     if (identity.kind === 'linked') {
-      // A personal key replaces the service key; keyed by the key's fingerprint so a re-linked key gets a fresh view.
-      return view('key', identity.secret.fingerprint, () => new RedmineClient({ http: client.http.withHeaders({ 'X-Redmine-API-Key': identity.secret.reveal() }) }));
+      // A client of the personal key alone (the service key never goes with it); keyed by the key's fingerprint so
+      // a re-linked key gets a fresh one.
+      return view('key', identity.secret.fingerprint, () => clientForKey(identity.secret));
     }
     return client;
   };
   return {
     service: 'Redmine',
     clientFor,
+    close: async () => {
+      await Promise.all([...views].filter(([key]) => ownPool(key)).map(([, own]) => own.close()));
+    },
     // Redmine answers 412 to a switch to a login that does not exist or is locked (application_controller.rb).
     identityRefused: (identity, error) => identity.kind === 'impersonated' && error instanceof UpstreamError && error.status === 412,
     ...(impersonate

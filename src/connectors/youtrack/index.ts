@@ -40,6 +40,8 @@ export const YOUTRACK_CREDENTIAL: CredentialSpec = {
 
 /** Hub's key for Low-level Admin Write, held globally by the System Admin role only (by default). */
 const LOW_LEVEL_ADMIN_WRITE = 'jetbrains.jetpass.low-level';
+/** Most clients of personal tokens kept at once; beyond it the oldest is closed and rebuilt on its next use. */
+const MAX_PERSONAL_CLIENTS = 1_000;
 
 interface PermissionCacheEntry {
   global?: boolean;
@@ -156,15 +158,40 @@ async function create(context: ConnectorContext): Promise<ConnectorRuntime> {
   };
 
   // Per-user mode: YouTrack acts per person (no impersonation exists), so without a person's own token a call is
-  // refused by the resolver, never run with the shared token. Clients for linked tokens come with the vault.
+  // refused by the resolver, never run with the shared token.
+  const personal = new Map<string, YouTrackClient>();
   const perUser: PerUserSupport = {
     service: 'YouTrack',
     clientFor: (upstream) => {
-      if (upstream.kind === 'shared') return client;
-      throw new ConfigError('Personal YouTrack tokens are not supported by this Bastion version yet; the call did not run.');
+      if (upstream.kind !== 'linked') return client;
+      // One client per linked token (its own remembered answers), found again by the token's fingerprint.
+      let own = personal.get(upstream.secret.fingerprint);
+      if (!own) {
+        if (personal.size >= MAX_PERSONAL_CLIENTS) {
+          const [oldest, dropped] = personal.entries().next().value!;
+          personal.delete(oldest);
+          void dropped.close();
+        }
+        own = clientFor(upstream.secret);
+        personal.set(upstream.secret.fingerprint, own);
+      }
+      return own;
     },
   };
-  return { name: 'youtrack', client, scope, credential: token, identity, checkPersonalCredential, perUser, doctor, ready, close: () => client.close() };
+  return {
+    name: 'youtrack',
+    client,
+    scope,
+    credential: token,
+    identity,
+    checkPersonalCredential,
+    perUser,
+    doctor,
+    ready,
+    close: async () => {
+      await Promise.all([client.close(), ...[...personal.values()].map((own) => own.close())]);
+    },
+  };
 }
 
 export const youtrackConnector: ConnectorModule = {
