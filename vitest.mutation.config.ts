@@ -7,7 +7,8 @@ export default defineConfig({
   test: {
     ...unit.test,
     name: 'mutation',
-    // Each listed module's own test files (redact.test.ts, redact-credentials.test.ts, ...), and the logger's.
-    include: ['test/unit/{redact,egress,policy,audit,untrusted,secrets,credentials,ratelimit,confirm,http-auth,logger}{,-*}.test.ts', 'test/unit/core-*.test.ts', 'test/unit/http-exposure.test.ts'],
+    // Each listed module's own test files (redact.test.ts, redact-credentials.test.ts, ...), the logger's, and the
+    // toolsets' (their resolution lives in policy.ts).
+    include: ['test/unit/{redact,egress,policy,audit,untrusted,secrets,credentials,ratelimit,confirm,http-auth,logger,toolsets}{,-*}.test.ts', 'test/unit/core-*.test.ts', 'test/unit/http-exposure.test.ts'],
   },
 });
