@@ -4,6 +4,7 @@ import { InputError, PolicyError, UpstreamError } from '../../../core/errors.js'
 import { pathSegment } from '../../../core/http.js';
 import type { NamedRef, RedmineProject } from '../client.js';
 import { creates, deletes, done, idSchema, projectSchema, readOnly, redmineTool, ref, refOutput, updates, type RedmineContext } from './shared.js';
+import type { RedmineVersion } from './projects.js';
 
 // Redmine 5.0's project modules.
 const MODULES = ['issue_tracking', 'time_tracking', 'news', 'documents', 'files', 'wiki', 'repository', 'boards', 'calendar', 'gantt'] as const;
@@ -255,15 +256,7 @@ export const deleteProject = redmineTool({
 
 // ---------------------------------------------------------------- versions: one by id, delete
 
-interface RedmineVersionDetails {
-  id: number;
-  project?: NamedRef;
-  name: string;
-  description?: string | null;
-  status: string;
-  due_date?: string | null;
-  sharing: string;
-  wiki_page_title?: string | null;
+interface RedmineVersionDetails extends RedmineVersion {
   estimated_hours?: number | null;
   spent_hours?: number | null;
   created_on?: string;

@@ -286,7 +286,7 @@ export const getProject = redmineTool({
 const VERSION_STATUSES = ['open', 'locked', 'closed'] as const;
 const VERSION_SHARINGS = ['none', 'descendants', 'hierarchy', 'tree', 'system'] as const;
 
-interface RedmineVersion {
+export interface RedmineVersion {
   id: number;
   project?: NamedRef;
   name: string;

@@ -150,17 +150,9 @@ export const logWork = youtrackTool({
     'Log time spent on an issue: give exactly one of minutes and duration.',
   inputSchema: z.object({
     issue_id: issueIdSchema,
-    minutes: z.number().int().min(1).max(MAX_MINUTES).optional(),
-    duration: z
-      .string()
-      .min(1)
-      .max(50)
-      // Units in either case, spelt out: a JSON Schema pattern has no flags.
-      .regex(/^\s*(\d+\s*[wdhmWDHM]\s*)+$/, 'must be a duration like "1h 30m", "45m" or "2d"')
-      .trim()
-      .optional()
-      .describe('e.g. "1h 30m" or "2d"'),
-    date: z.string().max(10).regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').optional().describe("Default today in your YouTrack profile's time zone"),
+    minutes: minutesSchema,
+    duration: durationSchema,
+    date: daySchema.optional().describe("Default today in your YouTrack profile's time zone"),
     text: z.string().max(10_000).optional(),
     type: z.string().max(100).trim().min(1).optional().describe('Work item type (youtrack_get_project)'),
   }),
