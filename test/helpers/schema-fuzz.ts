@@ -251,7 +251,11 @@ function wrongType(schema: JsonSchema): fc.Arbitrary<unknown> | undefined {
   const allowed = typesOf(schema);
   if (allowed.size === 0) return undefined;
   const others = JSON_TYPES.filter((type) => !allowed.has(type));
-  return others.length ? fc.oneof(...others.map(anyOfType)) : undefined;
+  // Tools read a number written as text ("12", "1h30" for hours): a string in place of a number has no digit, so
+  // that it is wrong whatever the tool's coercion understands.
+  const of = (type: (typeof JSON_TYPES)[number]): fc.Arbitrary<unknown> =>
+    type === 'string' && allowed.has('number') ? anyOfType(type).filter((value) => !/[0-9]/.test(String(value))) : anyOfType(type);
+  return others.length ? fc.oneof(...others.map(of)) : undefined;
 }
 
 function splice(arbitrary: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
