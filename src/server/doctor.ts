@@ -13,6 +13,7 @@ import { FileVaultBackend } from '../core/vault.js';
 import { PERSONAL_CREDENTIAL_CONNECTORS } from './identities-command.js';
 import { createRuntime, type FlagSettings, type Runtime } from './runtime.js';
 import { enabledTools } from './build.js';
+import { CORE_TOOLS } from '../core/status.js';
 import { exposureGaps } from './http.js';
 import { httpSecurityFromSettings } from './http-settings.js';
 
@@ -221,13 +222,15 @@ function count(n: number, noun: string): string {
 
 /** How many tools serve would offer; a failure when none, since a client would get an empty list. */
 function policyCheck(runtime: Runtime, failedConnectors: string[]): DoctorCheck {
-  const tools = enabledTools(runtime).length;
+  const enabled = enabledTools(runtime);
+  const tools = enabled.length;
   const readOnly = runtime.global.BASTION_READ_ONLY ? ', read-only' : '';
   const missing = failedConnectors.length ? `; ${failedConnectors.join(', ')} could not be set up (see below)` : '';
-  if (tools > 0) return { name: 'policy', status: 'ok', detail: `${count(tools, 'tool')} enabled${readOnly}${missing}` };
+  // bastion_status alone reports on connectors that are not there: a client would still have nothing to work with.
+  if (enabled.some(({ tool }) => !CORE_TOOLS.some((core) => core.name === tool.name))) return { name: 'policy', status: 'ok', detail: `${count(tools, 'tool')} enabled${readOnly}${missing}` };
   return fail(
     'policy',
-    `no tool enabled${readOnly}${missing}`,
+    `no tool of a connector enabled${readOnly}${missing}`,
     failedConnectors.length ? 'correct what the failed checks below name' : 'widen BASTION_TOOLS / BASTION_EXCLUDE_TOOLS or --read-only so that some tools remain',
   );
 }

@@ -116,10 +116,10 @@ describe('doctor with README\'s minimal configuration on a machine without an OS
     expect(line!.split(`chmod 600 ${key}`)).toHaveLength(2);
   });
 
-  it('does not call "no tool enabled" ok when the only connector cannot be set up', () => {
+  it('does not call "no tool of a connector enabled" ok when the only connector cannot be set up', () => {
     const dir = home();
     const doctor = run(['doctor', '--audit-log', join(dir, 'audit.jsonl')], minimalEnv(dir, { REDMINE_URL: 'not a url' }));
-    expect(doctor.stdout).toMatch(/\[FAIL\] policy: no tool enabled; redmine could not be set up \(see below\)/);
+    expect(doctor.stdout).toMatch(/\[FAIL\] policy: no tool of a connector enabled; redmine could not be set up \(see below\)/);
     expect(doctor.stdout).not.toContain('[ok  ] policy');
     expect(doctor.status).toBe(1);
   });
