@@ -220,7 +220,7 @@ describe('an archived project under REDMINE_PROJECTS', () => {
     try {
       const list = await call(scoped, 'redmine_list_versions', { project: project.identifier });
       expect(list.isError).toBe(true);
-      expect(list.text).toContain(`REDMINE_PROJECTS names project "${project.identifier}", which is archived or not visible to this key`);
+      expect(list.text).toContain(`REDMINE_PROJECTS names project "${project.identifier}", which is archived or which the Redmine user this call runs as may not see`);
       expect(list.text).toContain(`redmine_unarchive_project with project "${project.identifier}"`);
 
       const back = await call(scoped, 'redmine_unarchive_project', { project: project.identifier });

@@ -189,8 +189,8 @@ export class RedmineClient {
           // Redmine answers 403 for an archived project, even to administrators.
           if (error instanceof UpstreamError && error.status === 403) {
             throw new PolicyError(
-              `${scope.setting} names project "${ref}", which is archived or not visible to this key (Redmine answers 403): ` +
-                `unarchive it (redmine_unarchive_project with project "${ref}") or remove it from ${scope.setting}.`,
+              `${scope.setting} names project "${ref}", which is archived or which the Redmine user this call runs as may not see (Redmine answers 403): ` +
+                `unarchive it (redmine_unarchive_project with project "${ref}"), ask a Redmine administrator for access to it, or remove it from ${scope.setting}.`,
             );
           }
           throw error;
