@@ -53,11 +53,13 @@ function balancedParentheses(query: string): boolean {
   return depth === 0 && closer === undefined;
 }
 
+const UNBALANCED = 'its parentheses, braces or quotes do not balance; close each "(", "{" and \'"\' it opens.';
+
 /** Limits a YQL query to the scope's projects, keeping the user's query intact inside parentheses. */
 function scopedQuery(query: string, projects: string[]): string {
   // "x) or (project: OTHER" would escape the scope's group; and YouTrack answers "((((" with the filter silently
   // dropped (every issue), so an unbalanced query is refused here rather than sent.
-  if (!balancedParentheses(query)) throw new InputError('query: its parentheses, braces or quotes do not balance; close each "(", "{" and \'"\' it opens.');
+  if (!balancedParentheses(query)) throw new InputError(`query: ${UNBALANCED}`);
   if (!projects.length) return query;
   const restriction = `project: ${projects.map((p) => `{${p}}`).join(', ')}`;
   return query.trim() ? `(${restriction}) and (${query})` : restriction;
@@ -121,7 +123,13 @@ export const searchIssues = youtrackTool({
   description:
     'Find issues with a YouTrack query, one line each; details: youtrack_get_issue.',
   inputSchema: z.object({
-    query: z.string().max(1000).default('').describe('e.g. "project: DEMO #Unresolved for: me sort by: updated desc"'),
+    query: z
+      .string()
+      .max(1000)
+      // Refused with the arguments, before any request (an identity re-check included).
+      .refine(balancedParentheses, UNBALANCED)
+      .default('')
+      .describe('e.g. "project: DEMO #Unresolved for: me sort by: updated desc"'),
     skip: skipSchema,
     top: topSchema(25),
   }),
