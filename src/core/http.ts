@@ -187,7 +187,8 @@ export class HttpClient {
   /**
    * The same client with these headers on every request (an impersonation header, say). It shares the connection
    * pool: a keep-alive socket carries no identity, since credentials and identity travel in each request's headers.
-   * Closing the client closes the pool of every view.
+   * Closing the client closes the pool of every view. Never a credential: the client's own credential headers are
+   * sent after these and win, so a view cannot change whose key is used (a personal key needs its own client).
    */
   withHeaders(headers: Record<string, string>): HttpClient {
     const view = Object.create(this) as HttpClient;
